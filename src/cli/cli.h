@@ -1,0 +1,48 @@
+/* cli.h — the `hiper` command line: one file per subcommand, and a small option parser.
+ *
+ * Exit codes: 0 ok, 1 runtime error (message "hiper: error: ..." on stderr), 2 usage error.
+ */
+#ifndef HIPER_CLI_H
+#define HIPER_CLI_H
+
+#include "hiper/base.h"
+
+enum { HP_EXIT_OK = 0, HP_EXIT_ERROR = 1, HP_EXIT_USAGE = 2 };
+
+/* One option: --name VALUE (or a flag without value). */
+typedef enum { HP_OPT_FLAG, HP_OPT_STR, HP_OPT_INT, HP_OPT_F64 } hp_opt_kind;
+
+typedef struct hp_opt {
+    const char *name; /* without the leading "--" */
+    hp_opt_kind kind;
+    void *dst;        /* bool*, const char**, int64_t*, double* */
+    const char *help;
+} hp_opt;
+
+/* Parse argv[first..argc) against opts (terminated by an entry with name == NULL). Positional
+ * arguments are collected into pos (at most max_pos). Returns 0 on success, 1 when --help was given
+ * (usage already printed to stdout), 2 on a usage error (message printed to stderr). */
+int hp_args_parse(int argc, char **argv, int first, const hp_opt *opts, const char *usage,
+                  const char **pos, int max_pos, int *n_pos);
+void hp_args_usage(FILE *out, const char *usage, const hp_opt *opts);
+
+/* Print "hiper: error: <msg>" and return HP_EXIT_ERROR. */
+int hp_cli_error(const hp_err *err);
+int hp_cli_errorf(const char *fmt, ...) HP_PRINTF(1, 2);
+/* Print "hiper: <msg>" plus a hint and return HP_EXIT_USAGE. */
+int hp_cli_usage_error(const char *cmd, const char *fmt, ...) HP_PRINTF(2, 3);
+
+/* Subcommands: each receives the full argv, with argv[1] its own name. */
+typedef int (*hp_cmd_fn)(int argc, char **argv);
+int hp_cmd_tokenizer(int argc, char **argv);
+int hp_cmd_init(int argc, char **argv);
+int hp_cmd_score(int argc, char **argv);
+int hp_cmd_generate(int argc, char **argv);
+int hp_cmd_play(int argc, char **argv);
+int hp_cmd_env(int argc, char **argv);
+int hp_cmd_advantage(int argc, char **argv);
+int hp_cmd_sft(int argc, char **argv);
+int hp_cmd_train(int argc, char **argv);
+int hp_cmd_eval(int argc, char **argv);
+
+#endif /* HIPER_CLI_H */

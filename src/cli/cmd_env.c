@@ -1,0 +1,8 @@
+/* hiper env — placeholder until its module lands; the module's owner replaces this file. */
+#include "cli.h"
+
+int hp_cmd_env(int argc, char **argv) {
+    (void)argc;
+    (void)argv;
+    return hp_cli_errorf("'hiper env' is not built yet");
+}

@@ -1,0 +1,8 @@
+/* hiper init — placeholder until its module lands; the module's owner replaces this file. */
+#include "cli.h"
+
+int hp_cmd_init(int argc, char **argv) {
+    (void)argc;
+    (void)argv;
+    return hp_cli_errorf("'hiper init' is not built yet");
+}

@@ -1,0 +1,8 @@
+/* hiper play — placeholder until its module lands; the module's owner replaces this file. */
+#include "cli.h"
+
+int hp_cmd_play(int argc, char **argv) {
+    (void)argc;
+    (void)argv;
+    return hp_cli_errorf("'hiper play' is not built yet");
+}

@@ -1,0 +1,60 @@
+/* main.c — `hiper CMD ...`: dispatch to one subcommand per file. */
+#include "cli.h"
+
+#include <string.h>
+
+typedef struct {
+    const char *name;
+    hp_cmd_fn fn;
+    const char *summary;
+} hp_command;
+
+static const hp_command COMMANDS[] = {
+    {"train", hp_cmd_train, "train an agent with HiPER or a baseline (default: the built-in ALFWorld, small model)"},
+    {"eval", hp_cmd_eval, "evaluate a model on an environment split"},
+    {"sft", hp_cmd_sft, "supervised warm start on expert demonstrations"},
+    {"play", hp_cmd_play, "play an environment in the terminal"},
+    {"env", hp_cmd_env, "environment tools (env stats)"},
+    {"advantage", hp_cmd_advantage, "compute advantages (hae|gae|grpo|rloo|gigpo) for turn records on stdin"},
+    {"tokenizer", hp_cmd_tokenizer, "tokenizer tools (train, encode, decode, chat)"},
+    {"init", hp_cmd_init, "create a randomly initialised Qwen2 model directory"},
+    {"score", hp_cmd_score, "log-probs, loss and gradients of a model on one token sequence"},
+    {"generate", hp_cmd_generate, "sample text from a model"},
+};
+#define N_COMMANDS (sizeof COMMANDS / sizeof COMMANDS[0])
+
+static void print_help(FILE *out) {
+    fprintf(out, "hiper %s — hierarchical plan-execute RL for LLM agents (HiPER), in C\n\n", HIPER_VERSION);
+    fprintf(out, "usage: hiper COMMAND [options]   (hiper COMMAND --help for its options)\n\ncommands:\n");
+    for (size_t i = 0; i < N_COMMANDS; i++) fprintf(out, "  %-10s %s\n", COMMANDS[i].name, COMMANDS[i].summary);
+    fprintf(out, "  %-10s %s\n  %-10s %s\n", "help", "show this help", "version", "print the version");
+}
+
+int main(int argc, char **argv) {
+    if (argc < 2) {
+        print_help(stderr);
+        return HP_EXIT_USAGE;
+    }
+    const char *cmd = argv[1];
+    if (!strcmp(cmd, "help") || !strcmp(cmd, "--help") || !strcmp(cmd, "-h")) {
+        if (argc > 2) {
+            for (size_t i = 0; i < N_COMMANDS; i++) {
+                if (strcmp(COMMANDS[i].name, argv[2])) continue;
+                char *sub[] = {argv[0], argv[2], "--help", NULL};
+                return COMMANDS[i].fn(3, sub);
+            }
+            fprintf(stderr, "hiper: unknown command '%s'\n", argv[2]);
+            return HP_EXIT_USAGE;
+        }
+        print_help(stdout);
+        return HP_EXIT_OK;
+    }
+    if (!strcmp(cmd, "version") || !strcmp(cmd, "--version")) {
+        printf("hiper %s\n", HIPER_VERSION);
+        return HP_EXIT_OK;
+    }
+    for (size_t i = 0; i < N_COMMANDS; i++)
+        if (!strcmp(COMMANDS[i].name, cmd)) return COMMANDS[i].fn(argc, argv);
+    fprintf(stderr, "hiper: unknown command '%s' (see 'hiper help')\n", cmd);
+    return HP_EXIT_USAGE;
+}
