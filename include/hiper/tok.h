@@ -1,0 +1,75 @@
+/* hiper/tok.h — Qwen's byte-level BPE tokenizer from a Hugging Face tokenizer.json, the Qwen2.5 chat
+ * template, and BPE training.
+ *
+ * Contract:
+ * - Encoding is exactly Hugging Face's for the Qwen2.5/Qwen3 tokenizer.json: added/special tokens are
+ *   matched inside the text first, the rest is split by the Split pre-tokenizer's Unicode regex (PCRE2),
+ *   mapped through the ByteLevel byte→unicode table, and merged by BPE rank.
+ * - hp_tok_token_bytes gives the raw bytes a token stands for (ByteLevel-decoded), so that text offsets
+ *   of every token can be computed without decoding whole strings; special tokens give their content.
+ * - A loaded tokenizer is immutable and may be shared by threads.
+ */
+#ifndef HIPER_TOK_H
+#define HIPER_TOK_H
+
+#include "hiper/base.h"
+
+typedef struct hp_tok hp_tok;
+
+/* A growable array of token ids. Zero-initialise to start empty. */
+typedef struct hp_ids {
+    int32_t *data;
+    size_t len;
+    size_t cap;
+} hp_ids;
+
+void hp_ids_push(hp_ids *ids, int32_t id);
+void hp_ids_append(hp_ids *ids, const int32_t *src, size_t n);
+void hp_ids_clear(hp_ids *ids);
+void hp_ids_free(hp_ids *ids);
+
+/* Load from a tokenizer.json file or from a model directory holding one. */
+hp_tok *hp_tok_load(const char *path, hp_err *err);
+void hp_tok_free(hp_tok *tok);
+
+int32_t hp_tok_vocab_size(const hp_tok *tok); /* largest id + 1, added tokens included */
+/* Id of a token given by its string form (vocabulary or added token), or -1. */
+int32_t hp_tok_id(const hp_tok *tok, const char *token);
+/* The end-of-turn id (<|im_end|>) and the end-of-text id (<|endoftext|>), -1 if absent. */
+int32_t hp_tok_im_end(const hp_tok *tok);
+int32_t hp_tok_eos(const hp_tok *tok);
+bool hp_tok_is_special(const hp_tok *tok, int32_t id);
+
+/* Append the ids of text[0..len) to out. Special tokens in the text are recognised. */
+int hp_tok_encode(const hp_tok *tok, const char *text, size_t len, hp_ids *out, hp_err *err);
+/* Decode ids to a newly allocated string (invalid UTF-8 sequences become U+FFFD, as HF does). */
+char *hp_tok_decode(const hp_tok *tok, const int32_t *ids, size_t n);
+/* The raw bytes one token stands for; NULL for an id out of range. */
+const char *hp_tok_token_bytes(const hp_tok *tok, int32_t id, size_t *len);
+
+/* Streaming decode: feed ids one at a time; complete UTF-8 text comes out, incomplete sequences are
+ * held back until the bytes that finish them arrive. */
+typedef struct hp_tok_stream {
+    const hp_tok *tok;
+    hp_buf pending;
+} hp_tok_stream;
+void hp_tok_stream_init(hp_tok_stream *s, const hp_tok *tok);
+/* Append to out whatever text is complete after this id. */
+void hp_tok_stream_put(hp_tok_stream *s, int32_t id, hp_buf *out);
+/* Flush what is left (incomplete bytes become U+FFFD). */
+void hp_tok_stream_finish(hp_tok_stream *s, hp_buf *out);
+void hp_tok_stream_free(hp_tok_stream *s);
+
+/* ---- chat template (Qwen2.5) ---- */
+typedef struct hp_chat_msg {
+    const char *role;    /* "system", "user", "assistant" */
+    const char *content;
+} hp_chat_msg;
+
+/* Render messages as Qwen2.5's chat template does: "<|im_start|>role\ncontent<|im_end|>\n" each,
+ * the default system message ("You are Qwen, created by Alibaba Cloud. You are a helpful assistant.")
+ * when the first message is not a system message, and "<|im_start|>assistant\n" when
+ * add_generation_prompt. Returns a newly allocated string. */
+char *hp_chat_render(const hp_chat_msg *msgs, int n, bool add_generation_prompt);
+
+#endif /* HIPER_TOK_H */
