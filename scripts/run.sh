@@ -1,0 +1,8 @@
+#!/usr/bin/env bash
+# The main job on a fresh Debian 12 machine: install dependencies, build, and train the default small
+# model on the built-in ALFWorld with HiPER (extra arguments go to `hiper train`).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+scripts/deps.sh
+BUILD_DIR=build scripts/build.sh
+exec build/hiper train "$@"
