@@ -1,0 +1,59 @@
+/* hiper/eval.h — evaluation of a policy: success per ALFWorld task type, WebShop score and success.
+ *
+ * Contract (spec hiper.md §6.2 step 8):
+ * - n_episodes episodes of the split, one rollout each (group_n 1), sampled at temperature 0.4 (top-p 1)
+ *   by default; the metric is `won` at the last active turn, overall and per task type; the mean task
+ *   score of each episode's last turn is reported too (WebShop's "score", ×100 in tables).
+ * - Episodes are played in batches of at most batch envs; task indices are drawn without replacement
+ *   from the split with (seed, step), or are 0..n-1 when sequential is set.
+ * - Deterministic given the seed.
+ */
+#ifndef HIPER_EVAL_H
+#define HIPER_EVAL_H
+
+#include "hiper/rollout.h"
+
+#define HP_EVAL_MAX_TYPES 8
+
+typedef struct hp_eval_cfg {
+    hp_rollout_cfg rollout; /* prompt, split, max_steps, gen (temperature 0.4), seed, step */
+    int n_episodes;         /* 128 */
+    int batch;              /* environments stepped together (<= n_episodes) */
+    bool sequential;        /* task indices 0..n-1 instead of a draw */
+    const char *jsonl_path; /* optional: trajectories written here */
+} hp_eval_cfg;
+
+hp_eval_cfg hp_eval_cfg_default(hp_fmt fmt, hp_env_family family);
+
+typedef struct hp_eval_result {
+    int n_episodes, n_won;
+    double success;         /* n_won / n_episodes */
+    double mean_score;      /* mean final task score */
+    double mean_turns;
+    double invalid_rate;    /* invalid turns / turns */
+    int n_types;            /* task types seen (index = env task_type) */
+    char type_name[HP_EVAL_MAX_TYPES][16];
+    int type_n[HP_EVAL_MAX_TYPES], type_won[HP_EVAL_MAX_TYPES];
+    int64_t n_turns, n_tokens;
+    double seconds;
+} hp_eval_result;
+
+/* Play and score. `open_env` creates one environment of the run's kind (called batch times). */
+int hp_eval_run(const char *env_kind, const cJSON *env_options, const hp_tok *tok, const hp_policy *policy,
+                const hp_eval_cfg *cfg, hp_eval_result *res, hp_err *err);
+/* Same with environments the caller owns (at least cfg->batch of them, of one kind). */
+int hp_eval_run_envs(hp_env **envs, int n_envs, const hp_tok *tok, const hp_policy *policy,
+                     const hp_eval_cfg *cfg, hp_eval_result *res, hp_err *err);
+
+/* Accumulate one rollout's trajectories into a result (used by hp_eval_run and by trainers that
+ * report training success). */
+void hp_eval_add(hp_eval_result *res, const hp_rollout *r);
+/* Finish the rates after the last hp_eval_add. */
+void hp_eval_finish(hp_eval_result *res);
+
+/* Human-readable table: "Pick Look Clean Heat Cool Pick2 All" (ALFWorld) or "score success". */
+void hp_eval_print(FILE *fp, const hp_eval_result *res, hp_env_family family);
+/* One JSON object (no newline), newly allocated. */
+char *hp_eval_json(const hp_eval_result *res);
+
+#endif /* HIPER_EVAL_H */

@@ -1,0 +1,99 @@
+/* hiper/sft.h — supervised warm start from expert demonstrations, and the environment-text corpus.
+ *
+ * Contract:
+ * - Demonstrations: an expert (hp_expert) plays episodes; every turn becomes one example whose prompt
+ *   is rendered exactly as a rollout renders it (prompt.h, same memory and format) and whose response is
+ *   the ideal response in the run's format (hp_prompt_response): for HiPER, SWITCH on the first turn
+ *   and whenever the expert's subgoal label changes, KEEP otherwise, the label as subgoal.
+ * - Noise: with probability `noise` a turn's action is replaced by a random admissible action (a
+ *   detour; the expert replans from the new state); such turns are played but, unless
+ *   keep_noisy_targets, not used as targets. The demonstrations are imperfect in the sense that the
+ *   played trajectories contain detours, so RL has room to improve.
+ * - Loss: cross-entropy on response tokens only (weight 1 on response tokens, 0 on prompt tokens),
+ *   token-mean over a batch, through the model's weighted training pass.
+ * - Corpus: plain environment text (observations, tasks, admissible lists, actions, the templates'
+ *   fixed wording) for training a small BPE tokenizer.
+ */
+#ifndef HIPER_SFT_H
+#define HIPER_SFT_H
+
+#include "hiper/policy.h"
+#include "hiper/prompt.h"
+
+/* An expert: fills the next action and its subgoal label for the environment's current state. */
+typedef struct hp_expert {
+    void *self;
+    int (*next)(void *self, const hp_env *env, hp_buf *action, hp_buf *subgoal, hp_err *err);
+    void (*free)(void *self);
+} hp_expert;
+
+/* The built-in expert for an environment kind ("alfworld", "webshop"); fails for others. */
+int hp_expert_open(const char *env_kind, hp_expert *out, hp_err *err);
+void hp_expert_close(hp_expert *e);
+
+/* One training example as text, and the same tokenised. */
+typedef struct hp_sft_example {
+    char *prompt;   /* rendered chat prompt (with generation prompt) */
+    char *response; /* response text; the stop token (<|im_end|>) is appended when tokenising */
+} hp_sft_example;
+
+typedef struct hp_sft_set {
+    hp_sft_example *ex;
+    int n, cap;
+    int n_episodes, n_won, n_noisy_turns;
+} hp_sft_set;
+
+typedef struct hp_demo_cfg {
+    hp_prompt_cfg prompt;
+    const char *split;     /* "train" */
+    int n_episodes;
+    int max_steps;         /* 50 */
+    double noise;          /* share of random detour steps */
+    bool keep_noisy_targets;
+    uint64_t seed;
+} hp_demo_cfg;
+
+hp_demo_cfg hp_demo_cfg_default(hp_fmt fmt, hp_env_family family);
+
+/* Play n_episodes with the expert on env (reset to random tasks of the split) and collect examples. */
+int hp_sft_collect(hp_env *env, hp_expert *expert, const hp_demo_cfg *cfg, hp_sft_set *out, hp_err *err);
+void hp_sft_set_free(hp_sft_set *s);
+
+/* Tokenised example: ids = prompt ids + response ids (+ stop id); weight 1 on response tokens. */
+typedef struct hp_sft_tokens {
+    hp_ids ids;
+    float *weight; /* ids.len */
+    int n_prompt;
+} hp_sft_tokens;
+
+int hp_sft_tokenize(const hp_tok *tok, const hp_sft_example *ex, int max_len, hp_sft_tokens *out, hp_err *err);
+void hp_sft_tokens_free(hp_sft_tokens *t);
+
+/* Environment-text corpus for tokenizer training: plays n_episodes with the expert (with noise for
+ * variety) and writes every distinct observation, task, admissible list and action plus the templates'
+ * wording of all formats to path (UTF-8 text, one document per line block). */
+int hp_sft_write_corpus(hp_env *env, hp_expert *expert, const hp_demo_cfg *cfg, const char *path, hp_err *err);
+
+/* ---- training (needs the model engine; see agent.h for the model-bound entry points) ---- */
+
+typedef struct hp_sft_cfg {
+    int epochs;
+    int batch;        /* examples per optimiser step */
+    double lr;
+    double weight_decay;
+    double grad_clip;
+    int max_len;      /* longest example in tokens (prompt + response) */
+    uint64_t seed;
+    int log_every;    /* steps; 0 = quiet */
+} hp_sft_cfg;
+
+hp_sft_cfg hp_sft_cfg_default(void);
+
+typedef struct hp_sft_report {
+    int steps;
+    double first_loss, last_loss; /* mean response-token cross-entropy (nats) of the first/last epoch */
+    double seconds;
+    int64_t tokens;
+} hp_sft_report;
+
+#endif /* HIPER_SFT_H */
