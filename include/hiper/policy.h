@@ -4,9 +4,10 @@
  * - A policy generates, for n prompts at once, one response each: at most max_new_tokens tokens,
  *   sampled at `temperature` (0 = greedy) with optional top-k / top-p, stopping after the first stop id
  *   (the stop token is part of the response, as in veRL's response mask). Sequences join and leave the
- *   batch independently; the result for sequence i depends only on its prompt, the options and rngs[i].
- * - logprobs[j] is the log-probability of response token j under the sampling distribution
- *   (logits / temperature, before top-k/top-p; plain log-softmax when temperature is 0 or 1).
+ *   batch independently; the result for sequence i depends only on its prompt, the options and seeds[i]
+ *   (the sequence's RNG stream is hp_rng_seed(seeds[i], 0)).
+ * - logprobs[j] is the policy's log-probability of response token j: log-softmax of the logits at
+ *   temperature 1, without top-k/top-p (as hp_model_score gives it), whatever the sampling temperature.
  * - `truncated` is set when max_new_tokens was reached without a stop id.
  * - The agent module adapts the model engine to this interface (hp_policy_model in agent.h); tests use
  *   scripted policies.
@@ -17,14 +18,14 @@
 #include "hiper/base.h"
 #include "hiper/tok.h"
 
-typedef struct hp_gen_opts {
+typedef struct hp_policy_opts {
     int max_new_tokens; /* 512 */
     double temperature; /* 1.0 training, 0.4 validation */
     int top_k;          /* 0 = off */
     double top_p;       /* 1.0 = off */
     const int32_t *stop_ids;
     int n_stop;
-} hp_gen_opts;
+} hp_policy_opts;
 
 typedef struct hp_gen_out {
     hp_ids ids;       /* response ids (stop id included when reached) */
@@ -37,13 +38,13 @@ void hp_gen_out_free(hp_gen_out *o);
 typedef struct hp_policy {
     void *self;
     /* Fill outs[0..n) (zero-initialised by the caller). */
-    int (*generate)(void *self, int n, const hp_ids *prompts, const hp_gen_opts *opts, hp_rng *rngs,
+    int (*generate)(void *self, int n, const hp_ids *prompts, const hp_policy_opts *opts, const uint64_t *seeds,
                     hp_gen_out *outs, hp_err *err);
 } hp_policy;
 
-static inline int hp_policy_generate(const hp_policy *p, int n, const hp_ids *prompts, const hp_gen_opts *o,
-                                     hp_rng *rngs, hp_gen_out *outs, hp_err *err) {
-    return p->generate(p->self, n, prompts, o, rngs, outs, err);
+static inline int hp_policy_generate(const hp_policy *p, int n, const hp_ids *prompts, const hp_policy_opts *o,
+                                     const uint64_t *seeds, hp_gen_out *outs, hp_err *err) {
+    return p->generate(p->self, n, prompts, o, seeds, outs, err);
 }
 
 #endif /* HIPER_POLICY_H */

@@ -5,11 +5,11 @@
  * Contract:
  * - Action: the whole response is lower-cased (ASCII) and the text between the first "<action>" and
  *   the first "</action>" (searched independently) is stripped and executed; if a tag is missing the
- *   last 30 (ALFWorld/other) or 20 (WebShop) bytes of the lower-cased response are executed (rounded
- *   to whole UTF-8 characters) and the turn is invalid; the other checks are then skipped (recorded
+ *   last 30 (ALFWorld/other) or 20 (WebShop) characters (code points) of the lower-cased response are
+ *   executed and the turn is invalid; the other checks are then skipped (recorded
  *   switch and subgoal stay "").
  * - HiPER: "<switch>"/"</switch>" and "<subgoal>"/"</subgoal>" are searched case-sensitively from the
- *   start. Missing switch tags → invalid, switch "", subgoal = last 30 bytes of the action (ALFWorld) or
+ *   start. Missing switch tags → invalid, switch "", subgoal = last 30 characters of the action (ALFWorld) or
  *   "None" (WebShop). Switch word (stripped, upper-cased) not KEEP/SWITCH → invalid, switch "KEEP"
  *   (WebShop) or "" (ALFWorld), subgoal "". Missing subgoal tags → invalid, subgoal "". Otherwise the
  *   subgoal is the stripped text between the tags, case preserved.
