@@ -1,0 +1,640 @@
+/* runcfg.c — run configuration: key table, defaults per estimator/environment, strict JSON loading,
+ * key=value overrides, validation and serialisation (see hiper/runcfg.h). */
+#include "hiper/runcfg.h"
+
+#include <cjson/cJSON.h>
+#include <math.h>
+#include <stddef.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define F(k, field, help) {k, HP_RC_F64, offsetof(hp_runcfg, field), NULL, help}
+#define I(k, field, help) {k, HP_RC_I64, offsetof(hp_runcfg, field), NULL, help}
+#define B(k, field, help) {k, HP_RC_BOOL, offsetof(hp_runcfg, field), NULL, help}
+#define S(k, field, help) {k, HP_RC_STR, offsetof(hp_runcfg, field), NULL, help}
+#define E(k, field, ch, help) {k, HP_RC_ENUM, offsetof(hp_runcfg, field), ch, help}
+
+static const hp_rc_key KEYS[] = {
+    S("description", description, "free text describing the run"),
+    E("algorithm.adv_estimator", algorithm.adv_estimator, "hae|gae|grpo|rloo|gigpo", "advantage estimator"),
+    F("algorithm.gamma", algorithm.gamma, "discount γ"),
+    F("algorithm.lam", algorithm.lam, "GAE λ (HAE: λ_L inside a segment)"),
+    B("algorithm.norm_adv_by_std_in_grpo", algorithm.norm_adv_by_std_in_grpo, "GRPO: divide by the group std"),
+    B("algorithm.use_invalid_action_penalty", algorithm.use_invalid_action_penalty, "subtract the invalid-action penalty"),
+    F("algorithm.invalid_action_penalty_coef", algorithm.invalid_action_penalty_coef, "c_inv"),
+    F("algorithm.hae.lam_seg", algorithm.hae.lam_seg, "λ_H across segments"),
+    B("algorithm.hae.norm_adv", algorithm.hae.norm_adv, "normalise each head's advantages over the batch"),
+    F("algorithm.hae.keep_penalty", algorithm.hae.keep_penalty, "κ (<= 0)"),
+    E("algorithm.hae.keep_penalty_mode", algorithm.hae.keep_penalty_mode, "normalized|fixed", "KEEP penalty mode"),
+    F("algorithm.hae.keep_consistency_penalty", algorithm.hae.keep_consistency_penalty, "κ_c (<= 0)"),
+    B("algorithm.hae.keep_consistency_requires_both", algorithm.hae.keep_consistency_requires_both, "κ_c needs both subgoal spans"),
+    B("algorithm.hae.bootstrap_truncated", algorithm.hae.bootstrap_truncated, "self-bootstrap truncated episodes"),
+    I("algorithm.hae.heads", algorithm.hae.heads, "critic heads: 2 (low, high) or 3 (+ term)"),
+    E("algorithm.gigpo.mode", algorithm.gigpo.mode, "mean_norm|mean_std_norm", "GiGPO normalisation"),
+    F("algorithm.gigpo.step_advantage_w", algorithm.gigpo.step_advantage_w, "w in A^E + w·A^S"),
+    B("algorithm.gigpo.enable_similarity", algorithm.gigpo.enable_similarity, "similarity anchor grouping"),
+    F("algorithm.gigpo.similarity_thresh", algorithm.gigpo.similarity_thresh, "similarity threshold"),
+    F("algorithm.gigpo.epsilon", algorithm.gigpo.epsilon, "ε added to σ"),
+    B("algorithm.gae.norm_adv", algorithm.gae.norm_adv, "whiten GAE advantages over the batch"),
+    F("actor.optim.lr", actor.optim.lr, "actor learning rate"),
+    F("actor.optim.weight_decay", actor.optim.weight_decay, "AdamW weight decay"),
+    F("actor.optim.beta1", actor.optim.beta1, "AdamW β1"),
+    F("actor.optim.beta2", actor.optim.beta2, "AdamW β2"),
+    F("actor.optim.eps", actor.optim.eps, "AdamW ε"),
+    I("actor.optim.warmup_steps", actor.optim.warmup_steps, "linear warm-up optimiser steps"),
+    E("actor.optim.schedule", actor.optim.schedule, "constant|cosine", "learning-rate schedule"),
+    F("actor.grad_clip", actor.grad_clip, "global gradient-norm clip"),
+    F("actor.clip_ratio", actor.clip_ratio, "PPO clip ε (sets low and high unless they are given)"),
+    F("actor.clip_ratio_low", actor.clip_ratio_low, "ε_low (negative = clip_ratio)"),
+    F("actor.clip_ratio_high", actor.clip_ratio_high, "ε_high (negative = clip_ratio)"),
+    F("actor.clip_ratio_c", actor.clip_ratio_c, "dual-clip constant c (0 = off)"),
+    F("actor.entropy_coeff", actor.entropy_coeff, "entropy bonus coefficient"),
+    B("actor.use_kl_loss", actor.use_kl_loss, "KL loss to the reference policy"),
+    F("actor.kl_loss_coef", actor.kl_loss_coef, "KL loss coefficient"),
+    E("actor.kl_loss_type", actor.kl_loss_type, "kl|k1|abs|mse|k2|low_var_kl|k3", "KL estimator"),
+    E("actor.loss_agg_mode", actor.loss_agg_mode, "token-mean|seq-mean-token-sum|seq-mean-token-mean|seq-mean-token-sum-norm", "loss aggregation"),
+    I("actor.ppo_epochs", actor.ppo_epochs, "PPO epochs per step"),
+    I("actor.ppo_mini_batch_size", actor.ppo_mini_batch_size, "turn rows per optimiser step"),
+    I("actor.ppo_micro_batch_size", actor.ppo_micro_batch_size, "turn rows per forward/backward"),
+    B("actor.shuffle", actor.shuffle, "shuffle rows before cutting mini-batches"),
+    F("critic.optim.lr", critic.optim.lr, "critic learning rate"),
+    F("critic.optim.weight_decay", critic.optim.weight_decay, "critic AdamW weight decay"),
+    F("critic.grad_clip", critic.grad_clip, "critic gradient-norm clip"),
+    F("critic.cliprange_value", critic.cliprange_value, "value clip range"),
+    F("critic.high_value_coef", critic.high_value_coef, "weight of the high head's loss"),
+    F("critic.term_value_coef", critic.term_value_coef, "weight of the term head's loss"),
+    I("critic.ppo_micro_batch_size", critic.ppo_micro_batch_size, "critic rows per forward/backward"),
+    I("critic.warmup", critic.warmup, "steps training only the critic"),
+    I("data.train_batch_size", data.train_batch_size, "tasks per training step"),
+    I("data.val_batch_size", data.val_batch_size, "validation episodes"),
+    I("data.max_prompt_length", data.max_prompt_length, "prompt token limit"),
+    I("data.max_response_length", data.max_response_length, "response token limit"),
+    E("data.truncation", data.truncation, "error|left", "overlong prompts: error or cut"),
+    E("env.name", env.name, "alfworld|webshop|external", "environment kind"),
+    S("env.options", env.options, "JSON object of environment options"),
+    I("env.rollout.n", env.rollout.n, "rollouts per task (group size)"),
+    I("env.max_steps", env.max_steps, "turn limit per episode"),
+    I("env.history_length", env.history_length, "remembered steps in the prompt"),
+    I("env.seed", env.seed, "environment / task-draw seed"),
+    S("env.train_split", env.train_split, "split for training tasks"),
+    S("env.val_split", env.val_split, "split for validation"),
+    S("env.test_split", env.test_split, "second split evaluated at the end (\"\" = none)"),
+    E("env.format", env.format, "hiper|think|action", "output format"),
+    E("env.prompt_style", env.prompt_style, "upstream|compact", "prompt wording"),
+    B("env.keep_holds_subgoal", env.keep_holds_subgoal, "KEEP keeps the previous subgoal in the prompt"),
+    F("rollout.temperature", rollout.temperature, "training sampling temperature"),
+    F("rollout.top_p", rollout.top_p, "top-p (1 = off)"),
+    I("rollout.top_k", rollout.top_k, "top-k (-1 or 0 = off)"),
+    F("rollout.val_temperature", rollout.val_temperature, "validation sampling temperature"),
+    S("model.path", model.path, "model directory (\"\" = initialise the small default model)"),
+    S("model.critic_path", model.critic_path, "critic backbone directory (\"\" = model.path)"),
+    S("model.tokenizer", model.tokenizer, "tokenizer.json or directory (\"\" = the model's, or train one)"),
+    I("model.tokenizer_vocab", model.tokenizer_vocab, "vocabulary of a trained BPE tokenizer"),
+    I("model.hidden_size", model.hidden_size, "small model: hidden size"),
+    I("model.intermediate_size", model.intermediate_size, "small model: MLP size"),
+    I("model.num_hidden_layers", model.num_hidden_layers, "small model: layers"),
+    I("model.num_attention_heads", model.num_attention_heads, "small model: attention heads"),
+    I("model.num_key_value_heads", model.num_key_value_heads, "small model: key/value heads"),
+    I("model.max_position_embeddings", model.max_position_embeddings, "small model: context length"),
+    F("model.rope_theta", model.rope_theta, "small model: RoPE θ"),
+    I("model.lora_rank", model.lora_rank, "LoRA rank (0 = full fine-tuning)"),
+    F("model.lora_alpha", model.lora_alpha, "LoRA α"),
+    B("sft.enable", sft.enable, "supervised warm start before RL"),
+    I("sft.episodes", sft.episodes, "expert episodes played for demonstrations"),
+    F("sft.noise", sft.noise, "share of random detour steps in the demonstrations"),
+    I("sft.epochs", sft.epochs, "SFT epochs"),
+    I("sft.batch", sft.batch, "SFT examples per optimiser step"),
+    I("sft.max_len", sft.max_len, "longest SFT example (tokens)"),
+    F("sft.lr", sft.lr, "SFT learning rate"),
+    F("sft.weight_decay", sft.weight_decay, "SFT weight decay"),
+    F("sft.grad_clip", sft.grad_clip, "SFT gradient clip"),
+    I("trainer.total_steps", trainer.total_steps, "training steps"),
+    I("trainer.test_freq", trainer.test_freq, "validate every N steps (0 = never)"),
+    I("trainer.save_freq", trainer.save_freq, "save the latest checkpoint every N steps"),
+    B("trainer.val_before_train", trainer.val_before_train, "validate before the first step"),
+    I("trainer.seed", trainer.seed, "seed of initialisation, sampling and shuffling"),
+    I("trainer.threads", trainer.threads, "OpenMP threads (0 = default)"),
+    I("trainer.final_eval_episodes", trainer.final_eval_episodes, "episodes per split in the final evaluation"),
+    B("trainer.log_rollouts", trainer.log_rollouts, "write trajectories to rollouts.jsonl"),
+    S("trainer.project_name", trainer.project_name, "project name (reports)"),
+    S("trainer.experiment_name", trainer.experiment_name, "experiment name (reports)"),
+    {NULL, HP_RC_F64, 0, NULL, NULL},
+};
+
+#undef F
+#undef I
+#undef B
+#undef S
+#undef E
+
+const hp_rc_key *hp_runcfg_keys(void) { return KEYS; }
+
+const hp_rc_key *hp_runcfg_find(const char *key) {
+    for (const hp_rc_key *k = KEYS; k->key; k++)
+        if (!strcmp(k->key, key)) return k;
+    return NULL;
+}
+
+static void *field(hp_runcfg *cfg, const hp_rc_key *k) { return (char *)cfg + k->offset; }
+static const void *cfield(const hp_runcfg *cfg, const hp_rc_key *k) { return (const char *)cfg + k->offset; }
+
+static void set_str(hp_rc_str dst, const char *s) { snprintf(dst, HP_RC_STR_MAX, "%s", s); }
+
+/* ---- defaults ------------------------------------------------------------------------------------ */
+
+static bool is_group_estimator(const char *e) {
+    return !strcmp(e, "grpo") || !strcmp(e, "rloo") || !strcmp(e, "gigpo");
+}
+
+int hp_runcfg_defaults(hp_runcfg *c, const char *est, const char *env, hp_err *err) {
+    memset(c, 0, sizeof *c);
+    if (strcmp(est, "hae") && strcmp(est, "gae") && !is_group_estimator(est))
+        return hp_fail(err, "algorithm.adv_estimator: unknown estimator '%s' (hae|gae|grpo|rloo|gigpo)", est);
+    bool webshop = !strcmp(env, "webshop");
+    bool hae = !strcmp(est, "hae");
+    /* hiper.md §6.3 (HiPER) and baselines.md §4 (the common part). */
+    set_str(c->algorithm.adv_estimator, est);
+    c->algorithm.gamma = 1.0;
+    c->algorithm.lam = 1.0;
+    c->algorithm.norm_adv_by_std_in_grpo = true;
+    c->algorithm.use_invalid_action_penalty = true;
+    c->algorithm.invalid_action_penalty_coef = 0.1;
+    c->algorithm.hae.lam_seg = 0.95;
+    c->algorithm.hae.norm_adv = true;
+    c->algorithm.hae.keep_penalty = webshop ? -3.5 : -0.3;
+    set_str(c->algorithm.hae.keep_penalty_mode, "normalized");
+    c->algorithm.hae.keep_consistency_penalty = -0.3;
+    c->algorithm.hae.keep_consistency_requires_both = true;
+    c->algorithm.hae.bootstrap_truncated = !webshop;
+    c->algorithm.hae.heads = 3;
+    set_str(c->algorithm.gigpo.mode, webshop ? "mean_norm" : "mean_std_norm");
+    c->algorithm.gigpo.step_advantage_w = 1.0;
+    c->algorithm.gigpo.similarity_thresh = 0.95;
+    c->algorithm.gigpo.epsilon = 1e-6;
+    c->algorithm.gae.norm_adv = true;
+    if (!strcmp(est, "gigpo")) c->algorithm.gamma = 0.95;
+
+    c->actor.optim.lr = 1e-6;
+    c->actor.optim.weight_decay = 0.01;
+    c->actor.optim.beta1 = 0.9;
+    c->actor.optim.beta2 = 0.999;
+    c->actor.optim.eps = 1e-8;
+    set_str(c->actor.optim.schedule, "constant");
+    c->actor.grad_clip = 1.0;
+    c->actor.clip_ratio = 0.2;
+    c->actor.clip_ratio_low = -1;
+    c->actor.clip_ratio_high = -1;
+    c->actor.clip_ratio_c = 3.0;
+    c->actor.entropy_coeff = 0.001;
+    c->actor.use_kl_loss = true;
+    c->actor.kl_loss_coef = 0.01;
+    set_str(c->actor.kl_loss_type, "low_var_kl");
+    set_str(c->actor.loss_agg_mode, "token-mean");
+    c->actor.ppo_epochs = 1;
+    /* Rows per mini/micro-batch: HiPER 256/16 per GPU; baselines ALFWorld 256/32 (PPO 256/16),
+     * WebShop 64/8. */
+    c->actor.ppo_mini_batch_size = webshop && !hae ? 64 : 256;
+    c->actor.ppo_micro_batch_size = webshop && !hae ? 8 : (is_group_estimator(est) ? 32 : 16);
+
+    c->critic.optim.lr = 1e-5;
+    c->critic.optim.weight_decay = 0.01;
+    c->critic.grad_clip = 1.0;
+    c->critic.cliprange_value = 0.5;
+    c->critic.high_value_coef = 1.0;
+    c->critic.term_value_coef = 1.0;
+    c->critic.ppo_micro_batch_size = webshop && !hae ? 4 : 16;
+
+    bool group = is_group_estimator(est);
+    c->data.train_batch_size = group ? 16 : 128;
+    c->data.val_batch_size = 128;
+    c->data.max_prompt_length = webshop && !hae ? 4096 : 2048;
+    c->data.max_response_length = 512;
+    set_str(c->data.truncation, "error");
+
+    set_str(c->env.name, env);
+    c->env.rollout.n = group ? 8 : 1;
+    c->env.max_steps = webshop && !hae ? 15 : 50;
+    c->env.history_length = 2;
+    c->env.seed = hae ? 6 : 0;
+    set_str(c->env.train_split, "train");
+    set_str(c->env.val_split, webshop ? "test" : "valid_seen");
+    set_str(c->env.test_split, webshop ? "" : "valid_unseen");
+    set_str(c->env.format, hae ? "hiper" : "think");
+    set_str(c->env.prompt_style, "upstream");
+
+    c->rollout.temperature = 1.0;
+    c->rollout.top_p = 1.0;
+    c->rollout.top_k = -1;
+    c->rollout.val_temperature = 0.4;
+
+    c->model.tokenizer_vocab = 2048;
+    c->model.hidden_size = 256;
+    c->model.intermediate_size = 704;
+    c->model.num_hidden_layers = 4;
+    c->model.num_attention_heads = 4;
+    c->model.num_key_value_heads = 2;
+    c->model.max_position_embeddings = 1024;
+    c->model.rope_theta = 10000.0;
+    c->model.lora_alpha = 16.0;
+
+    c->sft.enable = false;
+    c->sft.episodes = 200;
+    c->sft.noise = 0.1;
+    c->sft.epochs = 2;
+    c->sft.batch = 16;
+    c->sft.max_len = 1024;
+    c->sft.lr = 1e-3;
+    c->sft.weight_decay = 0.0;
+    c->sft.grad_clip = 1.0;
+
+    c->trainer.total_steps = 150;
+    c->trainer.test_freq = 5;
+    c->trainer.save_freq = 1;
+    c->trainer.val_before_train = true;
+    c->trainer.seed = 1;
+    c->trainer.final_eval_episodes = 0;
+    c->trainer.log_rollouts = true;
+    set_str(c->trainer.project_name, "hiper");
+    snprintf(c->trainer.experiment_name, HP_RC_STR_MAX, "%s_%s", est, env);
+    return HP_OK;
+}
+
+/* ---- setting one value --------------------------------------------------------------------------- */
+
+static bool enum_ok(const char *choices, const char *v) {
+    size_t n = strlen(v);
+    for (const char *p = choices; *p;) {
+        const char *bar = strchr(p, '|');
+        size_t m = bar ? (size_t)(bar - p) : strlen(p);
+        if (m == n && !strncmp(p, v, n)) return true;
+        if (!bar) break;
+        p = bar + 1;
+    }
+    return false;
+}
+
+static int set_string(hp_runcfg *cfg, const hp_rc_key *k, const char *v, const char *src, hp_err *err) {
+    if (strlen(v) >= HP_RC_STR_MAX)
+        return hp_fail(err, "%s: key '%s': value longer than %d bytes", src, k->key, HP_RC_STR_MAX - 1);
+    if (k->type == HP_RC_ENUM && !enum_ok(k->choices, v))
+        return hp_fail(err, "%s: key '%s': '%s' is not one of %s", src, k->key, v, k->choices);
+    set_str(field(cfg, k), v);
+    return HP_OK;
+}
+
+static const char *type_name(hp_rc_type t) {
+    switch (t) {
+    case HP_RC_F64: return "a number";
+    case HP_RC_I64: return "an integer";
+    case HP_RC_BOOL: return "true or false";
+    case HP_RC_STR: return "a string";
+    case HP_RC_ENUM: return "a string";
+    }
+    return "?";
+}
+
+/* Set from a JSON value. */
+static int set_json(hp_runcfg *cfg, const hp_rc_key *k, const cJSON *v, const char *src, hp_err *err) {
+    switch (k->type) {
+    case HP_RC_F64:
+        if (!cJSON_IsNumber(v)) break;
+        *(double *)field(cfg, k) = v->valuedouble;
+        return HP_OK;
+    case HP_RC_I64: {
+        if (!cJSON_IsNumber(v)) break;
+        double d = v->valuedouble;
+        if (d != floor(d) || fabs(d) > 9.0e15)
+            return hp_fail(err, "%s: key '%s': expected an integer, got %g", src, k->key, d);
+        *(int64_t *)field(cfg, k) = (int64_t)d;
+        return HP_OK;
+    }
+    case HP_RC_BOOL:
+        if (!cJSON_IsBool(v)) break;
+        *(bool *)field(cfg, k) = cJSON_IsTrue(v);
+        return HP_OK;
+    case HP_RC_STR:
+    case HP_RC_ENUM:
+        if (!cJSON_IsString(v)) break;
+        return set_string(cfg, k, v->valuestring, src, err);
+    }
+    return hp_fail(err, "%s: key '%s': expected %s", src, k->key, type_name(k->type));
+}
+
+/* Set from override text. */
+static int set_text(hp_runcfg *cfg, const hp_rc_key *k, const char *v, const char *src, hp_err *err) {
+    switch (k->type) {
+    case HP_RC_F64:
+        if (!hp_parse_f64(v, (double *)field(cfg, k)))
+            return hp_fail(err, "%s: key '%s': expected a number, got '%s'", src, k->key, v);
+        return HP_OK;
+    case HP_RC_I64:
+        if (!hp_parse_i64(v, (int64_t *)field(cfg, k)))
+            return hp_fail(err, "%s: key '%s': expected an integer, got '%s'", src, k->key, v);
+        return HP_OK;
+    case HP_RC_BOOL:
+        if (!strcmp(v, "true") || !strcmp(v, "True") || !strcmp(v, "1")) *(bool *)field(cfg, k) = true;
+        else if (!strcmp(v, "false") || !strcmp(v, "False") || !strcmp(v, "0")) *(bool *)field(cfg, k) = false;
+        else return hp_fail(err, "%s: key '%s': expected true or false, got '%s'", src, k->key, v);
+        return HP_OK;
+    case HP_RC_STR:
+    case HP_RC_ENUM: return set_string(cfg, k, v, src, err);
+    }
+    return HP_FAIL;
+}
+
+/* Split "key=value"; returns the key entry or fails naming the key. */
+static const hp_rc_key *split_assignment(const char *a, char *key, size_t cap, const char **val, hp_err *err) {
+    const char *eq = strchr(a, '=');
+    if (!eq || eq == a) {
+        hp_fail(err, "override '%s': expected key=value", a);
+        return NULL;
+    }
+    size_t n = (size_t)(eq - a);
+    if (n >= cap) n = cap - 1;
+    memcpy(key, a, n);
+    key[n] = '\0';
+    *val = eq + 1;
+    const hp_rc_key *k = hp_runcfg_find(key);
+    if (!k) hp_fail(err, "override '%s': unknown key '%s' (see 'hiper train --keys')", a, key);
+    return k;
+}
+
+int hp_runcfg_set(hp_runcfg *cfg, const char *assignment, hp_err *err) {
+    char key[256];
+    const char *val;
+    const hp_rc_key *k = split_assignment(assignment, key, sizeof key, &val, err);
+    if (!k) return HP_FAIL;
+    return set_text(cfg, k, val, "command line", err);
+}
+
+/* ---- JSON files ---------------------------------------------------------------------------------- */
+
+/* A flattened (dotted key, value) list of a JSON object. */
+typedef struct flat_kv {
+    char *key;
+    const cJSON *val;
+} flat_kv;
+
+typedef struct flat {
+    flat_kv *kv;
+    int n, cap;
+} flat;
+
+static int flatten(const cJSON *obj, const char *prefix, flat *f, const char *src, hp_err *err) {
+    const cJSON *it;
+    cJSON_ArrayForEach(it, obj) {
+        char key[512];
+        snprintf(key, sizeof key, "%s%s%s", prefix, prefix[0] ? "." : "", it->string ? it->string : "");
+        if (cJSON_IsObject(it) && !hp_runcfg_find(key)) {
+            if (!it->child) return hp_fail(err, "%s: unknown key '%s' (an empty object)", src, key);
+            if (flatten(it, key, f, src, err)) return HP_FAIL;
+            continue;
+        }
+        if (!hp_runcfg_find(key)) return hp_fail(err, "%s: unknown key '%s'", src, key);
+        for (int i = 0; i < f->n; i++)
+            if (!strcmp(f->kv[i].key, key)) return hp_fail(err, "%s: key '%s' given twice", src, key);
+        if (f->n == f->cap) {
+            f->cap = f->cap ? 2 * f->cap : 32;
+            f->kv = hp_xrealloc(f->kv, (size_t)f->cap * sizeof *f->kv);
+        }
+        f->kv[f->n++] = (flat_kv){hp_xstrdup(key), it};
+    }
+    return HP_OK;
+}
+
+static void flat_free(flat *f) {
+    for (int i = 0; i < f->n; i++) free(f->kv[i].key);
+    free(f->kv);
+}
+
+/* The value a pair of keys gets before defaults exist: the last override, else the file, else def. */
+static const char *early_value(const flat *f, const char *const *ov, int n_ov, const char *key, const char *def) {
+    const char *v = def;
+    for (int i = 0; i < f->n; i++)
+        if (!strcmp(f->kv[i].key, key) && cJSON_IsString(f->kv[i].val)) v = f->kv[i].val->valuestring;
+    size_t kl = strlen(key);
+    for (int i = 0; i < n_ov; i++)
+        if (!strncmp(ov[i], key, kl) && ov[i][kl] == '=') v = ov[i] + kl + 1;
+    return v;
+}
+
+int hp_runcfg_load_text(hp_runcfg *cfg, const char *json, const char *src, const char *const *ov, int n_ov,
+                        hp_err *err) {
+    flat f = {0};
+    cJSON *root = NULL;
+    int rc = HP_FAIL;
+    if (json) {
+        root = cJSON_Parse(json);
+        if (!root) {
+            const char *at = cJSON_GetErrorPtr();
+            int line = 1;
+            for (const char *p = json; at && p < at && *p; p++) line += *p == '\n';
+            hp_fail(err, "%s:%d: not valid JSON", src, line);
+            goto out;
+        }
+        if (!cJSON_IsObject(root)) {
+            hp_fail(err, "%s: expected a JSON object at the top level", src);
+            goto out;
+        }
+        if (flatten(root, "", &f, src, err)) goto out;
+    }
+    const char *est = early_value(&f, ov, n_ov, "algorithm.adv_estimator", "hae");
+    const char *env = early_value(&f, ov, n_ov, "env.name", "alfworld");
+    if (hp_runcfg_defaults(cfg, est, env, err)) {
+        hp_err_wrap(err, "%s", src);
+        goto out;
+    }
+    for (int i = 0; i < f.n; i++)
+        if (set_json(cfg, hp_runcfg_find(f.kv[i].key), f.kv[i].val, src, err)) goto out;
+    for (int i = 0; i < n_ov; i++)
+        if (hp_runcfg_set(cfg, ov[i], err)) goto out;
+    if (hp_runcfg_validate(cfg, err)) {
+        hp_err_wrap(err, "%s", src);
+        goto out;
+    }
+    rc = HP_OK;
+out:
+    flat_free(&f);
+    cJSON_Delete(root);
+    return rc;
+}
+
+int hp_runcfg_load(hp_runcfg *cfg, const char *path, const char *const *ov, int n_ov, hp_err *err) {
+    char *text = NULL;
+    size_t len = 0;
+    if (path && hp_read_file(path, &text, &len, err)) return HP_FAIL;
+    int rc = hp_runcfg_load_text(cfg, text, path ? path : "defaults", ov, n_ov, err);
+    free(text);
+    return rc;
+}
+
+/* ---- validation ---------------------------------------------------------------------------------- */
+
+#define REQUIRE(cond, key, ...)                                                                            \
+    do {                                                                                                   \
+        if (!(cond)) return hp_fail(err, "key '" key "': " __VA_ARGS__);                                  \
+    } while (0)
+
+int hp_runcfg_validate(const hp_runcfg *c, hp_err *err) {
+    REQUIRE(c->algorithm.gamma >= 0 && c->algorithm.gamma <= 1, "algorithm.gamma", "must be in [0, 1]");
+    REQUIRE(c->algorithm.lam >= 0 && c->algorithm.lam <= 1, "algorithm.lam", "must be in [0, 1]");
+    REQUIRE(c->algorithm.hae.lam_seg >= 0 && c->algorithm.hae.lam_seg <= 1, "algorithm.hae.lam_seg", "must be in [0, 1]");
+    REQUIRE(c->algorithm.hae.keep_penalty <= 0, "algorithm.hae.keep_penalty", "must be <= 0");
+    REQUIRE(c->algorithm.hae.keep_consistency_penalty <= 0, "algorithm.hae.keep_consistency_penalty", "must be <= 0");
+    REQUIRE(c->algorithm.hae.heads == 2 || c->algorithm.hae.heads == 3, "algorithm.hae.heads", "must be 2 or 3");
+    REQUIRE(c->algorithm.invalid_action_penalty_coef >= 0, "algorithm.invalid_action_penalty_coef", "must be >= 0");
+    REQUIRE(c->algorithm.gigpo.epsilon >= 0, "algorithm.gigpo.epsilon", "must be >= 0");
+    REQUIRE(c->actor.optim.lr >= 0, "actor.optim.lr", "must be >= 0");
+    REQUIRE(c->critic.optim.lr >= 0, "critic.optim.lr", "must be >= 0");
+    REQUIRE(c->actor.optim.beta1 >= 0 && c->actor.optim.beta1 < 1, "actor.optim.beta1", "must be in [0, 1)");
+    REQUIRE(c->actor.optim.beta2 >= 0 && c->actor.optim.beta2 < 1, "actor.optim.beta2", "must be in [0, 1)");
+    REQUIRE(c->actor.clip_ratio >= 0 && c->actor.clip_ratio < 1, "actor.clip_ratio", "must be in [0, 1)");
+    REQUIRE(c->actor.clip_ratio_low < 1, "actor.clip_ratio_low", "must be < 1");
+    REQUIRE(c->actor.clip_ratio_c == 0 || c->actor.clip_ratio_c > 1, "actor.clip_ratio_c", "must be > 1 (or 0: off)");
+    REQUIRE(c->actor.ppo_epochs >= 1, "actor.ppo_epochs", "must be >= 1");
+    REQUIRE(c->actor.ppo_mini_batch_size >= 1, "actor.ppo_mini_batch_size", "must be >= 1");
+    REQUIRE(c->actor.ppo_micro_batch_size >= 1, "actor.ppo_micro_batch_size", "must be >= 1");
+    REQUIRE(c->critic.ppo_micro_batch_size >= 1, "critic.ppo_micro_batch_size", "must be >= 1");
+    REQUIRE(c->critic.cliprange_value >= 0, "critic.cliprange_value", "must be >= 0");
+    REQUIRE(c->critic.warmup >= 0, "critic.warmup", "must be >= 0");
+    REQUIRE(c->data.train_batch_size >= 1, "data.train_batch_size", "must be >= 1");
+    REQUIRE(c->data.val_batch_size >= 0, "data.val_batch_size", "must be >= 0");
+    REQUIRE(c->data.max_prompt_length >= 16, "data.max_prompt_length", "must be >= 16");
+    REQUIRE(c->data.max_response_length >= 1, "data.max_response_length", "must be >= 1");
+    REQUIRE(c->env.rollout.n >= 1, "env.rollout.n", "must be >= 1");
+    REQUIRE(c->env.max_steps >= 1, "env.max_steps", "must be >= 1");
+    REQUIRE(c->env.history_length >= 0, "env.history_length", "must be >= 0");
+    REQUIRE(c->rollout.temperature >= 0, "rollout.temperature", "must be >= 0");
+    REQUIRE(c->rollout.top_p > 0 && c->rollout.top_p <= 1, "rollout.top_p", "must be in (0, 1]");
+    REQUIRE(c->model.tokenizer_vocab >= 300, "model.tokenizer_vocab", "must be >= 300 (256 bytes + specials)");
+    REQUIRE(c->model.hidden_size >= 8 && c->model.num_attention_heads >= 1 &&
+                c->model.hidden_size % c->model.num_attention_heads == 0,
+            "model.hidden_size", "must be >= 8 and divisible by model.num_attention_heads");
+    REQUIRE(c->model.num_key_value_heads >= 1 && c->model.num_attention_heads % c->model.num_key_value_heads == 0,
+            "model.num_key_value_heads", "must divide model.num_attention_heads");
+    REQUIRE(c->model.num_hidden_layers >= 1, "model.num_hidden_layers", "must be >= 1");
+    REQUIRE(c->model.lora_rank >= 0, "model.lora_rank", "must be >= 0");
+    REQUIRE(c->sft.noise >= 0 && c->sft.noise <= 1, "sft.noise", "must be in [0, 1]");
+    REQUIRE(c->sft.batch >= 1 && c->sft.epochs >= 0, "sft.batch", "batch must be >= 1 and epochs >= 0");
+    REQUIRE(c->trainer.total_steps >= 0, "trainer.total_steps", "must be >= 0");
+    REQUIRE(c->trainer.test_freq >= 0, "trainer.test_freq", "must be >= 0");
+    REQUIRE(c->trainer.save_freq >= 1, "trainer.save_freq", "must be >= 1");
+    REQUIRE(c->trainer.threads >= 0, "trainer.threads", "must be >= 0");
+    REQUIRE(c->trainer.final_eval_episodes >= 0, "trainer.final_eval_episodes", "must be >= 0");
+    if (c->env.options[0]) {
+        cJSON *o = cJSON_Parse(c->env.options);
+        bool ok = o && cJSON_IsObject(o);
+        cJSON_Delete(o);
+        REQUIRE(ok, "env.options", "must be a JSON object");
+    }
+    bool hae = !strcmp(c->algorithm.adv_estimator, "hae");
+    REQUIRE(!hae || !strcmp(c->env.format, "hiper"), "env.format", "the hae estimator needs the hiper format");
+    return HP_OK;
+}
+
+/* ---- serialisation ------------------------------------------------------------------------------- */
+
+char *hp_runcfg_to_json(const hp_runcfg *cfg) {
+    cJSON *o = cJSON_CreateObject();
+    for (const hp_rc_key *k = KEYS; k->key; k++) {
+        const void *p = cfield(cfg, k);
+        switch (k->type) {
+        case HP_RC_F64: cJSON_AddItemToObject(o, k->key, cJSON_CreateNumber(*(const double *)p)); break;
+        case HP_RC_I64: cJSON_AddItemToObject(o, k->key, cJSON_CreateNumber((double)*(const int64_t *)p)); break;
+        case HP_RC_BOOL: cJSON_AddItemToObject(o, k->key, cJSON_CreateBool(*(const bool *)p)); break;
+        case HP_RC_STR:
+        case HP_RC_ENUM: cJSON_AddItemToObject(o, k->key, cJSON_CreateString((const char *)p)); break;
+        }
+    }
+    char *s = cJSON_Print(o);
+    cJSON_Delete(o);
+    char *out = hp_xstrdup(s);
+    cJSON_free(s);
+    return out;
+}
+
+int hp_runcfg_write(const hp_runcfg *cfg, const char *path, hp_err *err) {
+    char *s = hp_runcfg_to_json(cfg);
+    hp_buf b = {0};
+    hp_buf_puts(&b, s);
+    hp_buf_putc(&b, '\n');
+    free(s);
+    int rc = hp_write_file_atomic(path, b.data, b.len, err);
+    hp_buf_free(&b);
+    return rc;
+}
+
+/* ---- the built-in main job ----------------------------------------------------------------------- */
+
+/* Sized from the compute budget of design.md: a ~3 M-parameter model with a 2 k BPE vocabulary and
+ * the compact prompt (≤ 300 tokens), 16 tasks per step, a few hundred demonstration turns. */
+static const char *const SMALL[] = {
+    "description=HiPER on the built-in ALFWorld, small model, 2 CPU cores (the default `hiper train`)",
+    "env.prompt_style=compact",
+    "data.max_prompt_length=384",
+    "data.max_response_length=48",
+    "data.truncation=left",
+    "data.train_batch_size=16",
+    "data.val_batch_size=32",
+    "env.max_steps=30",
+    "model.tokenizer_vocab=2048",
+    "model.hidden_size=192",
+    "model.intermediate_size=512",
+    "model.num_hidden_layers=4",
+    "model.num_attention_heads=4",
+    "model.num_key_value_heads=2",
+    "model.max_position_embeddings=512",
+    "actor.optim.lr=3e-5",
+    "critic.optim.lr=3e-4",
+    "actor.ppo_mini_batch_size=128",
+    "actor.ppo_micro_batch_size=32",
+    "critic.ppo_micro_batch_size=32",
+    "sft.enable=true",
+    "sft.episodes=120",
+    "sft.noise=0.15",
+    "sft.epochs=3",
+    "sft.batch=16",
+    "sft.max_len=448",
+    "sft.lr=2e-3",
+    "trainer.total_steps=20",
+    "trainer.test_freq=5",
+    "trainer.final_eval_episodes=60",
+};
+
+static const char *const QUICK[] = {
+    "description=CI-sized variant of the default `hiper train` (under 3 minutes)",
+    "env.prompt_style=compact",
+    "data.max_prompt_length=320",
+    "data.max_response_length=40",
+    "data.truncation=left",
+    "data.train_batch_size=4",
+    "data.val_batch_size=6",
+    "env.max_steps=12",
+    "model.tokenizer_vocab=768",
+    "model.hidden_size=64",
+    "model.intermediate_size=160",
+    "model.num_hidden_layers=2",
+    "model.num_attention_heads=2",
+    "model.num_key_value_heads=1",
+    "model.max_position_embeddings=384",
+    "actor.optim.lr=3e-5",
+    "critic.optim.lr=3e-4",
+    "actor.ppo_mini_batch_size=32",
+    "actor.ppo_micro_batch_size=16",
+    "critic.ppo_micro_batch_size=16",
+    "sft.enable=true",
+    "sft.episodes=12",
+    "sft.noise=0.15",
+    "sft.epochs=1",
+    "sft.batch=8",
+    "sft.max_len=360",
+    "sft.lr=2e-3",
+    "trainer.total_steps=3",
+    "trainer.test_freq=2",
+    "trainer.final_eval_episodes=6",
+};
+
+const char *const *hp_runcfg_small_overrides(bool quick, int *n) {
+    *n = quick ? (int)(sizeof QUICK / sizeof QUICK[0]) : (int)(sizeof SMALL / sizeof SMALL[0]);
+    return quick ? QUICK : SMALL;
+}
