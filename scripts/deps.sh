@@ -8,7 +8,7 @@ SUDO=""
 [ "$(id -u)" -eq 0 ] || SUDO="sudo"
 
 PKGS=(build-essential cmake pkg-config clang libomp-dev
-      libopenblas-dev libpcre2-dev libcjson-dev libcmocka-dev
+      libopenblas-dev libpcre2-dev libcjson-dev libcmocka-dev libutf8proc-dev
       libopenmpi-dev openmpi-bin
       python3 python3-torch python3-numpy nodejs npm)
 missing=()

@@ -44,6 +44,8 @@ bool hp_tok_is_special(const hp_tok *tok, int32_t id);
 int hp_tok_encode(const hp_tok *tok, const char *text, size_t len, hp_ids *out, hp_err *err);
 /* Decode ids to a newly allocated string (invalid UTF-8 sequences become U+FFFD, as HF does). */
 char *hp_tok_decode(const hp_tok *tok, const int32_t *ids, size_t n);
+/* The same, leaving out special tokens when skip_special (HF's skip_special_tokens=True). */
+char *hp_tok_decode_ex(const hp_tok *tok, const int32_t *ids, size_t n, bool skip_special);
 /* The raw bytes one token stands for; NULL for an id out of range. */
 const char *hp_tok_token_bytes(const hp_tok *tok, int32_t id, size_t *len);
 
@@ -71,5 +73,29 @@ typedef struct hp_chat_msg {
  * when the first message is not a system message, and "<|im_start|>assistant\n" when
  * add_generation_prompt. Returns a newly allocated string. */
 char *hp_chat_render(const hp_chat_msg *msgs, int n, bool add_generation_prompt);
+
+/* The Qwen2.5 chat template text (jinja), as written into a trained tokenizer_config.json. */
+extern const char hp_chat_template_qwen25[];
+
+/* ---- BPE training ----
+ * Byte-level BPE learned like Hugging Face's BpeTrainer: the text is NFC-normalised, the ChatML special
+ * tokens are cut out, the rest is split by the pre-tokenizer regex and the words are counted; then the
+ * most frequent adjacent pair is merged again and again (ties: the pair whose (left, right) bytes sort
+ * first), until the vocabulary is full or no pair occurs min_frequency times. Ids: the 256 byte
+ * symbols first (in GPT-2 byte-table order), then the merges, then <|endoftext|>, <|im_start|>,
+ * <|im_end|> as added special tokens. vocab_size counts all of them. */
+typedef struct hp_bpe_trainer hp_bpe_trainer;
+
+/* pattern: the pre-tokenizer regex; NULL for Qwen2's. */
+hp_bpe_trainer *hp_bpe_trainer_new(const char *pattern, hp_err *err);
+/* Count the words of one text (may be called many times). */
+int hp_bpe_trainer_feed(hp_bpe_trainer *tr, const char *text, size_t len, hp_err *err);
+/* Learn the merges and write out_dir/tokenizer.json and out_dir/tokenizer_config.json (each file
+ * atomically; out_dir is created). min_frequency <= 0 means 2. */
+int hp_bpe_trainer_write(hp_bpe_trainer *tr, int32_t vocab_size, int64_t min_frequency, const char *out_dir,
+                         hp_err *err);
+void hp_bpe_trainer_free(hp_bpe_trainer *tr);
+/* One call: train on text[0..len) and write out_dir. */
+int hp_tok_train(const char *text, size_t len, int32_t vocab_size, const char *out_dir, hp_err *err);
 
 #endif /* HIPER_TOK_H */
