@@ -1,0 +1,213 @@
+/* Qwen2 config.json parse/validate/write — see hiper/config.h. */
+#include "hiper/config.h"
+
+#include <cjson/cJSON.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+void hp_config_default(hp_config *c) {
+    memset(c, 0, sizeof *c);
+    c->hidden_size = 256;
+    c->intermediate_size = 704;
+    c->num_hidden_layers = 4;
+    c->num_attention_heads = 4;
+    c->num_key_value_heads = 2;
+    c->vocab_size = 4096;
+    c->max_position_embeddings = 32768;
+    c->rms_norm_eps = 1e-6;
+    c->rope_theta = 10000.0;
+    c->tie_word_embeddings = true;
+    strcpy(c->torch_dtype, "float32");
+    c->bos_token_id = -1;
+    c->eos_token_id = -1;
+    c->num_labels = 0;
+    c->head_dim = 64;
+}
+
+int hp_config_validate(hp_config *c, const char *what, hp_err *err) {
+    struct { const char *k; int v; } pos[] = {
+        {"hidden_size", c->hidden_size}, {"intermediate_size", c->intermediate_size},
+        {"num_hidden_layers", c->num_hidden_layers}, {"num_attention_heads", c->num_attention_heads},
+        {"num_key_value_heads", c->num_key_value_heads}, {"vocab_size", c->vocab_size},
+        {"max_position_embeddings", c->max_position_embeddings},
+    };
+    for (size_t i = 0; i < sizeof pos / sizeof pos[0]; i++)
+        if (pos[i].v <= 0) return hp_fail(err, "%s: '%s' must be positive (got %d)", what, pos[i].k, pos[i].v);
+    if (c->hidden_size % c->num_attention_heads)
+        return hp_fail(err, "%s: 'hidden_size' %d is not divisible by 'num_attention_heads' %d", what,
+                       c->hidden_size, c->num_attention_heads);
+    if (c->num_attention_heads % c->num_key_value_heads)
+        return hp_fail(err, "%s: 'num_attention_heads' %d is not divisible by 'num_key_value_heads' %d", what,
+                       c->num_attention_heads, c->num_key_value_heads);
+    c->head_dim = c->hidden_size / c->num_attention_heads;
+    if (c->head_dim > 1024) return hp_fail(err, "%s: head_dim %d is larger than 1024", what, c->head_dim);
+    if (c->head_dim % 2) return hp_fail(err, "%s: head_dim %d must be even for RoPE", what, c->head_dim);
+    if (!(c->rms_norm_eps > 0)) return hp_fail(err, "%s: 'rms_norm_eps' must be positive", what);
+    if (!(c->rope_theta > 0)) return hp_fail(err, "%s: 'rope_theta' must be positive", what);
+    if (c->num_labels < 0) return hp_fail(err, "%s: 'num_labels' must be >= 0", what);
+    if (strcmp(c->torch_dtype, "float32") && strcmp(c->torch_dtype, "bfloat16") && strcmp(c->torch_dtype, "float16"))
+        return hp_fail(err, "%s: 'torch_dtype' '%s' is not float32, bfloat16 or float16", what, c->torch_dtype);
+    return HP_OK;
+}
+
+static int get_int(const cJSON *j, const char *key, bool required, int *out, const char *path, hp_err *err) {
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(j, key);
+    if (!v || cJSON_IsNull(v)) {
+        if (required) return hp_fail(err, "%s: missing key '%s'", path, key);
+        return HP_OK;
+    }
+    if (!cJSON_IsNumber(v) || v->valuedouble != floor(v->valuedouble) || fabs(v->valuedouble) > 2e9)
+        return hp_fail(err, "%s: key '%s' must be an integer", path, key);
+    *out = (int)v->valuedouble;
+    return HP_OK;
+}
+
+static int get_num(const cJSON *j, const char *key, double *out, const char *path, hp_err *err) {
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(j, key);
+    if (!v || cJSON_IsNull(v)) return HP_OK;
+    if (!cJSON_IsNumber(v)) return hp_fail(err, "%s: key '%s' must be a number", path, key);
+    *out = v->valuedouble;
+    return HP_OK;
+}
+
+static int check_arch(const cJSON *j, hp_config *c, const char *path, hp_err *err) {
+    const cJSON *mt = cJSON_GetObjectItemCaseSensitive(j, "model_type");
+    if (mt && (!cJSON_IsString(mt) || strcmp(mt->valuestring, "qwen2")))
+        return hp_fail(err, "%s: key 'model_type' is %s%s%s, only \"qwen2\" is supported", path,
+                       cJSON_IsString(mt) ? "\"" : "", cJSON_IsString(mt) ? mt->valuestring : "not a string",
+                       cJSON_IsString(mt) ? "\"" : "");
+    const cJSON *ar = cJSON_GetObjectItemCaseSensitive(j, "architectures");
+    if (!ar) return HP_OK;
+    if (!cJSON_IsArray(ar) || cJSON_GetArraySize(ar) != 1 || !cJSON_IsString(cJSON_GetArrayItem(ar, 0)))
+        return hp_fail(err, "%s: key 'architectures' must be a list of one name", path);
+    const char *a = cJSON_GetArrayItem(ar, 0)->valuestring;
+    if (!strcmp(a, "Qwen2ForCausalLM")) return HP_OK;
+    if (!strcmp(a, "Qwen2ForTokenClassification")) {
+        if (c->num_labels <= 0) c->num_labels = 2; /* transformers' default num_labels */
+        return HP_OK;
+    }
+    return hp_fail(err, "%s: key 'architectures': '%s' is not supported (Qwen2ForCausalLM, "
+                   "Qwen2ForTokenClassification are)", path, a);
+}
+
+int hp_config_parse(const char *json, size_t len, const char *path, hp_config *c, hp_err *err) {
+    hp_config_default(c);
+    c->tie_word_embeddings = false; /* transformers' Qwen2Config default */
+    c->vocab_size = 0;
+    cJSON *j = cJSON_ParseWithLength(json, len);
+    if (!j || !cJSON_IsObject(j)) {
+        cJSON_Delete(j);
+        return hp_fail(err, "%s: not a JSON object", path);
+    }
+    int rc = HP_OK;
+    const char *req[] = {"hidden_size", "intermediate_size", "num_hidden_layers", "num_attention_heads",
+                         "vocab_size"};
+    int *dst[] = {&c->hidden_size, &c->intermediate_size, &c->num_hidden_layers, &c->num_attention_heads,
+                  &c->vocab_size};
+    for (int i = 0; i < 5 && rc == HP_OK; i++) rc = get_int(j, req[i], true, dst[i], path, err);
+    c->num_key_value_heads = c->num_attention_heads;
+    if (rc == HP_OK) rc = get_int(j, "num_key_value_heads", false, &c->num_key_value_heads, path, err);
+    if (rc == HP_OK) rc = get_int(j, "max_position_embeddings", false, &c->max_position_embeddings, path, err);
+    if (rc == HP_OK) rc = get_int(j, "bos_token_id", false, &c->bos_token_id, path, err);
+    if (rc == HP_OK) rc = get_num(j, "rms_norm_eps", &c->rms_norm_eps, path, err);
+    if (rc == HP_OK) rc = get_num(j, "rope_theta", &c->rope_theta, path, err);
+    const cJSON *eos = cJSON_GetObjectItemCaseSensitive(j, "eos_token_id");
+    if (rc == HP_OK && cJSON_IsArray(eos) && cJSON_GetArraySize(eos) > 0)
+        eos = cJSON_GetArrayItem(eos, 0);
+    if (rc == HP_OK && eos && !cJSON_IsNull(eos)) {
+        if (!cJSON_IsNumber(eos)) rc = hp_fail(err, "%s: key 'eos_token_id' must be an integer", path);
+        else c->eos_token_id = (int)eos->valuedouble;
+    }
+    const cJSON *nl = cJSON_GetObjectItemCaseSensitive(j, "num_labels");
+    const cJSON *id2l = cJSON_GetObjectItemCaseSensitive(j, "id2label");
+    if (rc == HP_OK && nl) rc = get_int(j, "num_labels", false, &c->num_labels, path, err);
+    else if (rc == HP_OK && cJSON_IsObject(id2l)) c->num_labels = cJSON_GetArraySize(id2l);
+    const cJSON *tie = cJSON_GetObjectItemCaseSensitive(j, "tie_word_embeddings");
+    if (rc == HP_OK && tie) {
+        if (!cJSON_IsBool(tie)) rc = hp_fail(err, "%s: key 'tie_word_embeddings' must be true or false", path);
+        else c->tie_word_embeddings = cJSON_IsTrue(tie);
+    }
+    const cJSON *dt = cJSON_GetObjectItemCaseSensitive(j, "torch_dtype");
+    if (rc == HP_OK && dt && !cJSON_IsNull(dt)) {
+        if (!cJSON_IsString(dt) || strlen(dt->valuestring) >= sizeof c->torch_dtype)
+            rc = hp_fail(err, "%s: key 'torch_dtype' must be a short string", path);
+        else strcpy(c->torch_dtype, dt->valuestring);
+    }
+    /* A causal LM config may carry num_labels/id2label (transformers writes id2label for every
+     * model); only Qwen2ForTokenClassification makes it a critic. */
+    const cJSON *ar = cJSON_GetObjectItemCaseSensitive(j, "architectures");
+    bool is_tc = cJSON_IsArray(ar) && cJSON_IsString(cJSON_GetArrayItem(ar, 0)) &&
+                 !strcmp(cJSON_GetArrayItem(ar, 0)->valuestring, "Qwen2ForTokenClassification");
+    if (rc == HP_OK && !is_tc) c->num_labels = 0;
+    if (rc == HP_OK) rc = check_arch(j, c, path, err);
+    cJSON_Delete(j);
+    if (rc == HP_OK) rc = hp_config_validate(c, path, err);
+    return rc;
+}
+
+int hp_config_load(const char *path, hp_config *c, hp_err *err) {
+    char *p = hp_is_dir(path) ? hp_path_join(path, "config.json") : hp_xstrdup(path);
+    char *text;
+    size_t len;
+    int rc = hp_read_file(p, &text, &len, err);
+    if (rc == HP_OK) {
+        rc = hp_config_parse(text, len, p, c, err);
+        free(text);
+    }
+    free(p);
+    return rc;
+}
+
+char *hp_config_to_json(const hp_config *c) {
+    cJSON *j = cJSON_CreateObject();
+    cJSON *ar = cJSON_AddArrayToObject(j, "architectures");
+    cJSON_AddItemToArray(ar, cJSON_CreateString(c->num_labels > 0 ? "Qwen2ForTokenClassification"
+                                                                   : "Qwen2ForCausalLM"));
+    cJSON_AddStringToObject(j, "model_type", "qwen2");
+    cJSON_AddNumberToObject(j, "hidden_size", c->hidden_size);
+    cJSON_AddNumberToObject(j, "intermediate_size", c->intermediate_size);
+    cJSON_AddNumberToObject(j, "num_hidden_layers", c->num_hidden_layers);
+    cJSON_AddNumberToObject(j, "num_attention_heads", c->num_attention_heads);
+    cJSON_AddNumberToObject(j, "num_key_value_heads", c->num_key_value_heads);
+    cJSON_AddNumberToObject(j, "vocab_size", c->vocab_size);
+    cJSON_AddNumberToObject(j, "max_position_embeddings", c->max_position_embeddings);
+    cJSON_AddNumberToObject(j, "rms_norm_eps", c->rms_norm_eps);
+    cJSON_AddNumberToObject(j, "rope_theta", c->rope_theta);
+    cJSON_AddBoolToObject(j, "tie_word_embeddings", c->tie_word_embeddings);
+    cJSON_AddStringToObject(j, "torch_dtype", c->torch_dtype);
+    cJSON_AddStringToObject(j, "hidden_act", "silu");
+    cJSON_AddBoolToObject(j, "use_sliding_window", false);
+    cJSON_AddNumberToObject(j, "attention_dropout", 0.0);
+    cJSON_AddBoolToObject(j, "use_cache", true);
+    if (c->bos_token_id >= 0) cJSON_AddNumberToObject(j, "bos_token_id", c->bos_token_id);
+    if (c->eos_token_id >= 0) cJSON_AddNumberToObject(j, "eos_token_id", c->eos_token_id);
+    if (c->num_labels > 0) {
+        cJSON_AddNumberToObject(j, "num_labels", c->num_labels);
+        cJSON *id2 = cJSON_AddObjectToObject(j, "id2label");
+        cJSON *l2id = cJSON_AddObjectToObject(j, "label2id");
+        for (int i = 0; i < c->num_labels; i++) {
+            char k[32], v[32];
+            snprintf(k, sizeof k, "%d", i);
+            snprintf(v, sizeof v, "LABEL_%d", i);
+            cJSON_AddStringToObject(id2, k, v);
+            cJSON_AddNumberToObject(l2id, v, i);
+        }
+    }
+    char *s = cJSON_Print(j);
+    cJSON_Delete(j);
+    char *out = hp_xstrdup(s);
+    cJSON_free(s);
+    return out;
+}
+
+int hp_config_write(const hp_config *c, const char *path, hp_err *err) {
+    char *s = hp_config_to_json(c);
+    hp_buf b = {0};
+    hp_buf_puts(&b, s);
+    hp_buf_putc(&b, '\n');
+    free(s);
+    int rc = hp_write_file_atomic(path, b.data, b.len, err);
+    hp_buf_free(&b);
+    return rc;
+}

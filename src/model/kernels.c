@@ -1,0 +1,172 @@
+/* Row-major f32 kernels: linear layers (OpenBLAS sgemm, plus LoRA), a deterministic batched mat-vec
+ * for decoding, RMSNorm and RoPE. */
+#include "model_impl.h"
+
+#include <cblas.h>
+#include <immintrin.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* C[M,N] = alpha * op(A) op(B) + beta * C, row-major. */
+static void gemm(bool ta, bool tb, int64_t M, int64_t N, int64_t K, float alpha, const float *A, int64_t lda,
+                 const float *B, int64_t ldb, float beta, float *C, int64_t ldc) {
+    if (M <= 0 || N <= 0) return;
+    if (K <= 0) {
+        if (beta == 0.0f)
+            for (int64_t i = 0; i < M; i++) memset(C + i * ldc, 0, (size_t)N * sizeof(float));
+        return;
+    }
+    cblas_sgemm(CblasRowMajor, ta ? CblasTrans : CblasNoTrans, tb ? CblasTrans : CblasNoTrans, (int)M, (int)N,
+                (int)K, alpha, A, (int)lda, B, (int)ldb, beta, C, (int)ldc);
+}
+
+void hp_lin_fwd(const lin *l, const float *x, int64_t T, float *y, bool acc) {
+    gemm(false, true, T, l->out, l->in, 1.0f, x, l->in, l->w->w, l->in, acc ? 1.0f : 0.0f, y, l->out);
+    if (l->b) {
+        const float *b = l->b->w;
+#pragma omp parallel for schedule(static)
+        for (int64_t t = 0; t < T; t++)
+            for (int o = 0; o < l->out; o++) y[t * l->out + o] += b[o];
+    }
+    if (l->la) {
+        float *xa = hp_xmalloc((size_t)(T * l->r) * sizeof(float));
+        gemm(false, true, T, l->r, l->in, 1.0f, x, l->in, l->la->w, l->in, 0.0f, xa, l->r);
+        gemm(false, true, T, l->out, l->r, l->lscale, xa, l->r, l->lb->w, l->r, 1.0f, y, l->out);
+        free(xa);
+    }
+}
+
+void hp_lin_bwd(const lin *l, const float *x, const float *dy, int64_t T, float *dx, bool dx_acc, float *tmp) {
+    if (l->w->g) gemm(true, false, l->out, l->in, T, 1.0f, dy, l->out, x, l->in, 1.0f, l->w->g, l->in);
+    if (l->b && l->b->g) {
+        float *gb = l->b->g;
+        for (int64_t t = 0; t < T; t++)
+            for (int o = 0; o < l->out; o++) gb[o] += dy[t * l->out + o];
+    }
+    if (dx) gemm(false, false, T, l->in, l->out, 1.0f, dy, l->out, l->w->w, l->in, dx_acc ? 1.0f : 0.0f, dx, l->in);
+    if (l->la) {
+        /* h = x A^T [T,r]; y += s h B^T.  dB += s dy^T h; dh = s dy B; dA += dh^T x; dx += dh A. */
+        float *h = tmp, *dh = tmp + T * l->r;
+        gemm(false, true, T, l->r, l->in, 1.0f, x, l->in, l->la->w, l->in, 0.0f, h, l->r);
+        if (l->lb->g) gemm(true, false, l->out, l->r, T, l->lscale, dy, l->out, h, l->r, 1.0f, l->lb->g, l->r);
+        gemm(false, false, T, l->r, l->out, l->lscale, dy, l->out, l->lb->w, l->r, 0.0f, dh, l->r);
+        if (l->la->g) gemm(true, false, l->r, l->in, T, 1.0f, dh, l->r, x, l->in, 1.0f, l->la->g, l->in);
+        if (dx) gemm(false, false, T, l->in, l->r, 1.0f, dh, l->r, l->la->w, l->in, 1.0f, dx, l->in);
+    }
+}
+
+/* Dot product with a fixed summation order (4 x 8-lane accumulators, then a fixed tree). */
+static float dot_fixed(const float *a, const float *b, int64_t n) {
+    __m256 s0 = _mm256_setzero_ps(), s1 = s0, s2 = s0, s3 = s0;
+    int64_t i = 0;
+    for (; i + 32 <= n; i += 32) {
+        s0 = _mm256_fmadd_ps(_mm256_loadu_ps(a + i), _mm256_loadu_ps(b + i), s0);
+        s1 = _mm256_fmadd_ps(_mm256_loadu_ps(a + i + 8), _mm256_loadu_ps(b + i + 8), s1);
+        s2 = _mm256_fmadd_ps(_mm256_loadu_ps(a + i + 16), _mm256_loadu_ps(b + i + 16), s2);
+        s3 = _mm256_fmadd_ps(_mm256_loadu_ps(a + i + 24), _mm256_loadu_ps(b + i + 24), s3);
+    }
+    for (; i + 8 <= n; i += 8) s0 = _mm256_fmadd_ps(_mm256_loadu_ps(a + i), _mm256_loadu_ps(b + i), s0);
+    __m256 s = _mm256_add_ps(_mm256_add_ps(s0, s1), _mm256_add_ps(s2, s3));
+    float lanes[8];
+    _mm256_storeu_ps(lanes, s);
+    float r = ((lanes[0] + lanes[4]) + (lanes[1] + lanes[5])) + ((lanes[2] + lanes[6]) + (lanes[3] + lanes[7]));
+    for (; i < n; i++) r += a[i] * b[i];
+    return r;
+}
+
+void hp_matvec_rows(const float *W, int64_t out, int64_t in, const float *x, int64_t T, float *y) {
+#pragma omp parallel for schedule(static)
+    for (int64_t j = 0; j < out; j++) {
+        const float *w = W + j * in;
+        for (int64_t t = 0; t < T; t++) y[t * out + j] = dot_fixed(w, x + t * in, in);
+    }
+}
+
+void hp_lin_fwd_rows(const lin *l, const float *x, int64_t T, float *y) {
+    hp_matvec_rows(l->w->w, l->out, l->in, x, T, y);
+    if (l->b)
+        for (int64_t t = 0; t < T; t++)
+            for (int o = 0; o < l->out; o++) y[t * l->out + o] += l->b->w[o];
+    if (l->la) {
+        float *h = hp_xmalloc((size_t)(T * l->r) * sizeof(float));
+        float *d = hp_xmalloc((size_t)(T * l->out) * sizeof(float));
+        hp_matvec_rows(l->la->w, l->r, l->in, x, T, h);
+        hp_matvec_rows(l->lb->w, l->out, l->r, h, T, d);
+        for (int64_t i = 0; i < T * l->out; i++) y[i] += l->lscale * d[i];
+        free(h);
+        free(d);
+    }
+}
+
+void hp_rmsnorm_fwd(const float *x, const float *w, int64_t T, int D, double eps, float *y, float *rstd) {
+#pragma omp parallel for schedule(static)
+    for (int64_t t = 0; t < T; t++) {
+        const float *xr = x + t * D;
+        double ss = 0;
+        for (int i = 0; i < D; i++) ss += (double)xr[i] * xr[i];
+        float r = (float)(1.0 / sqrt(ss / D + eps));
+        if (rstd) rstd[t] = r;
+        float *yr = y + t * D;
+        for (int i = 0; i < D; i++) yr[i] = w[i] * (xr[i] * r);
+    }
+}
+
+/* y = w * x * r, r = (mean x^2 + eps)^-1/2:  dx = r * (w dy) - r^3 / D * x * sum(w dy x);
+ * dw += dy * x * r. */
+void hp_rmsnorm_bwd(const float *x, const float *w, const float *rstd, const float *dy, int64_t T, int D,
+                    float *dx, bool dx_acc, float *dw) {
+#pragma omp parallel for schedule(static)
+    for (int64_t t = 0; t < T; t++) {
+        const float *xr = x + t * D, *dyr = dy + t * D;
+        float r = rstd[t];
+        double s = 0;
+        for (int i = 0; i < D; i++) s += (double)w[i] * dyr[i] * xr[i];
+        float c = (float)(s * r * r * r / D);
+        float *dxr = dx + t * D;
+        for (int i = 0; i < D; i++) {
+            float v = r * w[i] * dyr[i] - c * xr[i];
+            dxr[i] = dx_acc ? dxr[i] + v : v;
+        }
+    }
+    if (dw)
+        for (int64_t t = 0; t < T; t++) {
+            const float *xr = x + t * D, *dyr = dy + t * D;
+            float r = rstd[t];
+            for (int i = 0; i < D; i++) dw[i] += dyr[i] * xr[i] * r;
+        }
+}
+
+/* Rotate-half RoPE: for i < hd/2, (x_i, x_{i+h}) -> (x_i c - x_{i+h} s, x_{i+h} c + x_i s),
+ * angle = pos * theta^(-2i/hd). */
+static void rope(float *x, int64_t T, int nh, int hd, const int32_t *pos, double theta, double sign) {
+    int h2 = hd / 2;
+    double inv[512];
+    for (int i = 0; i < h2; i++) inv[i] = pow(theta, -2.0 * i / hd);
+#pragma omp parallel for schedule(static)
+    for (int64_t t = 0; t < T; t++) {
+        float cs[512], sn[512];
+        for (int i = 0; i < h2; i++) {
+            double a = (double)pos[t] * inv[i];
+            cs[i] = (float)cos(a);
+            sn[i] = (float)(sign * sin(a));
+        }
+        for (int h = 0; h < nh; h++) {
+            float *v = x + (t * nh + h) * hd;
+            for (int i = 0; i < h2; i++) {
+                float a = v[i], b = v[i + h2];
+                v[i] = a * cs[i] - b * sn[i];
+                v[i + h2] = b * cs[i] + a * sn[i];
+            }
+        }
+    }
+}
+
+void hp_rope_fwd(float *x, int64_t T, int nh, int hd, const int32_t *pos, double theta) {
+    rope(x, T, nh, hd, pos, theta, 1.0);
+}
+
+/* The inverse rotation carries the gradient back. */
+void hp_rope_bwd(float *dx, int64_t T, int nh, int hd, const int32_t *pos, double theta) {
+    rope(dx, T, nh, hd, pos, theta, -1.0);
+}

@@ -1,0 +1,87 @@
+/* model_impl.h — the private layout of hp_model shared by the files of src/model/. */
+#ifndef HIPER_MODEL_IMPL_H
+#define HIPER_MODEL_IMPL_H
+
+#include "hiper/model.h"
+
+/* One named parameter tensor. w is owned; g/m/v point into the model's arenas (NULL when frozen). */
+typedef struct mp {
+    char *name;
+    int ndim;
+    int64_t shape[2];
+    int64_t numel;
+    float *w;
+    float *g;
+    float *m, *v; /* AdamW moments */
+    bool train;
+} mp;
+
+/* A linear layer y = x W^T (+ b) (+ scale * (x A^T) B^T with LoRA). */
+typedef struct lin {
+    mp *w, *b;     /* W [out, in], b [out] or NULL */
+    mp *la, *lb;   /* LoRA A [r, in], B [out, r] or NULL */
+    int in, out, r;
+    float lscale;
+} lin;
+
+typedef struct layer {
+    mp *ln1, *ln2;
+    lin q, k, v, o, gate, up, down;
+} layer;
+
+/* Activations of one chunk: per-layer slabs (stride per layer, 0 in scoring mode). */
+typedef struct acts {
+    int64_t cap_tokens;
+    float *buf;
+    size_t buf_n;
+    /* cached chunk of the last forward */
+    bool valid;
+    const int32_t *ids;
+    int64_t tok0, tok1; /* token range of the cached chunk in the batch */
+    int seq0, seq1;
+    uint64_t fingerprint;
+} acts;
+
+struct hp_model {
+    hp_config cfg;
+    mp **p;
+    int np;
+    layer *L;
+    mp *embed, *norm, *lm_head, *score_w, *score_b;
+    bool lora;
+    float *grad_arena;
+    size_t grad_n;
+    float *m_arena, *v_arena;
+    int64_t step;
+    int64_t chunk_tokens;
+    acts a;
+};
+
+/* weights.c */
+mp *hp_mp_new(hp_model *m, const char *name, int64_t d0, int64_t d1);
+void hp_model_ensure_grads(hp_model *m);
+void hp_model_drop_grads(hp_model *m);
+
+/* kernels.c: row-major f32 helpers. */
+/* y[T,out] = x[T,in] W^T (+ b) (+ LoRA); accumulate into y when acc. */
+void hp_lin_fwd(const lin *l, const float *x, int64_t T, float *y, bool acc);
+/* dx[T,in] (+)= dy W (+ LoRA part); parameter grads accumulate. dx may be NULL. */
+void hp_lin_bwd(const lin *l, const float *x, const float *dy, int64_t T, float *dx, bool dx_acc,
+                float *tmp_r);
+/* Deterministic batched mat-vec used by generation: per row, independent of T. */
+void hp_lin_fwd_rows(const lin *l, const float *x, int64_t T, float *y);
+void hp_matvec_rows(const float *W, int64_t out, int64_t in, const float *x, int64_t T, float *y);
+void hp_rmsnorm_fwd(const float *x, const float *w, int64_t T, int D, double eps, float *y, float *rstd);
+void hp_rmsnorm_bwd(const float *x, const float *w, const float *rstd, const float *dy, int64_t T, int D,
+                    float *dx, bool dx_acc, float *dw);
+void hp_rope_fwd(float *x, int64_t T, int nh, int hd, const int32_t *pos, double theta);
+void hp_rope_bwd(float *dx, int64_t T, int nh, int hd, const int32_t *pos, double theta);
+
+/* attention.c: causal GQA attention over packed sequences [s0, s1) of a chunk. */
+void hp_attn_fwd(const hp_config *c, const float *q, const float *k, const float *v, const int64_t *offs,
+                 int n_seq, float *out, float *lse);
+void hp_attn_bwd(const hp_config *c, const float *q, const float *k, const float *v, const float *out,
+                 const float *lse, const float *dout, const int64_t *offs, int n_seq, float *dq, float *dk,
+                 float *dv);
+
+#endif /* HIPER_MODEL_IMPL_H */
