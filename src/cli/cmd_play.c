@@ -1,8 +1,102 @@
-/* hiper play — placeholder until its module lands; the module's owner replaces this file. */
+/* hiper play — play an environment in the terminal: prints the task, the observation, the admissible
+ * commands and the step count, reads one command per line from stdin (typed or piped) until the
+ * episode ends or input runs out. Works over the generic hp_env interface, so any environment kind
+ * plays; `--expert` lets the built-in ALFWorld expert choose the commands instead. */
 #include "cli.h"
 
+#include "hiper/alfworld.h"
+#include "hiper/env.h"
+
+#include <cjson/cJSON.h>
+#include <stdlib.h>
+#include <string.h>
+
+static const char USAGE[] =
+    "usage: hiper play --env alfworld|webshop [--split S] [--index N] [--options JSON] [--expert] [--quiet]\n"
+    "Plays one episode; type one command per line (or pipe them in). Ends at done or end of input.";
+
+static void show(const hp_env_view *v, bool quiet) {
+    printf("--- step %d/%d", v->steps, v->max_steps);
+    if (v->steps) printf("  reward %g", v->reward);
+    printf("\n%s\n", v->observation);
+    if (quiet || v->done) return;
+    printf("[task: %s]\n[admissible:", v->task);
+    for (int i = 0; i < v->n_admissible; i++) printf("%s '%s'", i ? "," : "", v->admissible[i]);
+    printf("]\n");
+}
+
+static char *trim_line(char *s) {
+    size_t n = strlen(s);
+    while (n && (s[n - 1] == '\n' || s[n - 1] == '\r')) s[--n] = '\0';
+    return s;
+}
+
 int hp_cmd_play(int argc, char **argv) {
-    (void)argc;
-    (void)argv;
-    return hp_cli_errorf("'hiper play' is not built yet");
+    const char *kind = NULL, *split = NULL, *options = NULL;
+    int64_t index = 0;
+    bool expert = false, quiet = false;
+    const hp_opt opts[] = {
+        {"env", HP_OPT_STR, &kind, "environment: alfworld or webshop"},
+        {"split", HP_OPT_STR, &split, "split (alfworld: train, valid_seen, valid_unseen; default: the first evaluation split)"},
+        {"index", HP_OPT_INT, &index, "episode index within the split (default 0)"},
+        {"options", HP_OPT_STR, &options, "environment options as a JSON object"},
+        {"expert", HP_OPT_FLAG, &expert, "let the built-in expert play (alfworld), printing its subgoals"},
+        {"quiet", HP_OPT_FLAG, &quiet, "do not print the admissible list"},
+        {NULL, HP_OPT_FLAG, NULL, NULL},
+    };
+    int rc = hp_args_parse(argc, argv, 2, opts, USAGE, NULL, 0, NULL);
+    if (rc == 1) return HP_EXIT_OK;
+    if (rc) return HP_EXIT_USAGE;
+    if (!kind) return hp_cli_usage_error("play", "--env is required (alfworld or webshop)");
+    if (strcmp(kind, "alfworld") && strcmp(kind, "webshop") && strcmp(kind, "external"))
+        return hp_cli_usage_error("play", "unknown environment '%s' (alfworld, webshop)", kind);
+    if (expert && strcmp(kind, "alfworld")) return hp_cli_usage_error("play", "--expert is only available for alfworld");
+    if (!split) split = !strcmp(kind, "alfworld") ? "valid_seen" : "test";
+
+    hp_err err = {{0}};
+    cJSON *opt = NULL;
+    if (options && !(opt = cJSON_Parse(options))) return hp_cli_usage_error("play", "--options is not valid JSON");
+    hp_env *env = hp_env_open(kind, opt, &err);
+    cJSON_Delete(opt);
+    if (!env) return hp_cli_error(&err);
+    hp_alfworld_expert *x = expert ? hp_alfworld_expert_create() : NULL;
+    rc = HP_EXIT_OK;
+    if (hp_env_reset(env, split, index, (uint64_t)index, &err)) {
+        rc = hp_cli_error(&err);
+        goto done;
+    }
+    const hp_env_view *v = hp_env_get_view(env);
+    printf("%s game %lld, task type %s\n", kind, (long long)index, v->task_type_name);
+    show(v, quiet);
+    char line[4096];
+    while (!v->done) {
+        const char *cmd, *sub = NULL;
+        if (x) {
+            if (hp_alfworld_expert_act(x, env, &cmd, &sub, &err)) {
+                rc = hp_cli_error(&err);
+                goto done;
+            }
+            printf("> %s    [subgoal: %s]\n", cmd, sub);
+        } else {
+            printf("> ");
+            fflush(stdout);
+            if (!fgets(line, sizeof line, stdin)) {
+                printf("\n(end of input)\n");
+                break;
+            }
+            cmd = trim_line(line);
+        }
+        if (hp_env_step(env, cmd, &err)) {
+            rc = hp_cli_error(&err);
+            goto done;
+        }
+        v = hp_env_get_view(env);
+        show(v, quiet);
+    }
+    printf("=== %s after %d steps (score %g%s)\n", v->won ? "won" : v->done ? "done" : "stopped", v->steps, v->score,
+           v->truncated ? ", truncated" : "");
+done:
+    hp_alfworld_expert_free(x);
+    hp_env_free(env);
+    return rc;
 }
