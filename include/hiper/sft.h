@@ -59,11 +59,14 @@ hp_demo_cfg hp_demo_cfg_default(hp_fmt fmt, hp_env_family family);
 int hp_sft_collect(hp_env *env, hp_expert *expert, const hp_demo_cfg *cfg, hp_sft_set *out, hp_err *err);
 void hp_sft_set_free(hp_sft_set *s);
 
-/* Tokenised example: ids = prompt ids + response ids (+ stop id); weight 1 on response tokens. */
+/* Tokenised example: ids = prompt ids + response ids (+ <|im_end|>); weight 1 on response tokens. Over
+ * max_len (> 0), the oldest prompt tokens are dropped and `truncated` is set; a response longer than
+ * max_len is an error. */
 typedef struct hp_sft_tokens {
     hp_ids ids;
     float *weight; /* ids.len */
     int n_prompt;
+    bool truncated; /* the oldest prompt tokens were dropped to fit max_len */
 } hp_sft_tokens;
 
 int hp_sft_tokenize(const hp_tok *tok, const hp_sft_example *ex, int max_len, hp_sft_tokens *out, hp_err *err);

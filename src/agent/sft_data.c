@@ -1,0 +1,232 @@
+/* SFT demonstrations from an expert, rendered exactly as rollouts render prompts, their tokenisation,
+ * and the environment-text corpus for tokenizer training (see hiper/sft.h). */
+#include "hiper/project.h"
+#include "hiper/sft.h"
+
+#include "text.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+hp_demo_cfg hp_demo_cfg_default(hp_fmt fmt, hp_env_family family) {
+    hp_demo_cfg c = {0};
+    c.prompt = hp_prompt_cfg_default(fmt, family);
+    c.split = "train";
+    c.n_episodes = 100;
+    c.max_steps = 50;
+    c.noise = 0.1;
+    c.keep_noisy_targets = false;
+    c.seed = 1;
+    return c;
+}
+
+static void set_push(hp_sft_set *s, char *prompt, char *response) {
+    if (s->n == s->cap) {
+        s->cap = s->cap ? 2 * s->cap : 256;
+        s->ex = hp_xrealloc(s->ex, (size_t)s->cap * sizeof *s->ex);
+    }
+    s->ex[s->n++] = (hp_sft_example){prompt, response};
+}
+
+void hp_sft_set_free(hp_sft_set *s) {
+    if (!s) return;
+    for (int i = 0; i < s->n; i++) {
+        free(s->ex[i].prompt);
+        free(s->ex[i].response);
+    }
+    free(s->ex);
+    memset(s, 0, sizeof *s);
+}
+
+/* A random admissible command other than "help" (the detour of a noisy step), or NULL. */
+static const char *random_admissible(const hp_env_view *v, hp_rng *r) {
+    int n = 0;
+    for (int i = 0; i < v->n_admissible; i++) n += strcmp(v->admissible[i], "help") != 0;
+    if (!n) return NULL;
+    int k = (int)hp_rng_below(r, (uint64_t)n);
+    for (int i = 0; i < v->n_admissible; i++)
+        if (strcmp(v->admissible[i], "help") != 0 && k-- == 0) return v->admissible[i];
+    return NULL;
+}
+
+/* What one demonstration step produced: the prompt, the target response, and whether it was a detour. */
+typedef struct demo_step {
+    char *prompt, *user, *response;
+    bool noisy;
+} demo_step;
+
+/* Called for every step of every demonstration episode. */
+typedef void (*demo_visit)(void *ctx, const hp_demo_cfg *cfg, const hp_memory *m, const hp_env_view *v,
+                           const demo_step *s);
+
+/* Play the episodes: the expert acts (with noise), every step is rendered and projected exactly as a
+ * rollout would, and visit() sees it. */
+static int play_demos(hp_env *env, hp_expert *ex, const hp_demo_cfg *cfg, demo_visit visit, void *ctx,
+                      hp_sft_set *counts, hp_err *err) {
+    int64_t size = hp_env_split_size(env, cfg->split, err);
+    if (size < 0) return hp_err_wrap(err, "demonstrations");
+    if (size == 0) return hp_fail(err, "demonstrations: split '%s' is empty", cfg->split);
+    hp_rng rng;
+    hp_rng_seed(&rng, cfg->seed, 0x64656d6fULL);
+    hp_buf action = {0}, label = {0}, prev = {0};
+    hp_memory m = {0};
+    int rc = HP_OK;
+    for (int ep = 0; ep < cfg->n_episodes && rc == HP_OK; ep++) {
+        int64_t idx = (int64_t)hp_rng_below(&rng, (uint64_t)size);
+        if (hp_env_reset(env, cfg->split, idx, cfg->seed + (uint64_t)ep, err)) {
+            rc = hp_err_wrap(err, "demonstrations: reset %s[%lld]", cfg->split, (long long)idx);
+            break;
+        }
+        const hp_env_view *v = hp_env_get_view(env);
+        hp_memory_reset(&m, cfg->prompt.family, v);
+        hp_buf_clear(&prev);
+        for (int t = 0; t < cfg->max_steps && !v->done; t++) {
+            if (ex->next(ex->self, env, &action, &label, err)) {
+                rc = hp_err_wrap(err, "demonstrations: expert at %s[%lld] step %d", cfg->split, (long long)idx, t);
+                break;
+            }
+            demo_step s = {0};
+            const char *act = action.data;
+            if (cfg->noise > 0 && hp_rng_uniform(&rng) < cfg->noise) {
+                const char *r = random_admissible(v, &rng);
+                if (r) {
+                    act = r;
+                    s.noisy = true;
+                }
+            }
+            bool do_switch = t == 0 || strcmp(label.data, prev.data ? prev.data : "") != 0;
+            s.prompt = hp_prompt_render(&cfg->prompt, &m, v);
+            s.user = hp_prompt_user_text(&cfg->prompt, &m, v);
+            s.response = hp_prompt_response(cfg->prompt.fmt, do_switch, label.data, label.data, act);
+            hp_proj p;
+            hp_project(cfg->prompt.fmt, cfg->prompt.family, s.response, &p);
+            char *exec = hp_text_strip_n(p.action, strlen(p.action));
+            visit(ctx, cfg, &m, v, &s);
+            counts->n_noisy_turns += s.noisy;
+            hp_buf_clear(&prev);
+            hp_buf_puts(&prev, label.data);
+            if (cfg->prompt.fmt == HP_FMT_HIPER) hp_memory_set_subgoal(&m, p.subgoal);
+            int step_rc = hp_env_step(env, exec, err);
+            free(exec);
+            if (step_rc) {
+                rc = hp_err_wrap(err, "demonstrations: step %d of %s[%lld]", t, cfg->split, (long long)idx);
+                hp_proj_free(&p);
+                break;
+            }
+            v = hp_env_get_view(env);
+            hp_memory_push(&m, p.action, v);
+            hp_proj_free(&p);
+        }
+        counts->n_episodes++;
+        counts->n_won += v->won;
+    }
+    hp_memory_free(&m);
+    hp_buf_free(&action);
+    hp_buf_free(&label);
+    hp_buf_free(&prev);
+    return rc;
+}
+
+static void collect_visit(void *ctx, const hp_demo_cfg *cfg, const hp_memory *m, const hp_env_view *v,
+                          const demo_step *s) {
+    (void)m;
+    (void)v;
+    hp_sft_set *set = ctx;
+    if (!s->noisy || cfg->keep_noisy_targets) set_push(set, s->prompt, s->response);
+    else {
+        free(s->prompt);
+        free(s->response);
+    }
+    free(s->user);
+}
+
+int hp_sft_collect(hp_env *env, hp_expert *expert, const hp_demo_cfg *cfg, hp_sft_set *out, hp_err *err) {
+    memset(out, 0, sizeof *out);
+    if (cfg->n_episodes < 0 || cfg->max_steps < 1 || !(cfg->noise >= 0 && cfg->noise <= 1))
+        return hp_fail(err, "demonstrations: need episodes >= 0, max_steps >= 1 and 0 <= noise <= 1 (got %d, %d, %g)",
+                       cfg->n_episodes, cfg->max_steps, cfg->noise);
+    if (play_demos(env, expert, cfg, collect_visit, out, out, err)) {
+        hp_sft_set_free(out);
+        return HP_FAIL;
+    }
+    return HP_OK;
+}
+
+/* ---- tokenisation ------------------------------------------------------------------------------ */
+
+int hp_sft_tokenize(const hp_tok *tok, const hp_sft_example *ex, int max_len, hp_sft_tokens *out, hp_err *err) {
+    memset(out, 0, sizeof *out);
+    hp_ids resp = {0};
+    if (hp_tok_encode(tok, ex->prompt, strlen(ex->prompt), &out->ids, err) ||
+        hp_tok_encode(tok, ex->response, strlen(ex->response), &resp, err)) {
+        hp_ids_free(&resp);
+        hp_sft_tokens_free(out);
+        return hp_err_wrap(err, "tokenising an SFT example");
+    }
+    int32_t stop = hp_tok_im_end(tok) >= 0 ? hp_tok_im_end(tok) : hp_tok_eos(tok);
+    if (stop >= 0) hp_ids_push(&resp, stop);
+    if (max_len > 0 && resp.len + 1 > (size_t)max_len) {
+        size_t n = resp.len;
+        hp_ids_free(&resp);
+        hp_sft_tokens_free(out);
+        return hp_fail(err, "SFT example: the response alone has %zu tokens, more than max_len = %d", n, max_len);
+    }
+    /* over max_len: drop the oldest prompt tokens (the response is always kept whole) */
+    if (max_len > 0 && out->ids.len + resp.len > (size_t)max_len) {
+        size_t keep = (size_t)max_len - resp.len, drop = out->ids.len - keep;
+        memmove(out->ids.data, out->ids.data + drop, keep * sizeof *out->ids.data);
+        out->ids.len = keep;
+        out->truncated = true;
+    }
+    out->n_prompt = (int)out->ids.len;
+    hp_ids_append(&out->ids, resp.data, resp.len);
+    hp_ids_free(&resp);
+    out->weight = hp_xcalloc(out->ids.len, sizeof *out->weight);
+    for (size_t i = (size_t)out->n_prompt; i < out->ids.len; i++) out->weight[i] = 1.0f;
+    return HP_OK;
+}
+
+void hp_sft_tokens_free(hp_sft_tokens *t) {
+    if (!t) return;
+    hp_ids_free(&t->ids);
+    free(t->weight);
+    memset(t, 0, sizeof *t);
+}
+
+/* ---- corpus ------------------------------------------------------------------------------------ */
+
+typedef struct corpus_ctx {
+    FILE *fp;
+    bool failed;
+} corpus_ctx;
+
+/* Every state contributes its prompt in both styles (their fixed wording and the environment text)
+ * and the target response. */
+static void corpus_visit(void *ctx, const hp_demo_cfg *cfg, const hp_memory *m, const hp_env_view *v,
+                         const demo_step *s) {
+    corpus_ctx *c = ctx;
+    hp_prompt_cfg other = cfg->prompt;
+    other.style = cfg->prompt.style == HP_STYLE_COMPACT ? HP_STYLE_UPSTREAM : HP_STYLE_COMPACT;
+    char *u = hp_prompt_user_text(&other, m, v);
+    if (fprintf(c->fp, "%s\n%s\n%s\n\n", s->user, u, s->response) < 0) c->failed = true;
+    free(u);
+    free(s->prompt);
+    free(s->response);
+    free(s->user);
+}
+
+int hp_sft_write_corpus(hp_env *env, hp_expert *expert, const hp_demo_cfg *cfg, const char *path, hp_err *err) {
+    hp_afile af;
+    if (hp_afile_open(&af, path, err)) return HP_FAIL;
+    corpus_ctx c = {af.fp, false};
+    hp_sft_set counts = {0};
+    if (play_demos(env, expert, cfg, corpus_visit, &c, &counts, err)) {
+        hp_afile_abort(&af);
+        return hp_err_wrap(err, "corpus %s", path);
+    }
+    if (c.failed) {
+        hp_afile_abort(&af);
+        return hp_fail(err, "corpus %s: write failed", path);
+    }
+    return hp_afile_commit(&af, err);
+}

@@ -1,0 +1,160 @@
+/* SFT training: response-only cross-entropy through the model's training pass, AdamW, gradient
+ * clipping (see hiper/sft.h, hiper/agent.h). */
+#include "hiper/agent.h"
+#include "hiper/model.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+hp_sft_cfg hp_sft_cfg_default(void) {
+    hp_sft_cfg c = {0};
+    c.epochs = 3;
+    c.batch = 16;
+    c.lr = 1e-3;
+    c.weight_decay = 0.01;
+    c.grad_clip = 1.0;
+    c.max_len = 2048;
+    c.seed = 1;
+    c.log_every = 0;
+    return c;
+}
+
+typedef struct tok_set {
+    hp_sft_tokens *t;
+    int n;
+} tok_set;
+
+static void tok_set_free(tok_set *s) {
+    for (int i = 0; i < s->n; i++) hp_sft_tokens_free(&s->t[i]);
+    free(s->t);
+    memset(s, 0, sizeof *s);
+}
+
+static int tokenize_all(const hp_tok *tok, const hp_sft_set *set, int max_len, tok_set *out, hp_err *err) {
+    out->t = hp_xcalloc((size_t)(set->n ? set->n : 1), sizeof *out->t);
+    out->n = 0;
+    for (int i = 0; i < set->n; i++) {
+        if (hp_sft_tokenize(tok, &set->ex[i], max_len, &out->t[i], err)) {
+            tok_set_free(out);
+            return hp_err_wrap(err, "SFT example %d", i);
+        }
+        out->n++;
+    }
+    return HP_OK;
+}
+
+/* One forward (and, when training, backward) over a batch of examples. Returns the mean cross-entropy
+ * of the response tokens in *loss and their count in *n_tok. Gradients are those of that mean. */
+static int batch_pass(hp_model *m, hp_sft_tokens *const *items, int nb, bool train, double *loss, int64_t *n_tok,
+                      hp_err *err) {
+    int64_t total = 0;
+    for (int i = 0; i < nb; i++) total += (int64_t)items[i]->ids.len;
+    int32_t *ids = hp_xmalloc((size_t)total * sizeof *ids);
+    int64_t *off = hp_xmalloc((size_t)(nb + 1) * sizeof *off);
+    float *w = hp_xcalloc((size_t)total, sizeof *w); /* w[p]: weight of the prediction made at p */
+    float *logp = hp_xcalloc((size_t)total, sizeof *logp);
+    off[0] = 0;
+    double wsum = 0;
+    for (int i = 0; i < nb; i++) {
+        const hp_sft_tokens *t = items[i];
+        memcpy(ids + off[i], t->ids.data, t->ids.len * sizeof *ids);
+        for (size_t p = 0; p + 1 < t->ids.len; p++) {
+            w[off[i] + (int64_t)p] = t->weight[p + 1];
+            wsum += t->weight[p + 1];
+        }
+        off[i + 1] = off[i] + (int64_t)t->ids.len;
+    }
+    hp_batch b = {ids, off, nb};
+    int rc = train ? hp_model_forward(m, &b, logp, NULL, NULL, err) : hp_model_score(m, &b, logp, NULL, NULL, err);
+    if (rc == HP_OK) {
+        double s = 0;
+        for (int64_t p = 0; p < total; p++) s -= (double)w[p] * logp[p];
+        *loss = wsum > 0 ? s / wsum : 0;
+        *n_tok = (int64_t)wsum;
+        if (train && wsum > 0) {
+            float *d = hp_xmalloc((size_t)total * sizeof *d);
+            for (int64_t p = 0; p < total; p++) d[p] = (float)(-(double)w[p] / wsum);
+            rc = hp_model_backward(m, &b, d, NULL, NULL, err);
+            free(d);
+        }
+    }
+    free(ids);
+    free(off);
+    free(w);
+    free(logp);
+    return rc;
+}
+
+int hp_sft_eval_loss(struct hp_model *model, const hp_tok *tok, const hp_sft_set *set, int max_len, double *loss,
+                     hp_err *err) {
+    tok_set ts;
+    if (tokenize_all(tok, set, max_len, &ts, err)) return HP_FAIL;
+    double s = 0;
+    int64_t n = 0;
+    int rc = HP_OK;
+    for (int i = 0; i < ts.n && rc == HP_OK; i += 8) {
+        int nb = ts.n - i < 8 ? ts.n - i : 8;
+        hp_sft_tokens *items[8];
+        for (int k = 0; k < nb; k++) items[k] = &ts.t[i + k];
+        double l = 0;
+        int64_t nt = 0;
+        rc = batch_pass(model, items, nb, false, &l, &nt, err);
+        s += l * (double)nt;
+        n += nt;
+    }
+    tok_set_free(&ts);
+    *loss = n ? s / (double)n : 0;
+    return rc;
+}
+
+int hp_sft_train(struct hp_model *model, const hp_tok *tok, const hp_sft_set *set, const hp_sft_cfg *cfg,
+                 hp_sft_report *rep, hp_err *err) {
+    memset(rep, 0, sizeof *rep);
+    if (cfg->epochs < 1 || cfg->batch < 1 || !(cfg->lr > 0))
+        return hp_fail(err, "sft: need epochs >= 1, batch >= 1 and lr > 0 (got %d, %d, %g)", cfg->epochs, cfg->batch,
+                       cfg->lr);
+    if (set->n == 0) return hp_fail(err, "sft: no examples");
+    double t0 = hp_now();
+    tok_set ts;
+    if (tokenize_all(tok, set, cfg->max_len, &ts, err)) return HP_FAIL;
+    int *order = hp_xmalloc((size_t)ts.n * sizeof *order);
+    hp_sft_tokens **items = hp_xmalloc((size_t)cfg->batch * sizeof *items);
+    hp_adamw opt;
+    hp_adamw_default(&opt);
+    opt.weight_decay = cfg->weight_decay;
+    int rc = HP_OK;
+    for (int ep = 0; ep < cfg->epochs && rc == HP_OK; ep++) {
+        hp_rng r;
+        hp_rng_seed(&r, cfg->seed, 0x736674ULL + (uint64_t)ep);
+        for (int i = 0; i < ts.n; i++) order[i] = i;
+        hp_rng_shuffle(&r, order, (size_t)ts.n, sizeof *order);
+        double s = 0;
+        int64_t n = 0;
+        for (int i = 0; i < ts.n && rc == HP_OK; i += cfg->batch) {
+            int nb = ts.n - i < cfg->batch ? ts.n - i : cfg->batch;
+            for (int k = 0; k < nb; k++) items[k] = &ts.t[order[i + k]];
+            hp_model_zero_grad(model);
+            double l = 0;
+            int64_t nt = 0;
+            rc = batch_pass(model, items, nb, true, &l, &nt, err);
+            if (rc) break;
+            double norm = hp_model_clip_grad(model, cfg->grad_clip);
+            if (isfinite(norm)) hp_model_adamw_step(model, &opt, cfg->lr);
+            s += l * (double)nt;
+            n += nt;
+            rep->steps++;
+            rep->tokens += nt;
+            if (cfg->log_every > 0 && rep->steps % cfg->log_every == 0)
+                fprintf(stderr, "sft: epoch %d step %d loss %.4f grad-norm %.3f\n", ep + 1, rep->steps, l, norm);
+        }
+        double mean = n ? s / (double)n : 0;
+        if (ep == 0) rep->first_loss = mean;
+        rep->last_loss = mean;
+    }
+    free(order);
+    free(items);
+    tok_set_free(&ts);
+    rep->seconds = hp_now() - t0;
+    return rc ? hp_err_wrap(err, "sft") : HP_OK;
+}
