@@ -249,6 +249,9 @@ hp_env *aw_env_from_game(const aw_game *g, int max_steps) {
     return env;
 }
 
+const aw_game *aw_env_game(const hp_env *env) { return &((const aw_env *)env)->game; }
+const aw_state *aw_env_state(const hp_env *env) { return &((const aw_env *)env)->st; }
+
 /* ---- expert ----------------------------------------------------------------------------------- */
 
 struct hp_alfworld_expert {

@@ -147,6 +147,9 @@ void aw_game_finish(aw_game *g);
 /* ---- alfworld_env.c ---- */
 /* An environment that always plays this one game (tests); reset ignores split and index. */
 hp_env *aw_env_from_game(const aw_game *g, int max_steps);
+/* The game and state behind an alfworld env (tests and tools). */
+const aw_game *aw_env_game(const hp_env *env);
+const aw_state *aw_env_state(const hp_env *env);
 
 /* ---- expert.c ---- */
 /* Next expert action from the agent-visible part of the state, with its subgoal text (cap bytes). */
