@@ -112,4 +112,12 @@ int hp_prompt_encode(const hp_prompt_cfg *cfg, const hp_tok *tok, const char *re
 char *hp_prompt_response(hp_fmt fmt, bool do_switch, const char *subgoal, const char *think,
                          const char *action);
 
+/* The prompt settings a model was trained with, kept next to its weights as DIR/agent.json
+ * ({"format", "prompt_style", "env", "history_length", "max_prompt_length", "max_response_length",
+ * "truncation"}), so that evaluation renders prompts the way training did. */
+int hp_prompt_cfg_save(const hp_prompt_cfg *cfg, const char *env_kind, const char *dir, hp_err *err);
+/* Read DIR/agent.json into cfg (keys absent from the file keep cfg's values); *found = false and HP_OK
+ * when the file does not exist. Unknown keys and bad values are errors naming the file and key. */
+int hp_prompt_cfg_load(const char *dir, hp_prompt_cfg *cfg, bool *found, hp_err *err);
+
 #endif /* HIPER_PROMPT_H */
