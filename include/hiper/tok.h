@@ -46,6 +46,8 @@ int hp_tok_encode(const hp_tok *tok, const char *text, size_t len, hp_ids *out, 
 char *hp_tok_decode(const hp_tok *tok, const int32_t *ids, size_t n);
 /* The same, leaving out special tokens when skip_special (HF's skip_special_tokens=True). */
 char *hp_tok_decode_ex(const hp_tok *tok, const int32_t *ids, size_t n, bool skip_special);
+/* Append the decoded text to out (out->len tells the length even when the text holds NUL bytes). */
+void hp_tok_decode_buf(const hp_tok *tok, const int32_t *ids, size_t n, bool skip_special, hp_buf *out);
 /* The raw bytes one token stands for; NULL for an id out of range. */
 const char *hp_tok_token_bytes(const hp_tok *tok, int32_t id, size_t *len);
 

@@ -34,12 +34,22 @@ static void print_ids(const hp_ids *ids, bool json) {
     hp_buf_free(&b);
 }
 
-static void print_json_string(const char *s) {
-    cJSON *j = cJSON_CreateString(s);
-    char *out = cJSON_PrintUnformatted(j);
-    puts(out);
-    free(out);
-    cJSON_Delete(j);
+/* Print s[0..n) as a JSON string line (NUL bytes and control characters escaped). */
+static void print_json_string(const char *s, size_t n) {
+    hp_buf b = {0};
+    hp_buf_putc(&b, '"');
+    for (size_t i = 0; i < n; i++) {
+        unsigned char c = (unsigned char)s[i];
+        if (c == '"' || c == '\\') hp_buf_putc(&b, '\\'), hp_buf_putc(&b, (char)c);
+        else if (c == '\n') hp_buf_puts(&b, "\\n");
+        else if (c == '\r') hp_buf_puts(&b, "\\r");
+        else if (c == '\t') hp_buf_puts(&b, "\\t");
+        else if (c < 0x20) hp_buf_printf(&b, "\\u%04x", c);
+        else hp_buf_putc(&b, (char)c);
+    }
+    hp_buf_puts(&b, "\"\n");
+    fwrite(b.data, 1, b.len, stdout);
+    hp_buf_free(&b);
 }
 
 /* Call fn on every line of stdin (a JSON value each). */
@@ -78,12 +88,82 @@ static hp_tok *load_or_usage(const char *path, const char *cmd, int *rc) {
     return t;
 }
 
-static int encode_line(const cJSON *v, void *ctx, hp_err *err) {
-    if (!cJSON_IsString(v)) return hp_fail(err, "expected a JSON string");
+static int hex4(const char *p, uint32_t *v) {
+    *v = 0;
+    for (int i = 0; i < 4; i++) {
+        char c = p[i];
+        int d = c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : c >= 'A' && c <= 'F' ? c - 'A' + 10 : -1;
+        if (d < 0) return HP_FAIL;
+        *v = *v << 4 | (uint32_t)d;
+    }
+    return HP_OK;
+}
+
+static void put_utf8(hp_buf *b, uint32_t cp) {
+    char t[4];
+    size_t n = 0;
+    if (cp < 0x80) t[n++] = (char)cp;
+    else if (cp < 0x800) t[n++] = (char)(0xC0 | cp >> 6), t[n++] = (char)(0x80 | (cp & 0x3F));
+    else if (cp < 0x10000)
+        t[n++] = (char)(0xE0 | cp >> 12), t[n++] = (char)(0x80 | ((cp >> 6) & 0x3F)), t[n++] = (char)(0x80 | (cp & 0x3F));
+    else
+        t[n++] = (char)(0xF0 | cp >> 18), t[n++] = (char)(0x80 | ((cp >> 12) & 0x3F)),
+        t[n++] = (char)(0x80 | ((cp >> 6) & 0x3F)), t[n++] = (char)(0x80 | (cp & 0x3F));
+    hp_buf_append(b, t, n);
+}
+
+/* A JSON string literal s[0..n) (quotes included) → its bytes, NUL characters kept (cJSON would cut
+ * the string at the first one). */
+static int json_string(const char *s, size_t n, hp_buf *out, hp_err *err) {
+    while (n && (s[n - 1] == '\r' || s[n - 1] == ' ')) n--;
+    if (n < 2 || s[0] != '"' || s[n - 1] != '"') return hp_fail(err, "expected a JSON string");
+    for (size_t i = 1; i + 1 < n; i++) {
+        if (s[i] != '\\') {
+            hp_buf_putc(out, s[i]);
+            continue;
+        }
+        if (++i + 1 >= n) return hp_fail(err, "bad escape in JSON string");
+        char c = s[i];
+        static const char esc[] = "\"\\/bfnrt", val[] = "\"\\/\b\f\n\r\t";
+        const char *e = c ? strchr(esc, c) : NULL;
+        if (e) {
+            hp_buf_putc(out, val[e - esc]);
+            continue;
+        }
+        uint32_t cp, lo;
+        if (c != 'u' || i + 4 >= n || hex4(s + i + 1, &cp)) return hp_fail(err, "bad escape in JSON string");
+        i += 4;
+        if (cp >= 0xD800 && cp <= 0xDBFF && i + 6 < n && s[i + 1] == '\\' && s[i + 2] == 'u' && !hex4(s + i + 3, &lo) &&
+            lo >= 0xDC00 && lo <= 0xDFFF) {
+            cp = 0x10000 + ((cp - 0xD800) << 10) + (lo - 0xDC00);
+            i += 6;
+        }
+        put_utf8(out, cp);
+    }
+    return HP_OK;
+}
+
+static int encode_jsonl(const hp_tok *t, hp_err *err) {
+    size_t len;
+    char *all = read_stream(stdin, &len);
+    int rc = HP_OK, line = 0;
+    hp_buf text = {0};
     hp_ids ids = {0};
-    int rc = hp_tok_encode(ctx, v->valuestring, strlen(v->valuestring), &ids, err);
-    if (!rc) print_ids(&ids, true);
+    for (char *p = all, *nl; p < all + len && !rc; p = nl + 1) {
+        line++;
+        nl = memchr(p, '\n', (size_t)(all + len - p));
+        if (!nl) nl = all + len;
+        if (nl == p) continue;
+        hp_buf_clear(&text);
+        hp_ids_clear(&ids);
+        rc = json_string(p, (size_t)(nl - p), &text, err);
+        if (!rc) rc = hp_tok_encode(t, text.data ? text.data : "", text.len, &ids, err);
+        if (!rc) print_ids(&ids, true);
+        else hp_err_wrap(err, "stdin line %d", line);
+    }
+    hp_buf_free(&text);
     hp_ids_free(&ids);
+    free(all);
     return rc;
 }
 
@@ -101,7 +181,7 @@ static int cmd_encode(int argc, char **argv) {
     if (!t) return rc;
     hp_err err = {0};
     if (jsonl) {
-        if (each_jsonl_line(encode_line, t, &err)) rc = hp_cli_error(&err);
+        if (encode_jsonl(t, &err)) rc = hp_cli_error(&err);
     } else {
         size_t len = 0;
         char *owned = text ? NULL : read_stream(stdin, &len);
@@ -134,9 +214,10 @@ static int decode_line(const cJSON *v, void *ctx, hp_err *err) {
         }
         hp_ids_push(&ids, (int32_t)e->valuedouble);
     }
-    char *s = hp_tok_decode_ex(d->tok, ids.data, ids.len, d->skip_special);
-    print_json_string(s);
-    free(s);
+    hp_buf text = {0};
+    hp_tok_decode_buf(d->tok, ids.data, ids.len, d->skip_special, &text);
+    print_json_string(text.data ? text.data : "", text.len);
+    hp_buf_free(&text);
     hp_ids_free(&ids);
     return HP_OK;
 }
@@ -181,9 +262,10 @@ static int cmd_decode(int argc, char **argv) {
         if (parse_ids(idstr ? idstr : owned, &ids, &err)) {
             rc = hp_cli_error(&err);
         } else {
-            char *s = hp_tok_decode_ex(t, ids.data, ids.len, skip);
-            fputs(s, stdout);
-            free(s);
+            hp_buf text = {0};
+            hp_tok_decode_buf(t, ids.data, ids.len, skip, &text);
+            fwrite(text.data ? text.data : "", 1, text.len, stdout);
+            hp_buf_free(&text);
         }
         hp_ids_free(&ids);
         free(owned);
@@ -223,7 +305,7 @@ static int chat_value(const cJSON *v, void *ctx, hp_err *err) {
         if (!rc) print_ids(&ids, c->jsonl);
         hp_ids_free(&ids);
     } else if (c->jsonl) {
-        print_json_string(text);
+        print_json_string(text, strlen(text));
     } else {
         fputs(text, stdout);
     }

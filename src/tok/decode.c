@@ -5,16 +5,21 @@
 
 #include <string.h>
 
-char *hp_tok_decode_ex(const hp_tok *t, const int32_t *ids, size_t n, bool skip_special) {
-    hp_buf raw = {0}, out = {0};
+void hp_tok_decode_buf(const hp_tok *t, const int32_t *ids, size_t n, bool skip_special, hp_buf *out) {
+    hp_buf raw = {0};
     for (size_t i = 0; i < n; i++) {
         int32_t id = ids[i];
         if (id < 0 || id >= t->n_ids || !t->tok_bytes[id]) continue; /* unknown ids are dropped, as in HF */
         if (skip_special && t->is_special[id]) continue;
         hp_buf_append(&raw, t->tok_bytes[id], t->tok_nbytes[id]);
     }
-    hp_utf8_lossy(raw.data ? raw.data : "", raw.len, &out);
+    hp_utf8_lossy(raw.data ? raw.data : "", raw.len, out);
     hp_buf_free(&raw);
+}
+
+char *hp_tok_decode_ex(const hp_tok *t, const int32_t *ids, size_t n, bool skip_special) {
+    hp_buf out = {0};
+    hp_tok_decode_buf(t, ids, n, skip_special, &out);
     return hp_buf_take(&out);
 }
 

@@ -35,6 +35,7 @@ export function encode(tok, text) {
 }
 
 export function decode(tok, ids, skip = false) {
+  if (ids.length === 0) return ""; // the JS library refuses an empty list; HF returns ""
   return tok.decode(ids, { skip_special_tokens: skip, clean_up_tokenization_spaces: false });
 }
 
