@@ -59,7 +59,7 @@ static void shape_rewards(const hp_adv_turn *turns, const size_t *rows, size_t T
             const char *cur = turns[i].subgoal, *prev = turns[rows[p - 1]].subgoal;
             bool differ;
             if (!cur || !prev) differ = !c->keep_consistency_requires_both;
-            else differ = strcmp(cur, prev) != 0;
+            else differ = cur != prev && strcmp(cur, prev) != 0;
             if (differ) r += c->keep_consistency_penalty;
         }
         rs[i] = r;
@@ -89,7 +89,7 @@ static void trajectory(const hp_adv_turn *turns, const size_t *rows, size_t T, c
             }
         }
         /* Low-level GAE inside the segment and the termination return, backwards. */
-        double a_next = 0.0, ret_t = nd ? boot_high : 0.0, seg_ret = 0.0;
+        double a_next = 0.0, ret_t = nd ? boot_high : 0.0, seg_ret = 0.0, gd = 1.0;
         for (size_t p = end + 1; p-- > s;) {
             size_t i = rows[p];
             const hp_adv_turn *t = &turns[i];
@@ -107,13 +107,13 @@ static void trajectory(const hp_adv_turn *turns, const size_t *rows, size_t T, c
             a_next = a;
             ret_t = rs[i] + g * ret_t;
             seg_ret = rs[i] + g * seg_ret;
+            gd *= g;
             if (c->has_term) {
                 out[i].ret_term = ret_t;
                 out[i].adv_term = ret_t - t->v_term;
             }
         }
         /* High level: SMDP GAE with γ^d. */
-        double gd = pow(g, (double)(end - s + 1));
         double ndk = nd ? 1.0 : 0.0;
         double delta_h = seg_ret + gd * ndk * boot_high - first->v_high;
         double a_h = delta_h + gd * c->lam_seg * ndk * a_high_next;
@@ -151,11 +151,14 @@ static void normalise(hp_hae_out *out, size_t n, const bool *in_set, size_t fiel
 static int check_rows(const hp_adv_turn *turns, size_t n, const bool *bnd, const hp_hae_config *c,
                       hp_err *err) {
     for (size_t i = 0; i < n; i++) {
-        if (hp_adv_check_finite(turns[i].reward, i, "reward", err) ||
-            hp_adv_check_finite(turns[i].v_low, i, "v_low", err))
+        const hp_adv_turn *t = &turns[i];
+        if (isfinite(t->reward) && isfinite(t->v_low) && (!c->has_term || isfinite(t->v_term)) &&
+            (!bnd[i] || isfinite(t->v_high)))
+            continue;
+        if (hp_adv_check_finite(t->reward, i, "reward", err) || hp_adv_check_finite(t->v_low, i, "v_low", err))
             return HP_FAIL;
-        if (c->has_term && hp_adv_check_finite(turns[i].v_term, i, "v_term", err)) return HP_FAIL;
-        if (bnd[i] && !isfinite(turns[i].v_high))
+        if (c->has_term && hp_adv_check_finite(t->v_term, i, "v_term", err)) return HP_FAIL;
+        if (bnd[i] && !isfinite(t->v_high))
             return hp_fail(err, "row %zu: v_high is missing or not finite on a boundary turn", i);
     }
     return HP_OK;

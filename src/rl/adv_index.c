@@ -17,12 +17,30 @@ static uint64_t mix64(uint64_t x) {
 }
 
 void hp_idmap_init(hp_idmap *m, size_t max_keys) {
-    size_t cap = 16;
-    while (cap < 2 * max_keys) cap <<= 1;
+    (void)max_keys; /* the map grows on demand: batches hold far fewer trajectories than rows */
+    size_t cap = 64;
     m->keys = hp_xmalloc(cap * sizeof *m->keys);
     m->vals = hp_xcalloc(cap, sizeof *m->vals);
     m->mask = cap - 1;
     m->count = 0;
+}
+
+static void idmap_grow(hp_idmap *m) {
+    size_t cap = 2 * (m->mask + 1);
+    int64_t *keys = hp_xmalloc(cap * sizeof *keys);
+    uint32_t *vals = hp_xcalloc(cap, sizeof *vals);
+    for (size_t i = 0; i <= m->mask; i++)
+        if (m->vals[i]) {
+            size_t h = (size_t)mix64((uint64_t)m->keys[i]) & (cap - 1);
+            while (vals[h]) h = (h + 1) & (cap - 1);
+            keys[h] = m->keys[i];
+            vals[h] = m->vals[i];
+        }
+    free(m->keys);
+    free(m->vals);
+    m->keys = keys;
+    m->vals = vals;
+    m->mask = cap - 1;
 }
 
 uint32_t hp_idmap_get(hp_idmap *m, int64_t key) {
@@ -30,6 +48,10 @@ uint32_t hp_idmap_get(hp_idmap *m, int64_t key) {
     while (m->vals[h]) {
         if (m->keys[h] == key) return m->vals[h] - 1;
         h = (h + 1) & m->mask;
+    }
+    if (2 * ((size_t)m->count + 1) > m->mask + 1) {
+        idmap_grow(m);
+        return hp_idmap_get(m, key);
     }
     m->keys[h] = key;
     m->vals[h] = ++m->count;
