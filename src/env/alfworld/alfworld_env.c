@@ -62,9 +62,13 @@ static void build_admissible(aw_env *e) {
         e->adm[n++] = e->goto_txt[k];
     }
     for (; i < nd; i++) {
-        aw_render_action(g, dyn[i], e->dyn_txt[i]);
         e->adm_act[n] = dyn[i];
-        e->adm[n++] = e->dyn_txt[i];
+        switch (dyn[i].verb) { /* constant commands need no rendering */
+        case AW_V_HELP: e->adm[n++] = "help"; break;
+        case AW_V_INVENTORY: e->adm[n++] = "inventory"; break;
+        case AW_V_LOOK: e->adm[n++] = "look"; break;
+        default: aw_render_action(g, dyn[i], e->dyn_txt[i]); e->adm[n++] = e->dyn_txt[i]; break;
+        }
     }
     e->n_adm = n;
 }
@@ -127,7 +131,7 @@ static bool normalise(const char *s, char *dst, size_t cap) {
     size_t n = strlen(s);
     while (n && isspace((unsigned char)s[n - 1])) n--;
     if (n >= cap) return false;
-    for (size_t i = 0; i < n; i++) dst[i] = (char)tolower((unsigned char)s[i]);
+    for (size_t i = 0; i < n; i++) dst[i] = (char)(s[i] >= 'A' && s[i] <= 'Z' ? s[i] + ('a' - 'A') : s[i]);
     dst[n] = '\0';
     return true;
 }

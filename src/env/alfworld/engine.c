@@ -12,7 +12,10 @@ typedef struct {
 
 static void w_put(aw_w *w, const char *s) {
     if (!w->p) return;
-    while (*s && w->p < w->end) *w->p++ = *s++;
+    size_t n = strlen(s), room = (size_t)(w->end - w->p);
+    if (n > room) n = room;
+    memcpy(w->p, s, n);
+    w->p += n;
     *w->p = '\0';
 }
 

@@ -305,16 +305,19 @@ static bool draw_task(hp_rng *rng, int task, const layout *L, aw_task *t) {
     } else {
         int need = task == AW_TASK_CLEAN ? AW_F_CLEAN : task == AW_TASK_HEAT ? AW_F_HEAT
                  : task == AW_TASK_COOL  ? AW_F_COOL : 0;
+        uint8_t rtypes[AW_N_TYPES];
+        int nrt = 0;
+        for (int rt = 0; rt < AW_N_TYPES; rt++)
+            if (rpresent[rt]) rtypes[nrt++] = (uint8_t)rt;
         for (int i = 0; i < L->n_types; i++) {
-            int ot = L->types[i];
+            int ot = L->types[i], hosts = 0;
             if (need && !aw_has(ot, need)) continue;
-            for (int rt = 0; rt < AW_N_TYPES; rt++) {
-                if (!rpresent[rt] || !aw_has(rt, AW_F_RECEP) || recep_forbidden(task, rt) || !aw_can_contain(rt, ot))
-                    continue;
-                /* the object must be able to start somewhere else */
-                bool elsewhere = false;
-                for (int r = 0; r < L->n && !elsewhere; r++) elsewhere = L->type[r] != rt && aw_can_contain(L->type[r], ot);
-                if (elsewhere) cand[n++] = (uint16_t)(ot << 8 | rt);
+            for (int k = 0; k < nrt; k++) hosts += aw_can_contain(rtypes[k], ot);
+            for (int k = 0; k < nrt; k++) {
+                int rt = rtypes[k];
+                /* placeable in rt, and able to start somewhere else (another receptacle type) */
+                if (recep_forbidden(task, rt) || !aw_can_contain(rt, ot) || hosts < 2) continue;
+                cand[n++] = (uint16_t)(ot << 8 | rt);
             }
         }
     }
@@ -396,6 +399,22 @@ static void place_objects(hp_rng *rng, const layout *L, aw_game *g, bool easy) {
     }
 }
 
+/* "<type> <num>" (num < 256) into an AW_NAME_LEN buffer, without printf. */
+static void make_name(char *dst, int type, int num) {
+    const aw_type_info *t = &aw_types[type];
+    memcpy(dst, t->name, t->len);
+    char *p = dst + t->len;
+    *p++ = ' ';
+    if (num >= 100) *p++ = (char)('0' + num / 100);
+    if (num >= 10) *p++ = (char)('0' + num / 10 % 10);
+    *p++ = (char)('0' + num % 10);
+    *p = '\0';
+}
+
+static int cmp_name_ptr(const void *a, const void *b) {
+    return strcmp(**(const char *const *const *)a, **(const char *const *const *)b);
+}
+
 /* Names and their byte-order ranks over all entities. */
 void aw_game_finish(aw_game *g) {
     memset(g->at_loc, 0, sizeof g->at_loc);
@@ -408,18 +427,21 @@ void aw_game_finish(aw_game *g) {
     const char *names[AW_MAX_RECEP + AW_MAX_OBJ];
     int n = 0;
     for (int r = 0; r < g->n_recep; r++) {
-        snprintf(g->rname[r], AW_NAME_LEN, "%s %d", aw_types[g->rtype[r]].name, g->rnum[r]);
+        make_name(g->rname[r], g->rtype[r], g->rnum[r]);
         names[n++] = g->rname[r];
     }
     for (int o = 0; o < g->n_obj; o++) {
-        snprintf(g->oname[o], AW_NAME_LEN, "%s %d", aw_types[g->otype[o]].name, g->onum[o]);
+        make_name(g->oname[o], g->otype[o], g->onum[o]);
         names[n++] = g->oname[o];
     }
-    for (int i = 0; i < n; i++) {
-        int rank = 0;
-        for (int j = 0; j < n; j++) rank += strcmp(names[j], names[i]) < 0;
-        if (i < g->n_recep) g->rrank[i] = (uint8_t)rank;
-        else g->orank[i - g->n_recep] = (uint8_t)rank;
+    /* names are unique, so the rank of each is its position after sorting */
+    const char **sorted[AW_MAX_RECEP + AW_MAX_OBJ];
+    for (int i = 0; i < n; i++) sorted[i] = &names[i];
+    qsort(sorted, (size_t)n, sizeof sorted[0], cmp_name_ptr);
+    for (int k = 0; k < n; k++) {
+        int i = (int)(sorted[k] - names);
+        if (i < g->n_recep) g->rrank[i] = (uint8_t)k;
+        else g->orank[i - g->n_recep] = (uint8_t)k;
     }
 }
 
@@ -431,7 +453,7 @@ static bool certify(const aw_game *g) {
     char sub[96];
     for (int k = 0; k < AW_CERT_STEPS; k++) {
         aw_action a = aw_expert_decide(g, &s, sub, sizeof sub);
-        if (!aw_legal(g, &s, a)) return false;
+        if (a.verb == AW_V_LOOK) return false; /* the expert is stuck */
         aw_apply(g, &s, a, NULL, 0);
         if (aw_goal(g, &s)) return true;
     }
