@@ -1,16 +1,18 @@
-/* hiper env — environment tools. `hiper env stats --env alfworld|webshop` prints, per split, the
- * number of games of each task type and how the built-in expert does on them, next to the optimal
- * plan lengths of the specification. */
+/* hiper env — environment tools. `hiper env stats --env alfworld` prints, per split, the number of
+ * games of each task type and how the built-in expert does on them, next to the optimal plan lengths
+ * of the specification; `--env webshop` prints the WebShop module's catalog and goal statistics. */
 #include "cli.h"
 
 #include "hiper/alfworld.h"
+#include "hiper/webshop.h"
 
 #include <cjson/cJSON.h>
 #include <string.h>
 
 static const char USAGE[] =
     "usage: hiper env stats --env alfworld|webshop [--split S] [--options JSON]\n"
-    "Generates every game of the split(s) and runs the expert on each (alfworld: a few seconds).";
+    "alfworld: generates every game of the split(s) and runs the expert on each (well under a second).\n"
+    "webshop: catalog and goal statistics (--split is ignored).";
 
 static int alfworld_stats(const char *split, const cJSON *opt) {
     const char *splits[] = {"train", "valid_seen", "valid_unseen"};
@@ -76,7 +78,10 @@ int hp_cmd_env(int argc, char **argv) {
     cJSON *opt = NULL;
     if (options && !(opt = cJSON_Parse(options))) return hp_cli_usage_error("env", "--options is not valid JSON");
     if (!strcmp(kind, "alfworld")) rc = alfworld_stats(split, opt);
-    else if (!strcmp(kind, "webshop")) rc = hp_cli_errorf("webshop not built yet");
+    else if (!strcmp(kind, "webshop")) {
+        hp_err err = {{0}};
+        rc = hp_webshop_stats(stdout, opt, &err) ? hp_cli_error(&err) : HP_EXIT_OK;
+    }
     else rc = hp_cli_usage_error("env", "unknown environment '%s' (alfworld, webshop)", kind);
     cJSON_Delete(opt);
     return rc;

@@ -1,18 +1,19 @@
 /* hiper play — play an environment in the terminal: prints the task, the observation, the admissible
  * commands and the step count, reads one command per line from stdin (typed or piped) until the
  * episode ends or input runs out. Works over the generic hp_env interface, so any environment kind
- * plays; `--expert` lets the built-in ALFWorld expert choose the commands instead. */
+ * plays; `--expert` lets the environment's built-in expert (alfworld, webshop) choose instead. */
 #include "cli.h"
 
 #include "hiper/alfworld.h"
 #include "hiper/env.h"
+#include "hiper/webshop.h"
 
 #include <cjson/cJSON.h>
 #include <stdlib.h>
 #include <string.h>
 
 static const char USAGE[] =
-    "usage: hiper play --env alfworld|webshop [--split S] [--index N] [--options JSON] [--expert] [--quiet]\n"
+    "usage: hiper play --env alfworld|webshop|external [--split S] [--index N] [--options JSON] [--expert] [--quiet]\n"
     "Plays one episode; type one command per line (or pipe them in). Ends at done or end of input.";
 
 static void show(const hp_env_view *v, bool quiet) {
@@ -40,7 +41,7 @@ int hp_cmd_play(int argc, char **argv) {
         {"split", HP_OPT_STR, &split, "split (alfworld: train, valid_seen, valid_unseen; default: the first evaluation split)"},
         {"index", HP_OPT_INT, &index, "episode index within the split (default 0)"},
         {"options", HP_OPT_STR, &options, "environment options as a JSON object"},
-        {"expert", HP_OPT_FLAG, &expert, "let the built-in expert play (alfworld), printing its subgoals"},
+        {"expert", HP_OPT_FLAG, &expert, "let the built-in expert play (alfworld, webshop), printing its subgoals"},
         {"quiet", HP_OPT_FLAG, &quiet, "do not print the admissible list"},
         {NULL, HP_OPT_FLAG, NULL, NULL},
     };
@@ -50,7 +51,7 @@ int hp_cmd_play(int argc, char **argv) {
     if (!kind) return hp_cli_usage_error("play", "--env is required (alfworld or webshop)");
     if (strcmp(kind, "alfworld") && strcmp(kind, "webshop") && strcmp(kind, "external"))
         return hp_cli_usage_error("play", "unknown environment '%s' (alfworld, webshop)", kind);
-    if (expert && strcmp(kind, "alfworld")) return hp_cli_usage_error("play", "--expert is only available for alfworld");
+    if (expert && !strcmp(kind, "external")) return hp_cli_usage_error("play", "--expert needs alfworld or webshop");
     if (!split) split = !strcmp(kind, "alfworld") ? "valid_seen" : "test";
 
     hp_err err = {{0}};
@@ -59,8 +60,13 @@ int hp_cmd_play(int argc, char **argv) {
     hp_env *env = hp_env_open(kind, opt, &err);
     cJSON_Delete(opt);
     if (!env) return hp_cli_error(&err);
-    hp_alfworld_expert *x = expert ? hp_alfworld_expert_create() : NULL;
+    hp_alfworld_expert *x = expert && !strcmp(kind, "alfworld") ? hp_alfworld_expert_create() : NULL;
+    hp_webshop_expert *wx = NULL;
     rc = HP_EXIT_OK;
+    if (expert && !strcmp(kind, "webshop") && !(wx = hp_webshop_expert_create(&err))) {
+        rc = hp_cli_error(&err);
+        goto done;
+    }
     if (hp_env_reset(env, split, index, (uint64_t)index, &err)) {
         rc = hp_cli_error(&err);
         goto done;
@@ -71,8 +77,8 @@ int hp_cmd_play(int argc, char **argv) {
     char line[4096];
     while (!v->done) {
         const char *cmd, *sub = NULL;
-        if (x) {
-            if (hp_alfworld_expert_act(x, env, &cmd, &sub, &err)) {
+        if (x || wx) {
+            if (x ? hp_alfworld_expert_act(x, env, &cmd, &sub, &err) : hp_webshop_expert_act(wx, env, &cmd, &sub, &err)) {
                 rc = hp_cli_error(&err);
                 goto done;
             }
@@ -97,6 +103,7 @@ int hp_cmd_play(int argc, char **argv) {
            v->truncated ? ", truncated" : "");
 done:
     hp_alfworld_expert_free(x);
+    if (wx) hp_webshop_expert_free(wx);
     hp_env_free(env);
     return rc;
 }
