@@ -82,7 +82,6 @@ typedef struct ws_world {
     int n_products;
     ws_goal *goals;
     int n_goals;
-    int n_unwinnable;            /* goals that the target itself cannot win (spec §7 exception) */
     ws_index *index;
     int max_steps;
     bool raw_observation;

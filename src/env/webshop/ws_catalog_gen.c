@@ -317,14 +317,14 @@ static int ws_pool_len(const ws_opt_pool *p) {
 static void ws_gen_options(ws_gen *g, ws_product *p, const ws_type *t) {
     ws_option opts[4];
     int no = 0;
-    if (hp_rng_uniform(&g->rng) < 0.2) return; /* no options */
+    if (hp_rng_uniform(&g->rng) < 0.12) return; /* no options */
     for (const char *s = t->opts; *s && no < 4;) {
         const char *e = strchr(s, ',');
         size_t n = e ? (size_t)(e - s) : strlen(s);
         const ws_opt_pool *pool = ws_pool_by_key(s, n);
         s += n + (e ? 1 : 0);
-        if (!pool || (no && hp_rng_uniform(&g->rng) < 0.25)) continue;
-        int len = ws_pool_len(pool), k = 2 + (int)hp_rng_below(&g->rng, (uint64_t)(len < 6 ? len - 1 : 5));
+        if (!pool || (no && hp_rng_uniform(&g->rng) < 0.1)) continue;
+        int len = ws_pool_len(pool), k = 2 + (int)hp_rng_below(&g->rng, (uint64_t)(len < 8 ? len - 1 : 7));
         if (k > len) k = len;
         const char **vals = ws_arena_alloc(&g->w->arena, (size_t)k * sizeof(char *));
         if (pool->ordered) {

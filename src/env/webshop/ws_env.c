@@ -87,15 +87,6 @@ static int ws_parse_opts(const cJSON *o, ws_opts *x, hp_err *err) {
     return HP_OK;
 }
 
-static int ws_count_unwinnable(ws_world *w) {
-    int n = 0, chosen[WS_MAX_OPT_GROUPS];
-    for (int i = 0; i < w->n_goals; i++) {
-        ws_best_choice(w, &w->goals[i], w->goals[i].product, chosen);
-        n += ws_reward(w, &w->goals[i], w->goals[i].product, chosen, NULL) != 1.0;
-    }
-    return n;
-}
-
 static ws_world *ws_world_build(const ws_opts *o, hp_err *err) {
     ws_world *w = hp_xcalloc(1, sizeof *w);
     atomic_init(&w->refs, 1);
@@ -124,7 +115,6 @@ static ws_world *ws_world_build(const ws_opts *o, hp_err *err) {
         return NULL;
     }
     w->index = ws_index_build(w->products, w->n_products);
-    w->n_unwinnable = ws_count_unwinnable(w);
     return w;
 }
 

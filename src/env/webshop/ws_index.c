@@ -220,14 +220,34 @@ int ws_index_search(const ws_index *ix, const ws_product *p, const char *query, 
             dacc[ps->doc] += s;
         }
     }
-    ws_hit *hits = hp_xmalloc((size_t)(nt ? nt : 1) * sizeof(ws_hit));
+    /* keep the k best in a heap whose root is the worst kept hit, then sort those k */
+    ws_hit *heap = hp_xmalloc((size_t)k * sizeof(ws_hit));
+    int nh = 0;
     for (int i = 0; i < nt; i++) {
         float s = (float)dacc[touched[i]];
-        hits[i] = (ws_hit){touched[i], (int64_t)llround((double)s * 1e4), p[touched[i]].asin};
+        ws_hit h = {touched[i], (int64_t)llround((double)s * 1e4), p[touched[i]].asin};
+        if (nh < k) {
+            int c = nh++;
+            while (c > 0 && ws_hit_cmp(&heap[(c - 1) / 2], &h) < 0) heap[c] = heap[(c - 1) / 2], c = (c - 1) / 2;
+            heap[c] = h;
+        } else if (ws_hit_cmp(&h, &heap[0]) < 0) {
+            int c = 0;
+            for (;;) {
+                int l = 2 * c + 1, r = l + 1, m = c;
+                const ws_hit *worst = &h;
+                if (l < nh && ws_hit_cmp(&heap[l], worst) > 0) m = l, worst = &heap[l];
+                if (r < nh && ws_hit_cmp(&heap[r], worst) > 0) m = r;
+                if (m == c) break;
+                heap[c] = heap[m];
+                c = m;
+            }
+            heap[c] = h;
+        }
     }
-    qsort(hits, (size_t)nt, sizeof(ws_hit), ws_hit_cmp);
-    int n = nt < k ? nt : k;
-    for (int i = 0; i < n; i++) out[i] = hits[i].doc;
+    qsort(heap, (size_t)nh, sizeof(ws_hit), ws_hit_cmp);
+    int n = nh;
+    for (int i = 0; i < n; i++) out[i] = heap[i].doc;
+    ws_hit *hits = heap;
     free(hits);
     free(touched);
     free(dacc);

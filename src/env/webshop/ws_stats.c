@@ -22,6 +22,19 @@ int hp_webshop_stats(FILE *out, const cJSON *options, hp_err *err) {
         with_ins += p->instruction != NULL;
         ranged += strstr(p->price_tag, " to ") != NULL;
     }
+    /* goals the target itself cannot win with the goal's own options (spec §7 exception) */
+    int unwinnable = 0, chosen[WS_MAX_OPT_GROUPS];
+    for (int i = 0; i < w->n_goals; i++) {
+        const ws_goal *g = &w->goals[i];
+        const ws_product *t = &w->products[g->product];
+        for (int o = 0; o < WS_MAX_OPT_GROUPS; o++) chosen[o] = -1;
+        for (int k = 0; k < g->n_opts; k++)
+            for (int o = 0; o < t->n_options && o < WS_MAX_OPT_GROUPS; o++)
+                for (int v = 0; v < t->options[o].n_values; v++)
+                    if (!strcmp(t->options[o].name, g->opt_names[k]) && !strcmp(t->options[o].values[v], g->opt_values[k]))
+                        chosen[o] = v;
+        unwinnable += ws_reward(w, g, g->product, chosen, NULL) != 1.0;
+    }
     double attrs = 0, opts = 0;
     for (int i = 0; i < w->n_goals; i++) attrs += w->goals[i].n_attrs, opts += w->goals[i].n_opts;
     int lo, hi;
@@ -33,7 +46,7 @@ int hp_webshop_stats(FILE *out, const cJSON *options, hp_err *err) {
     fprintf(out, "products with options: %d (%.2f groups per product), with a price range: %d, with an instruction: %d\n",
             with_opts, w->n_products ? (double)groups / w->n_products : 0.0, ranged, with_ins);
     fprintf(out, "goals: %d (mean %.2f attributes, %.2f options); unwinnable by their own target: %d\n", w->n_goals,
-            w->n_goals ? attrs / w->n_goals : 0.0, w->n_goals ? opts / w->n_goals : 0.0, w->n_unwinnable);
+            w->n_goals ? attrs / w->n_goals : 0.0, w->n_goals ? opts / w->n_goals : 0.0, unwinnable);
     static const char *const splits[] = {"test", "eval", "train"};
     for (int s = 0; s < 3; s++) {
         ws_split_range(w, splits[s], &lo, &hi, err);
