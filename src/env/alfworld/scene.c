@@ -472,33 +472,54 @@ static int task_of(int split, int64_t index) {
     return 0;
 }
 
+static void seed_game_rng(hp_rng *rng, uint64_t seed, int split, int64_t index) {
+    uint64_t key[3] = {seed, (uint64_t)split, (uint64_t)index};
+    hp_rng_seed(rng, hp_hash64(key, sizeof key, 0x616c66776f726c64ull), 2);
+}
+
+/* Room, layout and task tuple of game `index` of a split (the first draws of its stream). */
+static int draw_scene(hp_rng *rng, int split, int64_t index, layout *L, aw_game *g, hp_err *err) {
+    int task = task_of(split, index);
+    for (int attempt = 0;; attempt++) {
+        int room, li;
+        do room = (int)hp_rng_below(rng, AW_N_ROOMS);
+        while (!room_allows(task, room));
+        if (split == AW_SPLIT_UNSEEN) li = HELD_OUT[room];
+        else do li = (int)hp_rng_below(rng, AW_LAYOUTS);
+            while (li == HELD_OUT[room]);
+        gen_layout(room, li, L);
+        memset(g, 0, sizeof *g);
+        if (draw_task(rng, task, L, &g->task)) {
+            g->room = (uint8_t)room;
+            g->layout = (uint8_t)li;
+            return HP_OK;
+        }
+        if (attempt > 1000) return hp_fail(err, "alfworld: no valid task for %s game %lld", aw_split_names[split], (long long)index);
+    }
+}
+
 int aw_game_generate(aw_game *g, int split, int64_t index, uint64_t seed, hp_err *err) {
     int total = 0;
     for (int t = 0; t < AW_N_TASKS; t++) total += aw_split_counts[split][t];
     if (index < 0 || index >= total)
         return hp_fail(err, "alfworld: index %lld out of range for split %s (0..%d)", (long long)index,
                        aw_split_names[split], total - 1);
-    int task = task_of(split, index);
-    uint64_t key[3] = {seed, (uint64_t)split, (uint64_t)index};
     hp_rng rng;
-    hp_rng_seed(&rng, hp_hash64(key, sizeof key, 0x616c66776f726c64ull), 2);
+    seed_game_rng(&rng, seed, split, index);
     layout L;
-    for (int attempt = 0;; attempt++) {
-        int room, li;
-        do room = (int)hp_rng_below(&rng, AW_N_ROOMS);
-        while (!room_allows(task, room));
-        if (split == AW_SPLIT_UNSEEN) li = HELD_OUT[room];
-        else do li = (int)hp_rng_below(&rng, AW_LAYOUTS);
-            while (li == HELD_OUT[room]);
-        gen_layout(room, li, &L);
-        memset(g, 0, sizeof *g);
-        if (!draw_task(&rng, task, &L, &g->task)) {
-            if (attempt > 1000) return hp_fail(err, "alfworld: no valid task for %s game %lld", aw_split_names[split], (long long)index);
-            continue;
-        }
-        g->room = (uint8_t)room;
-        g->layout = (uint8_t)li;
-        break;
+    if (split == AW_SPLIT_SEEN) {
+        /* seen = a task instance {type, object, receptacle, room} of a train game, with new object
+         * placements and quantities: borrow the scene of a train game of the same task type */
+        int task = task_of(split, index), train_n = 0;
+        for (int t = 0; t < AW_N_TASKS; t++) train_n += aw_split_counts[AW_SPLIT_TRAIN][t];
+        int64_t j;
+        do j = (int64_t)hp_rng_below(&rng, (uint64_t)train_n);
+        while (task_of(AW_SPLIT_TRAIN, j) != task);
+        hp_rng train_rng;
+        seed_game_rng(&train_rng, seed, AW_SPLIT_TRAIN, j);
+        if (draw_scene(&train_rng, AW_SPLIT_TRAIN, j, &L, g, err)) return HP_FAIL;
+    } else if (draw_scene(&rng, split, index, &L, g, err)) {
+        return HP_FAIL;
     }
     g->n_recep = L.n;
     g->n_loc = L.n_loc;
