@@ -1,5 +1,5 @@
 /* bench_adv — turns per second of each advantage estimator on 10^6 turns, in batches of
- * 128 trajectories × 50 turns (one thread). Usage: bench_adv [total_turns] [shuffled:0|1] */
+ * 128 trajectories × 50 turns (one thread). Usage: bench_adv [total_turns] [shuffled:0|1] [estimator] */
 #include "hiper/advantage.h"
 
 #include <stdio.h>
@@ -67,7 +67,9 @@ int main(int argc, char **argv) {
     const char *names[] = {"hae", "gigpo", "grpo", "rloo", "gae(turn)"};
     printf("%ld turns in %ld batches of %d trajectories x %d turns (%s input)\n", n_batches * (long)n, n_batches,
            N_TRAJ, T_LEN, shuffle ? "shuffled" : "trajectory-major");
+    const char *only = argc > 3 ? argv[3] : NULL;
     for (int e = 0; e < 5; e++) {
+        if (only && strcmp(only, names[e])) continue;
         double best = 1e30, best_cpu = 1e30;
         for (int rep = 0; rep < 5; rep++) {
             double t0 = hp_now(), c0 = cpu_now();

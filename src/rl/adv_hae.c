@@ -124,28 +124,34 @@ static void trajectory(const hp_adv_turn *turns, const size_t *rows, size_t T, c
     }
 }
 
-/* (x − mean)/(population std + 1e-8) over the rows in the set, applied to every row of the set. */
-static void normalise(hp_hae_out *out, size_t n, const bool *in_set, size_t field_offset) {
-    double sum = 0.0;
-    size_t m = 0;
-    for (size_t i = 0; i < n; i++)
-        if (in_set[i]) {
-            sum += *(double *)((char *)&out[i] + field_offset);
-            m++;
+/* (x − mean)/(population std + 1e-8) of each level over its set (§4.7), in fused passes; set[i]
+ * holds bit 1 (low), 2 (high), 4 (term). Values outside a level's set become 0 (§4.8 masks). */
+static void normalise(hp_hae_out *out, size_t n, const uint8_t *set, bool norm) {
+    double sum[3] = {0, 0, 0}, ss[3] = {0, 0, 0}, mean[3] = {0, 0, 0}, inv[3] = {1, 1, 1};
+    size_t m[3] = {0, 0, 0};
+    if (norm) {
+        for (size_t i = 0; i < n; i++) {
+            uint8_t b = set[i];
+            if (b & 1) sum[0] += out[i].adv_low, m[0]++;
+            if (b & 2) sum[1] += out[i].adv_high, m[1]++;
+            if (b & 4) sum[2] += out[i].adv_term, m[2]++;
         }
-    if (m == 0) return;
-    double mean = sum / (double)m, ss = 0.0;
-    for (size_t i = 0; i < n; i++)
-        if (in_set[i]) {
-            double d = *(double *)((char *)&out[i] + field_offset) - mean;
-            ss += d * d;
+        for (int k = 0; k < 3; k++) mean[k] = m[k] ? sum[k] / (double)m[k] : 0.0;
+        for (size_t i = 0; i < n; i++) {
+            uint8_t b = set[i];
+            double d;
+            if (b & 1) d = out[i].adv_low - mean[0], ss[0] += d * d;
+            if (b & 2) d = out[i].adv_high - mean[1], ss[1] += d * d;
+            if (b & 4) d = out[i].adv_term - mean[2], ss[2] += d * d;
         }
-    double sd = sqrt(ss / (double)m) + 1e-8;
-    for (size_t i = 0; i < n; i++)
-        if (in_set[i]) {
-            double *x = (double *)((char *)&out[i] + field_offset);
-            *x = (*x - mean) / sd;
-        }
+        for (int k = 0; k < 3; k++) inv[k] = m[k] ? 1.0 / (sqrt(ss[k] / (double)m[k]) + 1e-8) : 1.0;
+    }
+    for (size_t i = 0; i < n; i++) {
+        uint8_t b = set[i];
+        out[i].adv_low = (b & 1) ? (out[i].adv_low - mean[0]) * inv[0] : 0.0;
+        out[i].adv_high = (b & 2) ? (out[i].adv_high - mean[1]) * inv[1] : 0.0;
+        out[i].adv_term = (b & 4) ? (out[i].adv_term - mean[2]) * inv[2] : 0.0;
+    }
 }
 
 static int check_rows(const hp_adv_turn *turns, size_t n, const bool *bnd, const hp_hae_config *c,
@@ -190,29 +196,15 @@ int hp_adv_hae(const hp_adv_turn *turns, size_t n, const hp_hae_config *cfg, hp_
         }
         /* Normalisation sets (§4.7) double as the token masks of §4.8: a level's advantage exists
          * only where its span exists. */
-        bool *lo = hp_xmalloc((n ? n : 1) * sizeof *lo);
-        bool *hi = hp_xmalloc((n ? n : 1) * sizeof *hi);
-        bool *te = hp_xmalloc((n ? n : 1) * sizeof *te);
+        uint8_t *set = hp_xmalloc(n ? n : 1);
         for (size_t i = 0; i < n; i++) {
             out[i].boundary = bnd[i];
             out[i].reward_shaped = rs[i];
-            lo[i] = !turns[i].empty_response;
-            hi[i] = bnd[i] && turns[i].subgoal != NULL;
-            te[i] = cfg->has_term && turns[i].switch_word != NULL;
+            set[i] = (uint8_t)((turns[i].empty_response ? 0 : 1) | (bnd[i] && turns[i].subgoal ? 2 : 0) |
+                               (cfg->has_term && turns[i].switch_word ? 4 : 0));
         }
-        if (cfg->norm_adv) {
-            normalise(out, n, lo, offsetof(hp_hae_out, adv_low));
-            normalise(out, n, hi, offsetof(hp_hae_out, adv_high));
-            normalise(out, n, te, offsetof(hp_hae_out, adv_term));
-        }
-        for (size_t i = 0; i < n; i++) {
-            if (!lo[i]) out[i].adv_low = 0.0;
-            if (!hi[i]) out[i].adv_high = 0.0;
-            if (!te[i]) out[i].adv_term = 0.0;
-        }
-        free(lo);
-        free(hi);
-        free(te);
+        normalise(out, n, set, cfg->norm_adv);
+        free(set);
     }
     free(sw);
     free(bnd);
