@@ -68,7 +68,7 @@ typedef struct hp_runcfg {
         hp_rc_str kl_loss_type;   /* kl|k1, abs, mse|k2, low_var_kl|k3 */
         hp_rc_str loss_agg_mode;  /* token-mean, ... */
         int64_t ppo_epochs, ppo_mini_batch_size, ppo_micro_batch_size;
-        bool shuffle;
+        bool recompute_old_logp; /* false: use the rollout's log-probs as the old policy's */
     } actor;
 
     struct {

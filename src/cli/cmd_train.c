@@ -1,8 +1,97 @@
-/* hiper train — placeholder until its module lands; the module's owner replaces this file. */
+/* hiper train — train an agent with HiPER or a baseline (see hiper/train.h and docs/training.md).
+ *
+ *   hiper train                         the main job: HiPER, built-in ALFWorld, the small model
+ *   hiper train --quick                 the same, CI-sized (< 3 minutes)
+ *   hiper train --config FILE [key=value ...] [--out DIR] [--resume]
+ *   hiper train --report RUN_DIR        (re)write RUN_DIR/report.html from its metrics
+ *   hiper train --keys                  every configuration key with its default and meaning
+ */
 #include "cli.h"
 
+#include "hiper/runcfg.h"
+#include "hiper/train.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+static const char USAGE[] =
+    "usage: hiper train [--config FILE] [key=value ...] [--out DIR] [--resume] [--quick]\n"
+    "       hiper train --report RUN_DIR | --keys | --print-config\n\n"
+    "Without --config: HiPER on the built-in ALFWorld with the default small model (tokenizer, init,\n"
+    "SFT warm start, RL, evaluation on valid_seen and valid_unseen before and after RL).\n"
+    "key=value arguments override configuration keys (see --keys), e.g. trainer.total_steps=40.";
+
+static void print_keys(const hp_runcfg *c) {
+    char *json = hp_runcfg_to_json(c);
+    printf("%-44s %-8s %s\n", "key", "type", "meaning (current value in --print-config)");
+    for (const hp_rc_key *k = hp_runcfg_keys(); k->key; k++) {
+        const char *t = k->type == HP_RC_F64 ? "number" : k->type == HP_RC_I64 ? "integer"
+                      : k->type == HP_RC_BOOL ? "bool" : k->type == HP_RC_ENUM ? k->choices : "string";
+        printf("%-44s %-8s %s\n", k->key, t, k->help);
+    }
+    free(json);
+}
+
 int hp_cmd_train(int argc, char **argv) {
-    (void)argc;
-    (void)argv;
-    return hp_cli_errorf("'hiper train' is not built yet");
+    const char *config = NULL, *out = NULL, *report = NULL;
+    bool resume = false, quick = false, quiet = false, keys = false, print = false;
+    int64_t stop_after = 0;
+    const hp_opt opts[] = {
+        {"config", HP_OPT_STR, &config, "run configuration (JSON, dotted keys); default: the built-in main job"},
+        {"out", HP_OPT_STR, &out, "run directory (default: runs/<trainer.experiment_name>)"},
+        {"resume", HP_OPT_FLAG, &resume, "continue the run in --out from its latest checkpoint"},
+        {"quick", HP_OPT_FLAG, &quick, "the CI-sized main job (under 3 minutes on 2 cores)"},
+        {"quiet", HP_OPT_FLAG, &quiet, "no progress output"},
+        {"report", HP_OPT_STR, &report, "write RUN_DIR/report.html from RUN_DIR/metrics.jsonl and exit"},
+        {"keys", HP_OPT_FLAG, &keys, "list the configuration keys and exit"},
+        {"print-config", HP_OPT_FLAG, &print, "print the resolved configuration and exit"},
+        {"stop-after", HP_OPT_INT, &stop_after, "stop after N training steps (to test --resume)"},
+        {NULL, HP_OPT_FLAG, NULL, NULL},
+    };
+    const char *pos[256];
+    int n_pos = 0;
+    int pr = hp_args_parse(argc, argv, 2, opts, USAGE, pos, 256, &n_pos);
+    if (pr == 1) return HP_EXIT_OK;
+    if (pr == 2) return HP_EXIT_USAGE;
+    for (int i = 0; i < n_pos; i++)
+        if (!strchr(pos[i], '=')) return hp_cli_usage_error("train", "expected key=value, got '%s'", pos[i]);
+    hp_err err = {{0}};
+    if (report) return hp_train_report(report, &err) ? hp_cli_error(&err) : HP_EXIT_OK;
+    if (config && quick) return hp_cli_usage_error("train", "--quick is the built-in job; it takes no --config");
+
+    /* Overrides: the built-in job's (without --config), then the command line's. */
+    int n_base = 0;
+    const char *const *base = config ? NULL : hp_runcfg_small_overrides(quick, &n_base);
+    const char **ov = hp_xcalloc((size_t)(n_base + n_pos + 1), sizeof *ov);
+    for (int i = 0; i < n_base; i++) ov[i] = base[i];
+    for (int i = 0; i < n_pos; i++) ov[n_base + i] = pos[i];
+    hp_runcfg *cfg = hp_xcalloc(1, sizeof *cfg);
+    int rc;
+    char *stored = out ? hp_path_join(out, "run_config.json") : NULL;
+    if (resume && !config && stored && hp_path_exists(stored))
+        rc = hp_runcfg_load(cfg, stored, pos, n_pos, &err); /* continue exactly the stored run */
+    else
+        rc = hp_runcfg_load(cfg, config, ov, n_base + n_pos, &err);
+    free(stored);
+    free(ov);
+    int exit_code = HP_EXIT_OK;
+    if (rc) {
+        exit_code = hp_cli_error(&err);
+    } else if (keys) {
+        print_keys(cfg);
+    } else if (print) {
+        char *json = hp_runcfg_to_json(cfg);
+        printf("%s\n", json);
+        free(json);
+    } else {
+        hp_buf dir = {0};
+        if (out) hp_buf_puts(&dir, out);
+        else hp_buf_printf(&dir, "runs/%s", cfg->trainer.experiment_name);
+        hp_train_opts to = {.out_dir = dir.data, .resume = resume, .quiet = quiet, .log = stdout,
+                            .stop_after = stop_after};
+        if (hp_train_run(cfg, &to, &err)) exit_code = hp_cli_error(&err);
+        hp_buf_free(&dir);
+    }
+    free(cfg);
+    return exit_code;
 }

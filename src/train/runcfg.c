@@ -56,7 +56,7 @@ static const hp_rc_key KEYS[] = {
     I("actor.ppo_epochs", actor.ppo_epochs, "PPO epochs per step"),
     I("actor.ppo_mini_batch_size", actor.ppo_mini_batch_size, "turn rows per optimiser step"),
     I("actor.ppo_micro_batch_size", actor.ppo_micro_batch_size, "turn rows per forward/backward"),
-    B("actor.shuffle", actor.shuffle, "shuffle rows before cutting mini-batches"),
+    B("actor.recompute_old_logp", actor.recompute_old_logp, "recompute old log-probs (false: take the rollout's)"),
     F("critic.optim.lr", critic.optim.lr, "critic learning rate"),
     F("critic.optim.weight_decay", critic.optim.weight_decay, "critic AdamW weight decay"),
     F("critic.grad_clip", critic.grad_clip, "critic gradient-norm clip"),
@@ -191,6 +191,7 @@ int hp_runcfg_defaults(hp_runcfg *c, const char *est, const char *env, hp_err *e
     set_str(c->actor.kl_loss_type, "low_var_kl");
     set_str(c->actor.loss_agg_mode, "token-mean");
     c->actor.ppo_epochs = 1;
+    c->actor.recompute_old_logp = true;
     /* Rows per mini/micro-batch: HiPER 256/16 per GPU; baselines ALFWorld 256/32 (PPO 256/16),
      * WebShop 64/8. */
     c->actor.ppo_mini_batch_size = webshop && !hae ? 64 : 256;
@@ -599,6 +600,7 @@ static const char *const SMALL[] = {
     "trainer.total_steps=20",
     "trainer.test_freq=5",
     "trainer.final_eval_episodes=60",
+    "trainer.experiment_name=hiper_alfworld_small",
 };
 
 static const char *const QUICK[] = {
@@ -632,6 +634,7 @@ static const char *const QUICK[] = {
     "trainer.total_steps=3",
     "trainer.test_freq=2",
     "trainer.final_eval_episodes=6",
+    "trainer.experiment_name=hiper_alfworld_quick",
 };
 
 const char *const *hp_runcfg_small_overrides(bool quick, int *n) {

@@ -1,0 +1,40 @@
+/* hiper/train.h — the RL trainer: one run = tokenizer + model preparation, optional SFT warm start,
+ * evaluation before RL, the PPO loop (rollout → scores → advantages → critic/actor updates →
+ * metrics, validation, checkpoints), evaluation after RL, and an HTML report.
+ *
+ * Contract:
+ * - A run lives in one directory (out_dir): run_config.json (every key), tokenizer/ (trained or
+ *   copied), ref/ (the frozen initial policy = the KL reference), ckpt/latest and ckpt/best (model
+ *   directories actor/ and critic/, their optimizer states, state.json with the step and the best
+ *   validation score), metrics.jsonl (one JSON object per training step and per validation),
+ *   rollouts.jsonl (optional), eval_before.json / eval_after.json, report.html.
+ * - Every file and checkpoint directory is written atomically (temporary name, then rename), so a run
+ *   killed at any moment (kill -9 included) can be resumed: `resume` reloads ckpt/latest, drops the
+ *   metrics lines written after it, and continues with the next step. All randomness derives from
+ *   (trainer.seed, env.seed, step), so a resumed run reproduces the uninterrupted run's metrics
+ *   exactly (timings aside).
+ * - The run configuration of a resumed run is the one stored in out_dir; a different one is an error.
+ * - Errors name the phase, step and file.
+ */
+#ifndef HIPER_TRAIN_H
+#define HIPER_TRAIN_H
+
+#include "hiper/base.h"
+#include "hiper/runcfg.h"
+
+typedef struct hp_train_opts {
+    const char *out_dir;
+    bool resume;
+    bool quiet;           /* no progress line */
+    FILE *log;            /* progress and tables (NULL = stdout) */
+    int64_t stop_after;   /* > 0: stop after this many training steps of this invocation (tests) */
+} hp_train_opts;
+
+/* The whole run described in the contract. */
+int hp_train_run(const hp_runcfg *cfg, const hp_train_opts *opts, hp_err *err);
+
+/* Write out_dir/report.html from out_dir/metrics.jsonl (and the eval files when present): a
+ * self-contained page with SVG curves of success, reward, losses, KL, entropy, switch rate, ... */
+int hp_train_report(const char *run_dir, hp_err *err);
+
+#endif /* HIPER_TRAIN_H */

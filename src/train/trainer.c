@@ -1,0 +1,563 @@
+/* trainer.c — one training run, top to bottom (see hiper/train.h):
+ *   prepare: tokenizer → initial model (init or load) → SFT warm start → reference policy
+ *   evaluate before RL
+ *   for each step: [validate] → rollout → rows → scores (old, ref, values) → advantages →
+ *                  critic update → actor update → metrics line → checkpoint
+ *   evaluate after RL, print the success table, write the report. */
+#include "hiper/train.h"
+
+#include "hiper/agent.h"
+#include "hiper/model.h"
+#include "hiper/ppo.h"
+#include "train_internal.h"
+
+#include <cjson/cJSON.h>
+#include <math.h>
+#include <omp.h>
+#include <stdlib.h>
+#include <string.h>
+
+typedef struct trainer {
+    const hp_runcfg *cfg;
+    const hp_train_opts *opts;
+    FILE *log;
+    char *dir, *tokdir, *refdir, *latest, *best, *metrics, *rollouts;
+    hp_tok *tok;
+    hp_model *actor, *critic, *ref;
+    hp_prompt_cfg prompt;
+    hp_fmt fmt;
+    hp_env_family family;
+    cJSON *env_opts;
+    hp_ckpt_state st;
+} trainer;
+
+/* ---- small helpers ------------------------------------------------------------------------------- */
+
+static uint64_t run_seed(const hp_runcfg *c) { return (uint64_t)c->trainer.seed * 1000003ULL + (uint64_t)c->env.seed; }
+
+static int make_prompt_cfg(trainer *t, hp_err *err) {
+    const hp_runcfg *c = t->cfg;
+    hp_prompt_style style;
+    if (hp_fmt_parse(c->env.format, &t->fmt, err) || hp_prompt_style_parse(c->env.prompt_style, &style, err))
+        return HP_FAIL;
+    t->family = hp_env_family_of(c->env.name);
+    t->prompt = hp_prompt_cfg_default(t->fmt, t->family);
+    t->prompt.style = style;
+    t->prompt.history_length = (int)c->env.history_length;
+    t->prompt.max_prompt_tokens = (int)c->data.max_prompt_length;
+    t->prompt.max_response_tokens = (int)c->data.max_response_length;
+    t->prompt.truncate_prompt = !strcmp(c->data.truncation, "left");
+    return HP_OK;
+}
+
+static hp_rollout_cfg rollout_cfg(const trainer *t, const char *split, double temperature, int64_t step) {
+    const hp_runcfg *c = t->cfg;
+    hp_rollout_cfg r = hp_rollout_cfg_default(t->fmt, t->family);
+    r.prompt = t->prompt;
+    r.split = split;
+    r.n_tasks = (int)c->data.train_batch_size;
+    r.group_n = (int)c->env.rollout.n;
+    r.max_steps = (int)c->env.max_steps;
+    r.gen.max_new_tokens = (int)c->data.max_response_length;
+    r.gen.temperature = temperature;
+    r.gen.top_k = c->rollout.top_k > 0 ? (int)c->rollout.top_k : 0;
+    r.gen.top_p = c->rollout.top_p;
+    r.seed = run_seed(c);
+    r.step = step;
+    r.keep_holds_subgoal = c->env.keep_holds_subgoal;
+    return r;
+}
+
+static hp_env **open_envs(const trainer *t, int n, hp_err *err) {
+    hp_env **envs = hp_xcalloc((size_t)n, sizeof *envs);
+    for (int i = 0; i < n; i++) {
+        envs[i] = hp_env_open(t->cfg->env.name, t->env_opts, err);
+        if (!envs[i]) {
+            for (int j = 0; j < i; j++) hp_env_free(envs[j]);
+            free(envs);
+            return NULL;
+        }
+    }
+    return envs;
+}
+
+static void close_envs(hp_env **envs, int n) {
+    for (int i = 0; envs && i < n; i++) hp_env_free(envs[i]);
+    free(envs);
+}
+
+static void say(const trainer *t, const char *fmt, ...) HP_PRINTF(2, 3);
+static void say(const trainer *t, const char *fmt, ...) {
+    if (t->opts->quiet) return;
+    va_list ap;
+    va_start(ap, fmt);
+    vfprintf(t->log, fmt, ap);
+    va_end(ap);
+    fflush(t->log);
+}
+
+/* ---- preparation --------------------------------------------------------------------------------- */
+
+static hp_demo_cfg demo_cfg(const trainer *t) {
+    const hp_runcfg *c = t->cfg;
+    hp_demo_cfg d = hp_demo_cfg_default(t->fmt, t->family);
+    d.prompt = t->prompt;
+    d.split = c->env.train_split;
+    d.n_episodes = (int)c->sft.episodes;
+    d.max_steps = (int)c->env.max_steps;
+    d.noise = c->sft.noise;
+    d.seed = run_seed(c) ^ 0x5f7ULL;
+    return d;
+}
+
+/* The tokenizer: given, the model's own, or trained on environment text (expert episodes). */
+static int prepare_tokenizer(trainer *t, hp_err *err) {
+    const hp_runcfg *c = t->cfg;
+    char *tj = hp_path_join(t->tokdir, "tokenizer.json");
+    bool have = hp_path_exists(tj);
+    free(tj);
+    if (!have) {
+        const char *src = c->model.tokenizer[0] ? c->model.tokenizer : c->model.path[0] ? c->model.path : NULL;
+        if (src) {
+            hp_tok *tok = hp_tok_load(src, err);
+            if (!tok) return hp_err_wrap(err, "model.tokenizer");
+            hp_tok_free(tok);
+            t->tok = NULL;
+            /* Use it in place (its directory or file). */
+            free(t->tokdir);
+            t->tokdir = hp_xstrdup(src);
+        } else {
+            double t0 = hp_now();
+            say(t, "[1/5] training a %lld-token BPE tokenizer on %s text ...\n", (long long)c->model.tokenizer_vocab,
+                c->env.name);
+            hp_env *env = hp_env_open(c->env.name, t->env_opts, err);
+            if (!env) return hp_err_wrap(err, "tokenizer corpus");
+            hp_expert ex;
+            int rc = hp_expert_open(c->env.name, &ex, err);
+            char *corpus = hp_path_join(t->dir, "corpus.txt");
+            hp_demo_cfg d = demo_cfg(t);
+            if (d.n_episodes < 20) d.n_episodes = 20;
+            if (rc == HP_OK) rc = hp_sft_write_corpus(env, &ex, &d, corpus, err);
+            if (rc == HP_OK) hp_expert_close(&ex);
+            hp_env_free(env);
+            char *text = NULL;
+            size_t len = 0;
+            if (rc == HP_OK) rc = hp_read_file(corpus, &text, &len, err);
+            if (rc == HP_OK) rc = hp_tok_train(text, len, (int32_t)c->model.tokenizer_vocab, t->tokdir, err);
+            free(text);
+            free(corpus);
+            if (rc) return hp_err_wrap(err, "training the tokenizer");
+            say(t, "      done in %.1f s\n", hp_now() - t0);
+        }
+    }
+    t->tok = hp_tok_load(t->tokdir, err);
+    return t->tok ? HP_OK : hp_err_wrap(err, "loading the tokenizer");
+}
+
+static int eval_split(trainer *t, hp_model *m, const char *split, int n, int64_t step, hp_eval_result *res,
+                      hp_err *err) {
+    hp_eval_cfg e = hp_eval_cfg_default(t->fmt, t->family);
+    e.rollout = rollout_cfg(t, split, t->cfg->rollout.val_temperature, step);
+    e.rollout.n_tasks = 1;
+    e.rollout.group_n = 1;
+    e.n_episodes = n;
+    e.batch = n < 32 ? n : 32;
+    e.sequential = false;
+    hp_policy pol = hp_policy_model(m);
+    memset(res, 0, sizeof *res);
+    return hp_eval_run(t->cfg->env.name, t->env_opts, t->tok, &pol, &e, res, err);
+}
+
+/* The initial policy (ref/): loaded or initialised, then SFT when enabled. */
+static int prepare_reference(trainer *t, hp_err *err) {
+    const hp_runcfg *c = t->cfg;
+    char *cj = hp_path_join(t->refdir, "config.json");
+    bool have = hp_path_exists(cj);
+    free(cj);
+    if (have) return HP_OK;
+    hp_model *m = NULL;
+    if (c->model.path[0]) {
+        m = hp_model_load(c->model.path, err);
+        if (!m) return hp_err_wrap(err, "model.path");
+    } else {
+        hp_config mc;
+        hp_config_default(&mc);
+        mc.hidden_size = (int)c->model.hidden_size;
+        mc.intermediate_size = (int)c->model.intermediate_size;
+        mc.num_hidden_layers = (int)c->model.num_hidden_layers;
+        mc.num_attention_heads = (int)c->model.num_attention_heads;
+        mc.num_key_value_heads = (int)c->model.num_key_value_heads;
+        mc.max_position_embeddings = (int)c->model.max_position_embeddings;
+        mc.rope_theta = c->model.rope_theta;
+        mc.vocab_size = hp_tok_vocab_size(t->tok);
+        mc.tie_word_embeddings = true;
+        mc.eos_token_id = hp_tok_im_end(t->tok);
+        if (hp_config_validate(&mc, "model.*", err)) return HP_FAIL;
+        m = hp_model_init_random(&mc, (uint64_t)c->trainer.seed, err);
+        if (!m) return hp_err_wrap(err, "initialising the model");
+        say(t, "[2/5] initialised a %.2f M-parameter Qwen2 model (%d layers, hidden %d, vocab %d)\n",
+            (double)hp_model_n_params(m) / 1e6, mc.num_hidden_layers, mc.hidden_size, mc.vocab_size);
+    }
+    int rc = HP_OK;
+    if (c->sft.enable) {
+        double t0 = hp_now();
+        hp_env *env = hp_env_open(c->env.name, t->env_opts, err);
+        hp_expert ex;
+        hp_sft_set set = {0};
+        rc = env ? hp_expert_open(c->env.name, &ex, err) : HP_FAIL;
+        if (rc == HP_OK) {
+            hp_demo_cfg d = demo_cfg(t);
+            rc = hp_sft_collect(env, &ex, &d, &set, err);
+            hp_expert_close(&ex);
+        }
+        hp_env_free(env);
+        if (rc == HP_OK) {
+            say(t, "[3/5] SFT warm start on %d demonstration turns from %d expert episodes (%d detour steps) ...\n",
+                set.n, set.n_episodes, set.n_noisy_turns);
+            hp_sft_cfg s = hp_sft_cfg_default();
+            s.epochs = (int)c->sft.epochs;
+            s.batch = (int)c->sft.batch;
+            s.lr = c->sft.lr;
+            s.weight_decay = c->sft.weight_decay;
+            s.grad_clip = c->sft.grad_clip;
+            s.max_len = (int)c->sft.max_len;
+            s.seed = (uint64_t)c->trainer.seed;
+            s.log_every = 0;
+            hp_sft_report rep = {0};
+            rc = hp_sft_train(m, t->tok, &set, &s, &rep, err);
+            if (rc == HP_OK)
+                say(t, "      %d steps, loss %.3f -> %.3f, %.1f s\n", rep.steps, rep.first_loss, rep.last_loss,
+                    hp_now() - t0);
+        }
+        hp_sft_set_free(&set);
+        if (rc) hp_err_wrap(err, "SFT warm start");
+    }
+    if (rc == HP_OK) rc = hp_model_save(m, t->refdir, t->tokdir, err);
+    hp_model_free(m);
+    return rc;
+}
+
+/* ---- evaluation tables --------------------------------------------------------------------------- */
+
+typedef struct eval_pair {
+    hp_eval_result r[2];
+    const char *split[2];
+    int n;
+} eval_pair;
+
+static int evaluate(trainer *t, hp_model *m, const char *file, eval_pair *ev, hp_err *err) {
+    const hp_runcfg *c = t->cfg;
+    memset(ev, 0, sizeof *ev);
+    if (c->trainer.final_eval_episodes <= 0) return HP_OK;
+    const char *splits[2] = {c->env.val_split, c->env.test_split};
+    cJSON *o = cJSON_CreateObject();
+    for (int i = 0; i < 2; i++) {
+        if (!splits[i][0]) continue;
+        if (eval_split(t, m, splits[i], (int)c->trainer.final_eval_episodes, -1 - i, &ev->r[ev->n], err)) {
+            cJSON_Delete(o);
+            return hp_err_wrap(err, "evaluating on %s", splits[i]);
+        }
+        char *js = hp_eval_json(&ev->r[ev->n]);
+        cJSON_AddItemToObject(o, splits[i], cJSON_Parse(js));
+        free(js);
+        ev->split[ev->n++] = splits[i];
+    }
+    char *s = cJSON_Print(o);
+    cJSON_Delete(o);
+    char *path = hp_path_join(t->dir, file);
+    int rc = hp_write_file_atomic(path, s, strlen(s), err);
+    free(path);
+    cJSON_free(s);
+    return rc;
+}
+
+static void print_evals(trainer *t, const char *title, const eval_pair *ev) {
+    for (int i = 0; i < ev->n; i++) {
+        say(t, "%s — %s (%d episodes):\n", title, ev->split[i], ev->r[i].n_episodes);
+        if (!t->opts->quiet) hp_eval_print(t->log, &ev->r[i], t->family);
+    }
+}
+
+/* ---- one training step --------------------------------------------------------------------------- */
+
+static void add_num(cJSON *o, const char *k, double v) { cJSON_AddItemToObject(o, k, cJSON_CreateNumber(isfinite(v) ? v : 0.0)); }
+
+static int validate(trainer *t, int64_t step, hp_err *err) {
+    const hp_runcfg *c = t->cfg;
+    if (c->data.val_batch_size <= 0) return HP_OK;
+    double t0 = hp_now();
+    hp_eval_result res;
+    if (eval_split(t, t->actor, c->env.val_split, (int)c->data.val_batch_size, step, &res, err))
+        return hp_err_wrap(err, "validation at step %lld", (long long)step);
+    cJSON *o = cJSON_CreateObject();
+    cJSON_AddStringToObject(o, "kind", "val");
+    add_num(o, "step", (double)step);
+    add_num(o, "val_success", res.success);
+    add_num(o, "val_score", res.mean_score);
+    add_num(o, "val_turns", res.mean_turns);
+    add_num(o, "val_invalid_rate", res.invalid_rate);
+    for (int k = 0; k < res.n_types && k < HP_EVAL_MAX_TYPES; k++) {
+        if (!res.type_n[k]) continue;
+        char key[320];
+        snprintf(key, sizeof key, "val_success_%s", res.type_name[k]);
+        add_num(o, key, (double)res.type_won[k] / res.type_n[k]);
+    }
+    add_num(o, "t_val", hp_now() - t0);
+    char *line = cJSON_PrintUnformatted(o);
+    cJSON_Delete(o);
+    int rc = hp_metrics_append(t->metrics, line, err);
+    cJSON_free(line);
+    say(t, "  val step %lld: success %.3f (best %.3f) score %.3f\n", (long long)step, res.success,
+        t->st.best_val < 0 ? 0.0 : t->st.best_val, res.mean_score);
+    if (rc == HP_OK && res.success > t->st.best_val) {
+        t->st.best_val = res.success;
+        t->st.best_step = step;
+        hp_ckpt_state bs = t->st;
+        bs.next_step = step;
+        rc = hp_ckpt_save(t->best, t->actor, t->critic, t->tokdir, &bs, err);
+    }
+    return rc;
+}
+
+static int train_step(trainer *t, hp_env **envs, int64_t step, hp_err *err) {
+    const hp_runcfg *c = t->cfg;
+    double t0 = hp_now();
+    /* 1. rollout with the current policy */
+    hp_rollout ro = {0};
+    hp_rollout_cfg rc = rollout_cfg(t, c->env.train_split, c->rollout.temperature, step);
+    hp_policy pol = hp_policy_model(t->actor);
+    if (hp_rollout_run(envs, t->tok, &pol, &rc, &ro, err)) return hp_err_wrap(err, "rollout at step %lld", (long long)step);
+    double t1 = hp_now();
+    /* 2. rows: tokens, spans; 3. scores: old and reference log-probs, critic values */
+    hp_rows rows;
+    hp_adv_stats as = {0};
+    hp_update_stats us = {0};
+    int r = hp_rows_build(&rows, &ro, t->tok, c, err);
+    if (r == HP_OK) r = hp_train_score(t->actor, t->ref, t->critic, &rows, c, err);
+    double t2 = hp_now();
+    /* 4. advantages and value targets */
+    if (r == HP_OK) r = hp_rows_advantages(&rows, &ro, c, &as, err);
+    double t3 = hp_now();
+    /* 5. critic then actor */
+    if (r == HP_OK) r = hp_train_update(t->actor, t->critic, &rows, c, step, step >= c->critic.warmup, &us, err);
+    double t4 = hp_now();
+    if (r == HP_OK && c->trainer.log_rollouts) {
+        FILE *fp = fopen(t->rollouts, "a");
+        if (fp) {
+            hp_rollout_append_jsonl(&ro, fp, step, err);
+            fclose(fp);
+        }
+    }
+    /* 6. metrics */
+    if (r == HP_OK) {
+        hp_eval_result tr = {0};
+        hp_eval_add(&tr, &ro);
+        hp_eval_finish(&tr);
+        double reward = 0;
+        for (int i = 0; i < ro.n_trajs; i++) reward += ro.trajs[i].ret / (ro.n_trajs ? ro.n_trajs : 1);
+        int64_t tokens = ro.n_prompt_tokens + ro.n_response_tokens;
+        cJSON *o = cJSON_CreateObject();
+        cJSON_AddStringToObject(o, "kind", "train");
+        add_num(o, "step", (double)step);
+        add_num(o, "success", tr.success);
+        for (int k = 0; k < tr.n_types && k < HP_EVAL_MAX_TYPES; k++) {
+            if (!tr.type_n[k]) continue;
+            char key[320];
+            snprintf(key, sizeof key, "success_%s", tr.type_name[k]);
+            add_num(o, key, (double)tr.type_won[k] / tr.type_n[k]);
+        }
+        add_num(o, "score", tr.mean_score);
+        add_num(o, "reward", reward);
+        add_num(o, "episodes", ro.n_trajs);
+        add_num(o, "turns", (double)ro.n_turns);
+        add_num(o, "mean_turns", tr.mean_turns);
+        add_num(o, "invalid_rate", tr.invalid_rate);
+        add_num(o, "switch_rate", as.switch_rate);
+        add_num(o, "mean_segment", as.mean_segment);
+        add_num(o, "adv_mean", as.adv_mean);
+        add_num(o, "adv_abs_mean", as.adv_abs_mean);
+        add_num(o, "loss_tokens", (double)as.loss_tokens);
+        add_num(o, "ret_low", as.ret_low_mean);
+        add_num(o, "ret_high", as.ret_high_mean);
+        add_num(o, "ret_term", as.ret_term_mean);
+        add_num(o, "pg_loss", us.pg_loss);
+        add_num(o, "entropy", us.entropy);
+        add_num(o, "kl", us.kl);
+        add_num(o, "clipfrac", us.clipfrac);
+        add_num(o, "clipfrac_lower", us.clipfrac_lower);
+        add_num(o, "approx_kl", us.approx_kl);
+        add_num(o, "actor_grad_norm", us.actor_grad_norm);
+        add_num(o, "vf_loss_low", us.vf_loss[0]);
+        add_num(o, "vf_loss_high", us.vf_loss[1]);
+        add_num(o, "vf_loss_term", us.vf_loss[2]);
+        add_num(o, "vf_clipfrac", us.vf_clipfrac);
+        add_num(o, "critic_grad_norm", us.critic_grad_norm);
+        add_num(o, "optim_steps", us.actor_steps);
+        add_num(o, "skipped_steps", us.skipped_steps);
+        add_num(o, "prompt_truncated", ro.n_prompt_truncated);
+        add_num(o, "response_truncated", ro.n_resp_truncated);
+        add_num(o, "max_prompt_len", ro.max_prompt_len);
+        add_num(o, "tokens", (double)tokens);
+        add_num(o, "t_rollout", t1 - t0);
+        add_num(o, "t_score", t2 - t1);
+        add_num(o, "t_adv", t3 - t2);
+        add_num(o, "t_critic", us.critic_seconds);
+        add_num(o, "t_actor", us.actor_seconds);
+        add_num(o, "t_step", t4 - t0);
+        add_num(o, "tokens_per_s", tokens / (t1 - t0 > 0 ? t1 - t0 : 1));
+        char *line = cJSON_PrintUnformatted(o);
+        cJSON_Delete(o);
+        r = hp_metrics_append(t->metrics, line, err);
+        cJSON_free(line);
+        say(t, "step %3lld/%lld | succ %.3f | reward %6.3f | turns %5.1f | inv %.3f | sw %.2f | pg %+.4f | kl %.4f"
+               " | ent %.3f | vf %.4f | %.1f s (rollout %.1f, update %.1f)\n",
+            (long long)step + 1, (long long)c->trainer.total_steps, tr.success, reward, tr.mean_turns,
+            tr.invalid_rate, as.switch_rate, us.pg_loss, us.kl, us.entropy, us.vf_loss[0] + us.vf_loss[1] + us.vf_loss[2],
+            t4 - t0, t1 - t0, t4 - t3);
+        if (!isfinite(us.pg_loss) || !isfinite(us.vf_loss[0]))
+            r = hp_fail(err, "step %lld: non-finite loss (pg %g, vf %g)", (long long)step, us.pg_loss, us.vf_loss[0]);
+    }
+    hp_rows_free(&rows);
+    hp_rollout_free(&ro);
+    return r;
+}
+
+/* ---- the run ------------------------------------------------------------------------------------- */
+
+static int load_models(trainer *t, hp_err *err) {
+    const hp_runcfg *c = t->cfg;
+    int K = hp_rows_heads(c);
+    t->ref = hp_model_load(t->refdir, err);
+    if (!t->ref) return hp_err_wrap(err, "reference policy");
+    char *found = hp_ckpt_find(t->latest, err);
+    if (found) {
+        free(found);
+        int rc = hp_ckpt_load(t->latest, &t->actor, K > 0 ? &t->critic : NULL, &t->st, err);
+        if (rc) return HP_FAIL;
+        if (K > 0 && !t->critic) return hp_fail(err, "%s: checkpoint has no critic/", t->latest);
+        return HP_OK;
+    }
+    t->st = (hp_ckpt_state){0, -1.0, -1};
+    t->actor = hp_model_load(t->refdir, err);
+    if (!t->actor) return HP_FAIL;
+    if (K > 0) {
+        const char *cp = c->model.critic_path[0] ? c->model.critic_path : t->refdir;
+        t->critic = hp_model_load(cp, err);
+        if (!t->critic) return hp_err_wrap(err, "critic backbone");
+        if (hp_model_add_value_head(t->critic, K, (uint64_t)c->trainer.seed + 17, err)) return HP_FAIL;
+    }
+    return hp_ckpt_save(t->latest, t->actor, t->critic, t->tokdir, &t->st, err);
+}
+
+static int check_config(const trainer *t, hp_err *err) {
+    char *path = hp_path_join(t->dir, "run_config.json");
+    int rc = HP_OK;
+    if (hp_path_exists(path)) {
+        if (!t->opts->resume) {
+            rc = hp_fail(err, "%s exists: this directory holds a run (use --resume, or another --out)", path);
+        } else {
+            hp_runcfg *old = hp_xcalloc(1, sizeof *old);
+            rc = hp_runcfg_load(old, path, NULL, 0, err);
+            if (rc == HP_OK) {
+                char *a = hp_runcfg_to_json(old), *b = hp_runcfg_to_json(t->cfg);
+                if (strcmp(a, b)) rc = hp_fail(err, "%s: the stored run configuration differs from this one", path);
+                free(a);
+                free(b);
+            }
+            free(old);
+        }
+    } else {
+        rc = hp_runcfg_write(t->cfg, path, err);
+    }
+    free(path);
+    return rc;
+}
+
+static void trainer_free(trainer *t) {
+    hp_model_free(t->actor);
+    hp_model_free(t->critic);
+    hp_model_free(t->ref);
+    hp_tok_free(t->tok);
+    cJSON_Delete(t->env_opts);
+    free(t->dir), free(t->tokdir), free(t->refdir), free(t->latest), free(t->best), free(t->metrics);
+    free(t->rollouts);
+}
+
+int hp_train_run(const hp_runcfg *cfg, const hp_train_opts *opts, hp_err *err) {
+    trainer t = {.cfg = cfg, .opts = opts, .log = opts->log ? opts->log : stdout};
+    const char *dir = opts->out_dir ? opts->out_dir : "runs/hiper";
+    t.dir = hp_xstrdup(dir);
+    t.tokdir = hp_path_join(dir, "tokenizer");
+    t.refdir = hp_path_join(dir, "ref");
+    t.latest = hp_path_join(dir, "ckpt/latest");
+    t.best = hp_path_join(dir, "ckpt/best");
+    t.metrics = hp_path_join(dir, "metrics.jsonl");
+    t.rollouts = hp_path_join(dir, "rollouts.jsonl");
+    if (cfg->trainer.threads > 0) omp_set_num_threads((int)cfg->trainer.threads);
+    int rc = hp_runcfg_validate(cfg, err);
+    if (rc == HP_OK && cfg->env.options[0]) t.env_opts = cJSON_Parse(cfg->env.options);
+    if (rc == HP_OK) rc = hp_mkdirs(dir, err);
+    if (rc == HP_OK) rc = check_config(&t, err);
+    char *ck = hp_path_join(dir, "ckpt");
+    if (rc == HP_OK) rc = hp_mkdirs(ck, err);
+    free(ck);
+    if (rc == HP_OK) rc = make_prompt_cfg(&t, err);
+    double t_start = hp_now();
+    if (rc == HP_OK) rc = prepare_tokenizer(&t, err);
+    if (rc == HP_OK) rc = prepare_reference(&t, err);
+    eval_pair before = {0}, after = {0};
+    char *bpath = hp_path_join(dir, "eval_before.json");
+    if (rc == HP_OK && !hp_path_exists(bpath) && cfg->trainer.final_eval_episodes > 0) {
+        hp_model *ref = hp_model_load(t.refdir, err);
+        say(&t, "[4/5] evaluating the initial policy ...\n");
+        rc = ref ? evaluate(&t, ref, "eval_before.json", &before, err) : HP_FAIL;
+        hp_model_free(ref);
+    }
+    free(bpath);
+    if (rc == HP_OK) rc = load_models(&t, err);
+    if (rc == HP_OK) rc = hp_metrics_truncate(t.metrics, t.st.next_step, err);
+    /* The RL loop. */
+    int n_envs = (int)(cfg->data.train_batch_size * cfg->env.rollout.n);
+    hp_env **envs = NULL;
+    if (rc == HP_OK && t.st.next_step < cfg->trainer.total_steps) {
+        envs = open_envs(&t, n_envs, err);
+        if (!envs) rc = HP_FAIL;
+        else
+            say(&t, "[5/5] RL with %s: %lld steps of %lld tasks x %lld rollouts (from step %lld)\n",
+                cfg->algorithm.adv_estimator, (long long)cfg->trainer.total_steps,
+                (long long)cfg->data.train_batch_size, (long long)cfg->env.rollout.n, (long long)t.st.next_step);
+    }
+    int64_t done_here = 0;
+    while (rc == HP_OK && t.st.next_step < cfg->trainer.total_steps) {
+        int64_t step = t.st.next_step;
+        int64_t f = cfg->trainer.test_freq;
+        if (f > 0 && step % f == 0 && (step > 0 || cfg->trainer.val_before_train)) rc = validate(&t, step, err);
+        if (rc == HP_OK) rc = train_step(&t, envs, step, err);
+        if (rc) break;
+        t.st.next_step = step + 1;
+        bool last = t.st.next_step == cfg->trainer.total_steps;
+        if (last && f > 0) rc = validate(&t, t.st.next_step, err);
+        if (rc == HP_OK && (last || t.st.next_step % cfg->trainer.save_freq == 0))
+            rc = hp_ckpt_save(t.latest, t.actor, t.critic, t.tokdir, &t.st, err);
+        if (opts->stop_after > 0 && ++done_here >= opts->stop_after) break;
+    }
+    close_envs(envs, n_envs);
+    bool finished = rc == HP_OK && t.st.next_step >= cfg->trainer.total_steps;
+    if (finished && cfg->trainer.final_eval_episodes > 0) {
+        char *path = hp_path_join(dir, "eval_before.json");
+        if (!before.n && hp_path_exists(path)) say(&t, "(the evaluation before RL is in %s)\n", path);
+        free(path);
+        say(&t, "evaluating the trained policy ...\n");
+        rc = evaluate(&t, t.actor, "eval_after.json", &after, err);
+        if (rc == HP_OK) {
+            print_evals(&t, "before RL", &before);
+            print_evals(&t, "after RL", &after);
+        }
+    }
+    if (finished && rc == HP_OK) {
+        rc = hp_train_report(dir, err);
+        if (rc == HP_OK) say(&t, "run finished in %.1f s: %s/report.html\n", hp_now() - t_start, dir);
+    }
+    trainer_free(&t);
+    return rc;
+}
