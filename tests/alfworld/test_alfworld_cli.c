@@ -31,8 +31,8 @@ static int run(const char *input, const char *args) {
 static void test_play_piped(void **state) {
     (void)state;
     /* train game 0 (pinned by test_alfworld_props): "put a tissuebox in drawer." */
-    assert_int_equal(run("look\\n  GO TO coffeetable 1 \\ntake tissuebox 4 from coffeetable 1\\ngo to drawer 1\\n"
-                         "move tissuebox 4 to drawer 1\\nopen drawer 1\\nmove tissuebox 4 to drawer 1\\nlook\\n",
+    assert_int_equal(run("look\\n  GO TO coffeetable 1 \\ntake tissuebox 3 from coffeetable 1\\ngo to drawer 1\\n"
+                         "move tissuebox 3 to drawer 1\\nopen drawer 1\\nmove tissuebox 3 to drawer 1\\nlook\\n",
                          "play --env alfworld --split train --index 0"),
                      0);
     const char *want[] = {
@@ -40,11 +40,11 @@ static void test_play_piped(void **state) {
         "'go to coffeetable 1', 'go to drawer 1', 'go to drawer 2', 'go to drawer 3', 'go to drawer 4', "
         "'go to garbagecan 1', 'go to sofa 1', 'go to tvstand 1', 'help', 'inventory', 'look']",
         "You are in the middle of a room. Looking quickly around you, you see nothing.",
-        "You pick up the tissuebox 4 from the coffeetable 1.",
+        "You pick up the tissuebox 3 from the coffeetable 1.",
         "You arrive at drawer 1. The drawer 1 is closed.",
         "--- step 5/50  reward 0\nNothing happens.",
-        "You open the drawer 1. The drawer 1 is open. In it, you see a watch 3.",
-        "--- step 7/50  reward 10\nYou move the tissuebox 4 to the drawer 1.",
+        "You open the drawer 1. The drawer 1 is open. In it, you see a watch 1.",
+        "--- step 7/50  reward 10\nYou move the tissuebox 3 to the drawer 1.",
         "=== won after 7 steps (score 1)",
     };
     const char *at = OUT;

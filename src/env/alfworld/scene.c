@@ -174,6 +174,7 @@ typedef struct {
     uint8_t types[AW_N_TYPES];          /* pickupable types present */
     int n_scen;
     uint8_t scen_type[16], scen_host[16]; /* scenery instances and the receptacle holding each */
+    unsigned layout_bits;                  /* small per-layout quirks (bit 0: window numbering gap) */
 } layout;
 
 static int cmp_recep(const void *a, const void *b) {
@@ -247,6 +248,7 @@ static void gen_layout(int room, int index, layout *L) {
         if (placeable) L->types[L->n_types++] = (uint8_t)t;
     }
     /* scenery, fixed per layout; held-out living rooms and bedrooms always have a lamp */
+    L->layout_bits = chance(&rng, 40) ? 1u : 0u;
     L->n_scen = 0;
     for (int i = 0; i < rs->ns; i++) {
         const sspec *sp = &rs->s[i];
@@ -370,15 +372,19 @@ static void place_objects(hp_rng *rng, const layout *L, aw_game *g, bool easy) {
                 wsum += w[nh++];
             }
         if (!nh) continue;
+        /* an instance THOR never put in a receptacle still takes a number (§1.1): a gap */
+        int gap = chance(rng, 10) ? uniform(rng, 1, c + 1) : 0;
         for (int k = 1; k <= c && n < AW_MAX_OBJ - 16; k++) {
             int x = (int)hp_rng_below(rng, (uint64_t)wsum), h = 0;
             while (x >= w[h]) x -= w[h++];
-            keys[n++] = (uint32_t)ot << 16 | (uint32_t)(255 - k) << 8 | hosts[h];
+            int num = gap && k >= gap ? k + 1 : k;
+            keys[n++] = (uint32_t)ot << 16 | (uint32_t)(255 - num) << 8 | hosts[h];
         }
     }
     int per_type[AW_N_TYPES] = {0};
     for (int i = 0; i < L->n_scen; i++) {
         int st = L->scen_type[i];
+        if (!per_type[st] && st == AW_T_WINDOW && (L->layout_bits & 1u)) per_type[st]++; /* "a window 3, and a window 1" */
         keys[n++] = (uint32_t)st << 16 | (uint32_t)(255 - ++per_type[st]) << 8 | L->scen_host[i];
     }
     /* listing order: type ascending, number descending */
