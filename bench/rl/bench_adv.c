@@ -71,7 +71,7 @@ int main(int argc, char **argv) {
     for (int e = 0; e < 5; e++) {
         if (only && strcmp(only, names[e])) continue;
         double best = 1e30, best_cpu = 1e30;
-        for (int rep = 0; rep < 5; rep++) {
+        for (int rep = 0; rep < 10; rep++) {
             double t0 = hp_now(), c0 = cpu_now();
             for (long b = 0; b < n_batches; b++) {
                 const hp_adv_turn *t = batches[b % N_DISTINCT];

@@ -87,6 +87,12 @@ static void counting_sort(const size_t *src, size_t *dst, size_t n, const uint32
     for (size_t i = 0; i < n; i++) dst[count[key_of_row[src[i]]]++] = src[i];
 }
 
+static void fill_starts(hp_adv_index *ix) {
+    ix->start = hp_xcalloc(ix->n_traj + 1, sizeof *ix->start);
+    for (size_t i = 0; i < ix->n; i++) ix->start[ix->traj_of[i] + 1]++;
+    for (size_t k = 0; k < ix->n_traj; k++) ix->start[k + 1] += ix->start[k];
+}
+
 int hp_adv_index_build(hp_adv_index *ix, const hp_adv_turn *turns, size_t n, hp_err *err) {
     memset(ix, 0, sizeof *ix);
     int32_t max_turn = 0;
@@ -103,6 +109,17 @@ int hp_adv_index_build(hp_adv_index *ix, const hp_adv_turn *turns, size_t n, hp_
     for (size_t i = 0; i < n; i++) ix->traj_of[i] = hp_idmap_get(&m, turns[i].traj);
     ix->n_traj = m.count;
     hp_idmap_free(&m);
+
+    /* Fast path: trajectory-major input in turn order (what a rollout produces) is already sorted. */
+    bool sorted = true;
+    for (size_t i = 1; i < n && sorted; i++)
+        sorted = ix->traj_of[i] == ix->traj_of[i - 1] ? turns[i].turn >= turns[i - 1].turn
+                                                      : ix->traj_of[i] == ix->traj_of[i - 1] + 1;
+    if (sorted) {
+        for (size_t i = 0; i < n; i++) ix->order[i] = i;
+        fill_starts(ix);
+        return HP_OK;
+    }
 
     size_t *a = hp_xmalloc((n ? n : 1) * sizeof *a);
     uint32_t *key = hp_xmalloc((n ? n : 1) * sizeof *key);
@@ -127,11 +144,7 @@ int hp_adv_index_build(hp_adv_index *ix, const hp_adv_turn *turns, size_t n, hp_
     memcpy(a, ix->order, n * sizeof *a);
     counting_sort(a, ix->order, n, ix->traj_of, ix->n_traj, count);
 
-    ix->start = hp_xmalloc((ix->n_traj + 1) * sizeof *ix->start);
-    memset(ix->start, 0, (ix->n_traj + 1) * sizeof *ix->start);
-    for (size_t i = 0; i < n; i++) ix->start[ix->traj_of[i] + 1]++;
-    for (size_t k = 0; k < ix->n_traj; k++) ix->start[k + 1] += ix->start[k];
-
+    fill_starts(ix);
     free(count);
     free(key);
     free(a);
@@ -162,6 +175,8 @@ void hp_adv_mean_std(const double *x, const size_t *idx, size_t m, bool unbiased
 
 bool hp_adv_switch_is_keep(const char *w) {
     if (!w) return true;
+    if (!strcmp(w, "KEEP")) return true; /* the two words a well-behaved policy writes */
+    if (!strcmp(w, "SWITCH")) return false;
     const unsigned char *s = (const unsigned char *)w;
     size_t n = strlen(w);
     /* Python's str.strip(): strip code points with isspace() from both ends. */
