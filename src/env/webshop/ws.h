@@ -120,8 +120,18 @@ size_t ws_porter(char *w, size_t len);
 
 ws_index *ws_index_build(const ws_product *p, int n);
 void ws_index_free(ws_index *ix);
-/* Top-k product indices for a query (argument of search[...]); returns the count. */
+/* Reusable per-caller search buffers (zeroed between searches); zero-initialise, free with
+ * ws_scratch_free. The index itself is read-only, so clones may search concurrently. */
+typedef struct ws_scratch {
+    double *acc;
+    int *touched;
+    int cap;
+} ws_scratch;
+void ws_scratch_free(ws_scratch *s);
+
+/* Top-k product indices for a query (argument of search[...]); returns the count. scratch may be NULL. */
 int ws_index_search(const ws_index *ix, const ws_product *p, const char *query, int k, int *out);
+int ws_index_search_with(const ws_index *ix, const ws_product *p, const char *query, int k, int *out, ws_scratch *s);
 
 /* ---- reward (ws_reward.c) ----------------------------------------------------------------------- */
 
@@ -164,6 +174,7 @@ typedef struct ws_state {
     int n_clicked;
     double raw_reward;          /* after Buy Now */
     uint64_t rng_state;         /* for <r> */
+    ws_scratch *scratch;        /* the owning env's search buffers (not copied by clones) */
 } ws_state;
 
 /* A rendered page: WebShop's raw text observation and the clickable keys in order. */
@@ -191,6 +202,7 @@ typedef struct ws_env {
     ws_world *world;
     ws_state st;
     ws_pv pv;
+    ws_scratch scratch;
     hp_buf agent;
     char **admissible; /* malloc'd strings */
     int n_admissible, cap_admissible;

@@ -203,7 +203,7 @@ int ws_catalog_load(ws_world *w, const char *dir, uint64_t seed, hp_err *err) {
     char *items = ws_first_existing(dir, "items_shuffle_1000.json", "items_shuffle.json");
     char *attrs = ws_first_existing(dir, "items_ins_v2_1000.json", "items_ins_v2.json");
     cJSON *root = NULL, *ins = NULL;
-    int rc = HP_FAIL;
+    int rc = HP_FAIL, *seen = NULL;
     if (!items || !attrs) {
         hp_fail(err, "%s: catalog_dir needs items_shuffle_1000.json (or items_shuffle.json) and items_ins_v2_1000.json (or items_ins_v2.json)", dir);
         goto done;
@@ -218,6 +218,10 @@ int ws_catalog_load(ws_world *w, const char *dir, uint64_t seed, hp_err *err) {
         goto done;
     }
     int n = cJSON_GetArraySize(root), k = 0, skipped = 0;
+    size_t cap = 16;
+    while (cap < (size_t)n * 2) cap <<= 1;
+    seen = hp_xmalloc(cap * sizeof(int)); /* open addressing: product index per ASIN, -1 = empty */
+    for (size_t j = 0; j < cap; j++) seen[j] = -1;
     w->products = hp_xcalloc((size_t)(n ? n : 1), sizeof(ws_product));
     hp_rng r;
     hp_rng_seed(&r, seed, 0x7072696365ull);
@@ -231,7 +235,8 @@ int ws_catalog_load(ws_world *w, const char *dir, uint64_t seed, hp_err *err) {
         }
         const char *a = asin->valuestring;
         bool dup = false;
-        for (int j = 0; j < k && !dup; j++) dup = !strcmp(w->products[j].asin, a);
+        size_t h = hp_hash64(a, strlen(a), 3) & (cap - 1);
+        for (; seen[h] >= 0 && !dup; h = (h + 1) & (cap - 1)) dup = !strcmp(w->products[seen[h]].asin, a);
         const cJSON *pi = cJSON_GetObjectItemCaseSensitive(ins, a);
         if (!strcmp(a, "nan") || strlen(a) > 10 || dup || !pi) {
             skipped += !pi && !dup && strcmp(a, "nan") && strlen(a) <= 10;
@@ -239,12 +244,14 @@ int ws_catalog_load(ws_world *w, const char *dir, uint64_t seed, hp_err *err) {
             continue;
         }
         if (ws_load_record(w, &w->products[k], rec, pi, i, items, attrs, &r, err)) goto done;
+        seen[h] = k;
         k++, i++;
     }
     w->n_products = k;
     snprintf(w->source, sizeof w->source, "%s (%d products, %d skipped: not in %s)", items, k, skipped, attrs);
     rc = HP_OK;
 done:
+    free(seen);
     cJSON_Delete(root);
     cJSON_Delete(ins);
     free(items);

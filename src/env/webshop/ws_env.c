@@ -189,7 +189,8 @@ void ws_run_search(const ws_world *w, ws_state *st, const char *keywords) {
         st->keywords = hp_xstrdup(keywords);
     }
     if (ws_debug_search(w, st, st->keywords)) return;
-    st->n_results = ws_index_search(w->index, w->products, st->keywords, WS_TOP_N, st->results);
+    st->n_results = st->scratch ? ws_index_search_with(w->index, w->products, st->keywords, WS_TOP_N, st->results, st->scratch)
+                                : ws_index_search(w->index, w->products, st->keywords, WS_TOP_N, st->results);
 }
 
 /* ---- state machine (spec §6.2) ------------------------------------------------------------------- */
@@ -394,6 +395,7 @@ static ws_env *ws_env_new(ws_world *w) {
     ws_env *e = hp_xcalloc(1, sizeof *e);
     e->base.ops = &ws_ops;
     e->world = w;
+    e->st.scratch = &e->scratch;
     e->st.product = -1;
     e->st.page_no = 1;
     ws_clear_options(&e->st);
@@ -406,6 +408,7 @@ static hp_env *ws_clone(const hp_env *base, hp_err *err) {
     atomic_fetch_add(&s->world->refs, 1);
     ws_env *e = ws_env_new(s->world);
     e->st = s->st;
+    e->st.scratch = &e->scratch;
     e->st.keywords = s->st.keywords ? hp_xstrdup(s->st.keywords) : NULL;
     if (s->st.big_results) {
         e->st.big_results = hp_xmalloc((size_t)(s->st.n_results ? s->st.n_results : 1) * sizeof(int));
@@ -423,6 +426,7 @@ static void ws_free(hp_env *base) {
     free(e->st.keywords);
     free(e->st.big_results);
     ws_pv_free(&e->pv);
+    ws_scratch_free(&e->scratch);
     hp_buf_free(&e->agent);
     for (int i = 0; i < e->n_admissible; i++) free(e->admissible[i]);
     free(e->admissible);

@@ -200,14 +200,32 @@ static int ws_hit_cmp(const void *a, const void *b) {
     return c ? c : (x->doc > y->doc) - (x->doc < y->doc);
 }
 
+void ws_scratch_free(ws_scratch *s) {
+    free(s->acc);
+    free(s->touched);
+    memset(s, 0, sizeof *s);
+}
+
 int ws_index_search(const ws_index *ix, const ws_product *p, const char *query, int k, int *out) {
+    ws_scratch s = {0};
+    int n = ws_index_search_with(ix, p, query, k, out, &s);
+    ws_scratch_free(&s);
+    return n;
+}
+
+int ws_index_search_with(const ws_index *ix, const ws_product *p, const char *query, int k, int *out, ws_scratch *sc) {
     if (ix->n_docs <= 0) return 0;
     ws_query q = {ix, {0}, 0};
     ws_analyze(query, ws_qterm, &q);
     if (!q.n || k <= 0) return 0;
-    /* per-call accumulators: the index itself stays read-only so clones may search concurrently */
-    double *dacc = hp_xcalloc((size_t)ix->n_docs, sizeof(double));
-    int *touched = hp_xmalloc((size_t)ix->n_docs * sizeof(int));
+    if (sc->cap < ix->n_docs) {
+        ws_scratch_free(sc);
+        sc->acc = hp_xcalloc((size_t)ix->n_docs, sizeof(double));
+        sc->touched = hp_xmalloc((size_t)ix->n_docs * sizeof(int));
+        sc->cap = ix->n_docs;
+    }
+    double *dacc = sc->acc;
+    int *touched = sc->touched;
     int nt = 0;
     for (int qi = 0; qi < q.n; qi++) {
         const ws_term *t = &ix->terms[q.ids[qi]];
@@ -249,7 +267,6 @@ int ws_index_search(const ws_index *ix, const ws_product *p, const char *query, 
     for (int i = 0; i < n; i++) out[i] = heap[i].doc;
     ws_hit *hits = heap;
     free(hits);
-    free(touched);
-    free(dacc);
+    for (int i = 0; i < nt; i++) dacc[touched[i]] = 0; /* leave the scratch zeroed */
     return n;
 }
