@@ -1,0 +1,149 @@
+#!/usr/bin/python3
+"""End-to-end checks of `hiper train` (driver only; the numbers come from the C program).
+
+  e2e.py quick HIPER WORKDIR     `hiper train --quick`: exit 0, finite losses, well-formed outputs
+  e2e.py resume HIPER WORKDIR    a run interrupted by kill -9 (and one stopped with --stop-after) and
+                                 then resumed reproduces the uninterrupted run's metrics exactly
+"""
+import json, math, os, shutil, signal, subprocess, sys, time
+
+TIMING = ("t_", "tokens_per_s")
+
+
+def fail(msg):
+    print("FAIL:", msg)
+    sys.exit(1)
+
+
+def read_metrics(d):
+    rows = []
+    with open(os.path.join(d, "metrics.jsonl")) as f:
+        for n, line in enumerate(f, 1):
+            try:
+                rows.append(json.loads(line))
+            except ValueError:
+                fail(f"{d}/metrics.jsonl:{n}: not JSON: {line[:80]!r}")
+    return rows
+
+
+def check_finite(rows, d):
+    for r in rows:
+        for k, v in r.items():
+            if isinstance(v, float) and not math.isfinite(v):
+                fail(f"{d}: step {r.get('step')} key {k} = {v}")
+
+
+def run(args, **kw):
+    print("$", " ".join(args), flush=True)
+    p = subprocess.run(args, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, **kw)
+    print(p.stdout[-3000:])
+    return p
+
+
+def quick(hiper, work):
+    d = os.path.join(work, "quick")
+    shutil.rmtree(d, ignore_errors=True)
+    t0 = time.time()
+    p = run([hiper, "train", "--quick", "--out", d])
+    if p.returncode != 0:
+        fail(f"hiper train --quick exited {p.returncode}")
+    print(f"quick run: {time.time() - t0:.1f} s")
+    rows = read_metrics(d)
+    check_finite(rows, d)
+    train = [r for r in rows if r.get("kind") == "train"]
+    cfg = json.load(open(os.path.join(d, "run_config.json")))
+    if [r["step"] for r in train] != list(range(cfg["trainer.total_steps"])):
+        fail(f"train steps {[r['step'] for r in train]}")
+    for r in train:
+        for k in ("pg_loss", "kl", "entropy", "vf_loss_low", "vf_loss_high", "vf_loss_term", "success", "reward"):
+            if k not in r:
+                fail(f"step {r['step']}: no {k}")
+    if not any(r.get("kind") == "val" for r in rows):
+        fail("no validation line")
+    for f in ("report.html", "eval_before.json", "eval_after.json", "ckpt/latest/state.json",
+              "ckpt/latest/actor/model.safetensors", "ckpt/latest/critic/model.safetensors",
+              "ckpt/best/state.json", "ref/config.json", "tokenizer/tokenizer.json"):
+        if not os.path.exists(os.path.join(d, f)):
+            fail(f"missing {f}")
+    if "<svg" not in open(os.path.join(d, "report.html")).read():
+        fail("report.html has no chart")
+    st = json.load(open(os.path.join(d, "ckpt/latest/state.json")))
+    if st["next_step"] != cfg["trainer.total_steps"]:
+        fail(f"state.json next_step {st['next_step']}")
+    for f in ("eval_before.json", "eval_after.json"):
+        ev = json.load(open(os.path.join(d, f)))
+        if set(ev) != {"valid_seen", "valid_unseen"}:
+            fail(f"{f}: splits {sorted(ev)}")
+    print("quick: ok")
+
+
+SMALL = ["data.train_batch_size=2", "env.max_steps=6", "data.val_batch_size=2", "trainer.total_steps=3",
+         "trainer.test_freq=2", "sft.episodes=4", "trainer.final_eval_episodes=0"]
+
+
+def strip(rows):
+    return [{k: v for k, v in r.items() if not k.startswith(TIMING)} for r in rows]
+
+
+def compare(a, b, what):
+    ra, rb = strip(read_metrics(a)), strip(read_metrics(b))
+    if ra != rb:
+        for x, y in zip(ra, rb):
+            if x != y:
+                diff = {k: (x.get(k), y.get(k)) for k in set(x) | set(y) if x.get(k) != y.get(k)}
+                fail(f"{what}: step {x.get('step')} {x.get('kind')} differs: {diff}")
+        fail(f"{what}: {len(ra)} lines vs {len(rb)}")
+    print(f"{what}: {len(ra)} metric lines identical")
+
+
+def prepared_copy(src, dst):
+    shutil.rmtree(dst, ignore_errors=True)
+    os.makedirs(dst)
+    for f in ("run_config.json", "tokenizer", "ref"):
+        s = os.path.join(src, f)
+        (shutil.copytree if os.path.isdir(s) else shutil.copy)(s, os.path.join(dst, f))
+
+
+def resume(hiper, work):
+    a = os.path.join(work, "resume_a")
+    shutil.rmtree(a, ignore_errors=True)
+    base = [hiper, "train", "--quick", "--quiet"] + SMALL
+    if run(base + ["--out", a]).returncode != 0:
+        fail("uninterrupted run failed")
+    # --stop-after 1, then --resume
+    b = os.path.join(work, "resume_b")
+    prepared_copy(a, b)
+    if run(base + ["--out", b, "--resume", "--stop-after", "1"]).returncode != 0:
+        fail("first part failed")
+    if len([r for r in read_metrics(b) if r["kind"] == "train"]) != 1:
+        fail("--stop-after 1 did not stop after one step")
+    if run([hiper, "train", "--quiet", "--out", b, "--resume"]).returncode != 0:
+        fail("resumed run failed")
+    compare(a, b, "stop-after + resume")
+    # kill -9 once the first training step is in the metrics, then resume
+    c = os.path.join(work, "resume_c")
+    prepared_copy(a, c)
+    p = subprocess.Popen(base + ["--out", c, "--resume"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    mp = os.path.join(c, "metrics.jsonl")
+    deadline = time.time() + 600
+    while time.time() < deadline and p.poll() is None:
+        if os.path.exists(mp) and any('"train"' in l for l in open(mp)):
+            time.sleep(0.3)
+            break
+        time.sleep(0.05)
+    if p.poll() is None:
+        p.send_signal(signal.SIGKILL)
+        p.wait()
+        print("killed the run with SIGKILL")
+    else:
+        print("warning: the run ended before it could be killed")
+    if run([hiper, "train", "--quiet", "--out", c, "--resume"]).returncode != 0:
+        fail("run resumed after kill -9 failed")
+    compare(a, c, "kill -9 + resume")
+    print("resume: ok")
+
+
+if __name__ == "__main__":
+    mode, hiper, work = sys.argv[1], sys.argv[2], sys.argv[3]
+    os.makedirs(work, exist_ok=True)
+    {"quick": quick, "resume": resume}[mode](hiper, work)
