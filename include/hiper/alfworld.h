@@ -50,6 +50,7 @@ typedef struct hp_alfworld_stats {
     int64_t games[HP_ALFWORLD_N_TASK_TYPES];
     int64_t expert_won[HP_ALFWORLD_N_TASK_TYPES];
     int64_t expert_steps[HP_ALFWORLD_N_TASK_TYPES]; /* summed over won games */
+    int64_t optimal_steps[HP_ALFWORLD_N_TASK_TYPES]; /* full-knowledge optimal lengths, summed */
     int64_t rooms[4];                               /* kitchen, living room, bedroom, bathroom */
     double receptacles_mean, objects_mean;
 } hp_alfworld_stats;

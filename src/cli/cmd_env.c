@@ -37,24 +37,26 @@ static int alfworld_stats(const char *split, const cJSON *opt) {
                (long long)st[i].rooms[1], (long long)st[i].rooms[2], (long long)st[i].rooms[3], st[i].receptacles_mean,
                st[i].objects_mean);
     }
-    printf("\nexpert success (%%) and mean steps of won games; spec optimal length (full knowledge)\n%-13s", "split");
-    for (int t = 0; t < HP_ALFWORLD_N_TASK_TYPES; t++) printf(" %13s", hp_alfworld_task_type_name(t));
+    printf("\nexpert: success %% / mean steps of won games / mean optimal length of the games (full knowledge)\n%-13s",
+           "split");
+    for (int t = 0; t < HP_ALFWORLD_N_TASK_TYPES; t++) printf(" %17s", hp_alfworld_task_type_name(t));
     printf("\n");
     for (int i = 0; i < n; i++) {
         printf("%-13s", names[i]);
         for (int t = 0; t < HP_ALFWORLD_N_TASK_TYPES; t++) {
             double g = (double)st[i].games[t], w = (double)st[i].expert_won[t];
-            printf("   %5.1f %5.1f", g > 0 ? 100.0 * w / g : 0.0, w > 0 ? (double)st[i].expert_steps[t] / w : 0.0);
+            printf("   %5.1f %5.1f %4.1f", g > 0 ? 100.0 * w / g : 0.0, w > 0 ? (double)st[i].expert_steps[t] / w : 0.0,
+                   g > 0 ? (double)st[i].optimal_steps[t] / g : 0.0);
         }
         printf("\n");
     }
-    printf("%-13s", "optimal");
+    printf("%-13s", "spec optimal");
     for (int t = 0; t < HP_ALFWORLD_N_TASK_TYPES; t++) {
         int lo, hi;
         hp_alfworld_optimal_range(t, &lo, &hi);
         char r[16];
         snprintf(r, sizeof r, "%d-%d", lo, hi);
-        printf(" %13s", r);
+        printf(" %17s", r);
     }
     printf("\n");
     return HP_EXIT_OK;

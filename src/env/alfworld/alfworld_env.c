@@ -295,6 +295,7 @@ int hp_alfworld_stats_compute(const cJSON *options, const char *split, hp_alfwor
         const aw_env *e = (const aw_env *)env;
         int t = e->game.task.type;
         out->games[t]++;
+        out->optimal_steps[t] += aw_optimal_length(&e->game);
         out->rooms[e->game.room]++;
         nr += e->game.n_recep;
         no += e->game.n_obj;

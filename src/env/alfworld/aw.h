@@ -151,6 +151,10 @@ hp_env *aw_env_from_game(const aw_game *g, int max_steps);
 const aw_game *aw_env_game(const hp_env *env);
 const aw_state *aw_env_state(const hp_env *env);
 
+/* ---- plan.c ---- */
+/* Length of the shortest winning command sequence from the initial state, with full knowledge. */
+int aw_optimal_length(const aw_game *g);
+
 /* ---- expert.c ---- */
 /* Next expert action from the agent-visible part of the state, with its subgoal text (cap bytes). */
 aw_action aw_expert_decide(const aw_game *g, const aw_state *s, char *subgoal, size_t cap);
