@@ -20,6 +20,7 @@ static const hp_command COMMANDS[] = {
     {"init", hp_cmd_init, "create a randomly initialised Qwen2 model directory"},
     {"score", hp_cmd_score, "log-probs, loss and gradients of a model on one token sequence"},
     {"generate", hp_cmd_generate, "sample text from a model"},
+    {"serve", hp_cmd_serve, "serve a built-in environment over the external-environment protocol (stdin/stdout)"},
 };
 #define N_COMMANDS (sizeof COMMANDS / sizeof COMMANDS[0])
 

@@ -1,0 +1,64 @@
+/* hiper serve — serve a built-in environment over the external-environment protocol on stdin/stdout
+ * (docs/external-protocol.md), so that `--env external --env-cmd "hiper serve --env alfworld"` plays the
+ * same games as `--env alfworld`, through another process. */
+#include "cli.h"
+
+#include "hiper/env.h"
+#include "hiper/external.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+typedef struct {
+    const char *kind;
+    const cJSON *options;
+} serve_ctx;
+
+static hp_env *open_env(void *ctx, hp_err *err) {
+    const serve_ctx *c = ctx;
+    return hp_env_open(c->kind, c->options, err);
+}
+
+/* Split "a,b,c" into names (pointers into the copy `buf`). */
+static int split_list(char *buf, const char **names, int max) {
+    int n = 0;
+    char *save = NULL;
+    for (char *tok = strtok_r(buf, ",", &save); tok && n < max; tok = strtok_r(NULL, ",", &save)) names[n++] = tok;
+    return n;
+}
+
+int hp_cmd_serve(int argc, char **argv) {
+    const char *kind = NULL, *opts = NULL, *splits = NULL;
+    const hp_opt options[] = {
+        {"env", HP_OPT_STR, &kind, "environment to serve: alfworld | webshop (required)"},
+        {"env-options", HP_OPT_STR, &opts, "JSON object of environment options (as for the trainer)"},
+        {"splits", HP_OPT_STR, &splits, "comma-separated split names to announce (default: every known one)"},
+        {NULL, 0, NULL, NULL},
+    };
+    const char *usage = "usage: hiper serve --env alfworld|webshop [--env-options JSON] [--splits a,b]\n\n"
+                        "Serve an environment over JSON lines on stdin/stdout (docs/external-protocol.md).";
+    int rc = hp_args_parse(argc, argv, 2, options, usage, NULL, 0, NULL);
+    if (rc == 1) return HP_EXIT_OK;
+    if (rc) return HP_EXIT_USAGE;
+    if (!kind) return hp_cli_usage_error("serve", "--env is required");
+    if (!strcmp(kind, "external")) return hp_cli_usage_error("serve", "--env external would serve itself");
+    cJSON *env_opts = NULL;
+    if (opts) {
+        env_opts = cJSON_Parse(opts);
+        if (!cJSON_IsObject(env_opts)) {
+            cJSON_Delete(env_opts);
+            return hp_cli_usage_error("serve", "--env-options must be a JSON object");
+        }
+    }
+    char *split_buf = splits ? hp_xstrdup(splits) : NULL;
+    const char *names[64];
+    int n_names = split_buf ? split_list(split_buf, names, 64) : 0;
+    serve_ctx ctx = {kind, env_opts};
+    hp_external_serve_cfg cfg = {
+        .env_name = kind, .open = open_env, .ctx = &ctx, .splits = split_buf ? names : NULL, .n_splits = n_names};
+    hp_err err = {{0}};
+    rc = hp_external_serve(&cfg, stdin, stdout, &err);
+    free(split_buf);
+    cJSON_Delete(env_opts);
+    return rc ? hp_cli_error(&err) : HP_EXIT_OK;
+}
