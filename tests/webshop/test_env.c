@@ -347,6 +347,44 @@ static void test_expert(void **state) {
     hp_env_free(e);
 }
 
+/* Human-style phrasing: lead-ins from human_goals.json, bare option values, same goals otherwise. */
+static void test_human_style(void **state) {
+    (void)state;
+    hp_env *h = open_env("\"instruction_style\": \"human\""), *s = open_env(NULL);
+    const ws_world *wh = ((ws_env *)h)->world, *ws = ((ws_env *)s)->world;
+    assert_int_equal(wh->n_goals, ws->n_goals);
+    int leads = 0;
+    for (int i = 0; i < wh->n_goals; i++) {
+        const char *t = wh->goals[i].text;
+        leads += hp_str_starts(t, "i am looking for ") || hp_str_starts(t, "im looking for ") ||
+                 hp_str_starts(t, "i would like ") || hp_str_starts(t, "i need ") || hp_str_starts(t, "i want ");
+        assert_true(wh->goals[i].plain_opts);
+        assert_null(strstr(t, "Find me"));
+    }
+    assert_true(leads > wh->n_goals * 8 / 10);
+    /* the expert still wins; bare values are matched like human goals */
+    hp_err err = {{0}};
+    hp_webshop_expert *ex = hp_webshop_expert_create(&err);
+    double score = 0;
+    for (int i = 0; i < 100; i++) {
+        hp_env_reset(h, "test", i, 0, &err);
+        const hp_env_view *v = hp_env_get_view(h);
+        while (!v->done) {
+            const char *a, *sg;
+            assert_int_equal(hp_webshop_expert_act(ex, h, &a, &sg, &err), HP_OK);
+            v = step(h, a);
+        }
+        score += v->score;
+    }
+    assert_true(score / 100 >= 0.95);
+    hp_webshop_expert_free(ex);
+    cJSON *o = opts_with("\"instruction_style\": \"poetic\"");
+    assert_null(hp_webshop_open(o, &err));
+    assert_non_null(strstr(err.msg, "instruction_style"));
+    cJSON_Delete(o);
+    hp_env_free(h), hp_env_free(s);
+}
+
 static void test_stats(void **state) {
     (void)state;
     cJSON *o = opts_with(NULL);
@@ -370,6 +408,7 @@ int main(void) {
         cmocka_unit_test(test_real_format_loader), cmocka_unit_test(test_actions),
         cmocka_unit_test(test_paging_and_limit),  cmocka_unit_test(test_clone_independent),
         cmocka_unit_test(test_raw_observation_option), cmocka_unit_test(test_expert),
+        cmocka_unit_test(test_human_style),
         cmocka_unit_test(test_stats),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -70,6 +70,7 @@ typedef struct ws_goal {
     const char **opt_names;      /* synthetic goals: (name, value) pairs, names sorted */
     const char **opt_values;
     int n_opts;
+    bool plain_opts;             /* human style: options compared as bare values (as human goals) */
     double price_upper;
 } ws_goal;
 
@@ -97,8 +98,20 @@ int ws_catalog_load(ws_world *w, const char *dir, uint64_t seed, hp_err *err);
 /* Heuristic title nouns for loaded products (ws_catalog_load.c). */
 void ws_title_nouns(ws_arena *a, const char *title, const char ***out, int *n);
 
-/* Synthetic goals, price bounds and the fixed shuffle (ws_goals.c). */
-int ws_goals_build(ws_world *w, uint64_t seed, hp_err *err);
+/* Lead-in phrases of human instructions ("i am looking for", "i need", ...) harvested from
+ * human_goals.json, with their counts (ws_goals.c). */
+typedef struct ws_leads {
+    char **text;
+    int *count;
+    int n;
+    long total;
+} ws_leads;
+int ws_leads_load(ws_leads *l, const char *path, hp_err *err);
+void ws_leads_free(ws_leads *l);
+
+/* Synthetic goals, price bounds and the fixed shuffle (ws_goals.c). With leads (may be NULL) the
+ * instructions are phrased in the human style and options become bare values. */
+int ws_goals_build(ws_world *w, uint64_t seed, const ws_leads *leads, hp_err *err);
 /* Goal range of a split: [*lo, *hi). */
 int ws_split_range(const ws_world *w, const char *split, int *lo, int *hi, hp_err *err);
 

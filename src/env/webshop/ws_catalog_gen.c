@@ -157,18 +157,40 @@ static const ws_opt_pool ws_opt_pools[] = {
     {"curtain", "size", true, {"52 x 63 inch", "52 x 84 inch", "52 x 96 inch"}},
 };
 
-/* Keywords that send a real attribute to a category's pool; the rest are shared by all. */
-static const char *const ws_cat_words[5][16] = {
-    {"hair", "skin", "paraben", "cruelty", "makeup", "nail", "sulfate", "face", "eye", "lip", "acid", "oil", "beauty",
-     "sensitive", "dry", "natural"},
-    {"remote", "usb", "speed", "wireless", "screen", "battery", "bluetooth", "hd", "audio", "power", "charging", "camera",
-     "glass", "noise", "tempered", "plug"},
-    {"sleeve", "fit", "sole", "wear", "wash", "cotton", "polyester", "women", "men", "tops", "shirt", "waist", "tees",
-     "leather", "closure", "jeans"},
-    {"room", "wood", "home", "assembly", "storage", "wall", "decor", "install", "assemble", "steel", "kitchen", "frame",
-     "living", "bedroom", "dining", "space"},
-    {"gluten", "sugar", "protein", "organic", "flavor", "food", "dairy", "vegan", "keto", "snack", "fat", "artificial",
-     "gmo", "coffee", "tea", "calorie"}};
+/* Keywords that send a real attribute to a category's pool (first category that matches); the rest
+ * (generic ones such as "easy use", "high quality") are shared by all types. */
+static const char *const ws_cat_words[5][72] = {
+    {"hair", "skin", "paraben", "cruelty", "makeup", "nail", "sulfate", "face", "eye", "lip", "acid", "oil",
+     "beauty", "sensitive", "dry", "natural", "aloe", "aging", "perspirant", "deodorant", "breath", "bath",
+     "brush", "body", "cosmetic", "dental", "dermatolog", "facial", "fine lines", "dark circles", "fragrance",
+     "oral", "parfum", "shampoo", "shea", "shower", "teeth", "tongue", "tattoo", "toothpaste", "animal testing",
+     "clinically", "alcohol free", "travel", "mirror", "lotion", "tea tree", "scissors", NULL},
+    {"remote", "usb", "speed", "wireless", "screen", "batter", "bluetooth", "hd", "audio", "power", "charging",
+     "camera", "glass", "noise", "tempered", "plug", "adapter", "lte", "alarm", "apple", "watch", "blu ray",
+     "canon", "stereo", "cd player", "dvd", "cable", "cell", "phone", "refurbished", "band", "drive", "photograph",
+     "radio", "definition", "resolution", "ipad", "iphone", "macbook", "card", "nintendo", "playstation", "oculus",
+     "reality", "headset", "vr", "zoom", "lens", "motion", "night vision", "quad core", "pro max", "samsung",
+     "signal", "smart", "sound", "tv", "voice", "volume", "output", "extension", "carrying case", "case cover",
+     "led", "hands free", "high performance", NULL},
+    {"sleeve", "fit", "sole", "wear", "wash", "cotton", "polyester", "women", "men", "tops", "shirt", "waist",
+     "tees", "leather", "closure", "jeans", "ankle", "arch", "shorts", "pants", "bathing", "swim", "bikini",
+     "blouse", "boxer", "butt", "sweater", "toe", "shoes", "sandals", "denim", "dress", "faux fur", "fleece lined",
+     "gym", "heel", "zipper", "hoodie", "jogger", "knee", "lingerie", "pajama", "leg", "rise", "moisture", "nylon",
+     "spandex", "tummy", "trunks", "stretch", "sneakers", "lounge", "yoga", "boots", "strap", "cargo", "fashion",
+     "winter", "teen", NULL},
+    {"room", "wood", "home", "assembly", "storage", "wall", "decor", "install", "assemble", "steel", "kitchen",
+     "frame", "living", "bedroom", "dining", "space", "shelves", "shelf", "rack", "stool", "bedside", "table",
+     "bookcase", "box spring", "cabinet", "bronze", "nickel", "tufted", "coat", "desk", "lamp", "light fixture",
+     "mattress", "foam", "blanket", "throw", "bed", "sofa", "curtain", "window", "vanity", "candle", "soy wax",
+     "finish", "mid century", "metal legs", "hall tree", "gloss", "pillow", "towel", "water tank", "microwave",
+     "hooks", "height adjustable", "contemporary", "aluminum", "double sided", "heavy duty", "pendant", "size",
+     NULL},
+    {"gluten", "sugar", "protein", "organic", "flavor", "food", "dairy", "vegan", "keto", "snack", "fat",
+     "artificial", "gmo", "coffee", "tea", "calorie", "trans", "baked", "jerky", "rice", "cheese", "chocolate",
+     "cupcake", "fiber", "fruit", "drink", "freeze", "fructose", "cooked", "grain", "herbs", "spices", "ice cream",
+     "kosher", "lactose", "carb", "mac cheese", "milk", "nut free", "peanut", "potato", "plant based", "ready eat",
+     "resealable", "creamy", "sea salt", "shelf stable", "soy free", "vitamin", "trail mix", "wheat", "wild caught",
+     "sour", "individually wrapped", "non alcoholic", "ingredients", "party", "cheddar", NULL}};
 static const char *const ws_cats[5] = {"beauty", "electronics", "fashion", "garden", "grocery"};
 
 static const char *const ws_syll[] = {"ka", "lo", "mi", "ra", "ven", "tor", "zi", "bel", "nor", "sa", "qu", "ex",
@@ -247,7 +269,7 @@ static int ws_vocab_load(ws_vocab *v, const char *path, hp_err *err) {
     if (v->n < 20) return hp_fail(err, "%s: only %d attributes (need at least 20)", path, v->n);
     for (int i = 0; i < v->n; i++)
         for (int c = 0; c < 5 && v->cat[i] < 0; c++)
-            for (int k = 0; k < 16; k++)
+            for (int k = 0; ws_cat_words[c][k]; k++)
                 if (strstr(v->attr[i], ws_cat_words[c][k])) {
                     v->cat[i] = c;
                     break;
@@ -278,7 +300,7 @@ static void ws_build_pools(ws_gen *g) {
         int *p = hp_xmalloc(28 * sizeof(int));
         for (int tries = 0; n < 28 && tries < 4000; tries++) {
             int id = (int)hp_rng_below(&g->rng, (uint64_t)g->voc->n);
-            bool want = n < 18 ? g->voc->cat[id] == c : g->voc->cat[id] < 0;
+            bool want = n < 22 ? g->voc->cat[id] == c : g->voc->cat[id] < 0;
             if (tries > 2000) want = true;
             for (int k = 0; k < n && want; k++) want = p[k] != id;
             if (want) p[n++] = id;

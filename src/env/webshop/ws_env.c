@@ -44,7 +44,7 @@ static char *ws_default_data_dir(void) {
 }
 
 typedef struct ws_opts {
-    const char *data_dir, *catalog_dir, *observation;
+    const char *data_dir, *catalog_dir, *observation, *style;
     int64_t num_products, catalog_seed, goal_seed, max_steps;
     bool debug_search, show_attrs;
 } ws_opts;
@@ -58,18 +58,20 @@ static int ws_opt_int(const cJSON *it, int64_t lo, int64_t hi, int64_t *out, hp_
 }
 
 static int ws_parse_opts(const cJSON *o, ws_opts *x, hp_err *err) {
-    *x = (ws_opts){NULL, NULL, "agent", 1000, 1, 233, 15, false, false};
+    *x = (ws_opts){NULL, NULL, "agent", "synthetic", 1000, 1, 233, 15, false, false};
     if (!o || cJSON_IsNull(o)) return HP_OK;
     if (!cJSON_IsObject(o)) return hp_fail(err, "webshop options: expected a JSON object");
     const cJSON *it;
     cJSON_ArrayForEach(it, o) {
         const char *k = it->string;
         int rc = HP_OK;
-        if (!strcmp(k, "data_dir") || !strcmp(k, "catalog_dir") || !strcmp(k, "observation")) {
+        if (!strcmp(k, "data_dir") || !strcmp(k, "catalog_dir") || !strcmp(k, "observation") ||
+            !strcmp(k, "instruction_style")) {
             if (!cJSON_IsString(it)) return hp_fail(err, "webshop option '%s': expected a string", k);
             if (!strcmp(k, "data_dir")) x->data_dir = it->valuestring;
             else if (!strcmp(k, "catalog_dir")) x->catalog_dir = it->valuestring;
-            else x->observation = it->valuestring;
+            else if (!strcmp(k, "observation")) x->observation = it->valuestring;
+            else x->style = it->valuestring;
         } else if (!strcmp(k, "num_products")) rc = ws_opt_int(it, 10, 1000000, &x->num_products, err);
         else if (!strcmp(k, "catalog_seed")) rc = ws_opt_int(it, 0, INT64_MAX / 2, &x->catalog_seed, err);
         else if (!strcmp(k, "goal_seed")) rc = ws_opt_int(it, 0, INT64_MAX / 2, &x->goal_seed, err);
@@ -79,11 +81,13 @@ static int ws_parse_opts(const cJSON *o, ws_opts *x, hp_err *err) {
             *(!strcmp(k, "debug_search") ? &x->debug_search : &x->show_attrs) = cJSON_IsTrue(it);
         } else
             return hp_fail(err, "webshop: unknown option '%s' (known: data_dir, catalog_dir, num_products, catalog_seed, "
-                                "goal_seed, max_steps, observation, debug_search, show_attrs)", k);
+                                "goal_seed, max_steps, observation, instruction_style, debug_search, show_attrs)", k);
         if (rc) return rc;
     }
     if (strcmp(x->observation, "agent") && strcmp(x->observation, "raw"))
         return hp_fail(err, "webshop option 'observation': expected \"agent\" or \"raw\", got \"%s\"", x->observation);
+    if (strcmp(x->style, "synthetic") && strcmp(x->style, "human"))
+        return hp_fail(err, "webshop option 'instruction_style': expected \"synthetic\" or \"human\", got \"%s\"", x->style);
     return HP_OK;
 }
 
@@ -94,22 +98,28 @@ static ws_world *ws_world_build(const ws_opts *o, hp_err *err) {
     w->raw_observation = !strcmp(o->observation, "raw");
     w->debug_search = o->debug_search;
     w->show_attrs = o->show_attrs;
-    int rc;
-    if (o->catalog_dir) {
+    int rc = HP_OK;
+    char *dir = o->data_dir ? hp_xstrdup(o->data_dir) : ws_default_data_dir();
+    bool need_dir = !o->catalog_dir || !strcmp(o->style, "human");
+    if (need_dir && !dir)
+        rc = hp_fail(err, "webshop: cannot find ../shared/data/webshop (items_ins_v2_1000.json) from the working "
+                          "directory; set the option data_dir or HP_WEBSHOP_DATA");
+    if (!rc && o->catalog_dir) {
         rc = ws_catalog_load(w, o->catalog_dir, (uint64_t)o->goal_seed, err);
-    } else {
-        char *dir = o->data_dir ? hp_xstrdup(o->data_dir) : ws_default_data_dir();
-        if (!dir) {
-            rc = hp_fail(err, "webshop: cannot find ../shared/data/webshop (items_ins_v2_1000.json) from the working "
-                              "directory; set the option data_dir or HP_WEBSHOP_DATA");
-        } else {
-            char *attr = hp_path_join(dir, "items_ins_v2_1000.json");
-            rc = ws_catalog_generate(w, (int)o->num_products, (uint64_t)o->catalog_seed, attr, err);
-            free(attr);
-        }
-        free(dir);
+    } else if (!rc) {
+        char *attr = hp_path_join(dir, "items_ins_v2_1000.json");
+        rc = ws_catalog_generate(w, (int)o->num_products, (uint64_t)o->catalog_seed, attr, err);
+        free(attr);
     }
-    if (!rc) rc = ws_goals_build(w, (uint64_t)o->goal_seed, err);
+    ws_leads leads = {0};
+    if (!rc && !strcmp(o->style, "human")) {
+        char *hg = hp_path_join(dir, "human_goals.json");
+        rc = ws_leads_load(&leads, hg, err);
+        free(hg);
+    }
+    if (!rc) rc = ws_goals_build(w, (uint64_t)o->goal_seed, leads.n ? &leads : NULL, err);
+    ws_leads_free(&leads);
+    free(dir);
     if (rc) {
         ws_world_release(w);
         return NULL;

@@ -22,7 +22,8 @@ void ws_best_choice(const ws_world *w, const ws_goal *g, int product, int *chose
     hp_buf pair = {0};
     for (int i = 0; i < g->n_opts; i++) {
         int bo = -1, bv = -1, bs = 85; /* only values that pass the reward's test */
-        const char *gc = ws_normalize_color_pair(g->opt_names[i], g->opt_values[i]);
+        const char *gc = g->plain_opts ? ws_normalize_color(g->opt_values[i])
+                                       : ws_normalize_color_pair(g->opt_names[i], g->opt_values[i]);
         hp_buf_clear(&pair);
         if (gc) hp_buf_puts(&pair, gc);
         else hp_buf_printf(&pair, "('%s', '%s')", g->opt_names[i], g->opt_values[i]);

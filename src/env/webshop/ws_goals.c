@@ -1,6 +1,7 @@
 /* Synthetic goals as WebShop builds them (spec §3.3): per instruction product one price bound, then one
  * goal per combination of its option values (names sorted, first name slowest); then a fixed shuffle
- * and the splits test = 0-499, eval = 500-1499, train = the rest. */
+ * and the splits test = 0-499, eval = 500-1499, train = the rest. Optionally the same goals phrased in
+ * the style of the human instructions (lead-ins harvested from human_goals.json, bare option values). */
 #include "env/webshop/ws.h"
 
 #include <stdlib.h>
@@ -26,7 +27,95 @@ typedef struct ws_goal_list {
     int n, cap;
 } ws_goal_list;
 
-static void ws_goals_of(ws_world *w, int pi, hp_rng *r, ws_goal_list *out) {
+/* ---- human-style phrasing ---------------------------------------------------------------------- */
+
+static const char *const ws_lead_ends[] = {"for", "need", "want", "like", "me", "in", "of", "buy", "get"};
+
+/* The lead-in of a human instruction: the longest prefix of at most 5 words ending in a lead word. */
+static size_t ws_lead_len(const char *s) {
+    size_t best = 0, pos = 0;
+    for (int wi = 0; wi < 5 && s[pos]; wi++) {
+        size_t b = pos;
+        while (s[pos] && s[pos] != ' ') pos++;
+        for (size_t k = 0; k < sizeof ws_lead_ends / sizeof *ws_lead_ends; k++)
+            if (pos - b == strlen(ws_lead_ends[k]) && !memcmp(s + b, ws_lead_ends[k], pos - b)) best = pos;
+        while (s[pos] == ' ') pos++;
+    }
+    return best;
+}
+
+int ws_leads_load(ws_leads *l, const char *path, hp_err *err) {
+    memset(l, 0, sizeof *l);
+    char *data;
+    size_t len;
+    if (hp_read_file(path, &data, &len, err)) return HP_FAIL;
+    cJSON *root = cJSON_ParseWithLength(data, len);
+    free(data);
+    if (!cJSON_IsArray(root)) {
+        cJSON_Delete(root);
+        return hp_fail(err, "%s: expected a JSON list of instruction strings", path);
+    }
+    const cJSON *it;
+    cJSON_ArrayForEach(it, root) {
+        if (!cJSON_IsString(it)) continue;
+        size_t n = ws_lead_len(it->valuestring);
+        if (!n) continue;
+        int k = 0;
+        while (k < l->n && (strlen(l->text[k]) != n || memcmp(l->text[k], it->valuestring, n))) k++;
+        if (k == l->n) {
+            l->text = hp_xrealloc(l->text, (size_t)(l->n + 1) * sizeof(char *));
+            l->count = hp_xrealloc(l->count, (size_t)(l->n + 1) * sizeof(int));
+            l->text[l->n] = hp_xstrndup(it->valuestring, n);
+            l->count[l->n++] = 0;
+        }
+        l->count[k]++;
+    }
+    cJSON_Delete(root);
+    /* keep the common ones (seen at least 20 times) */
+    int o = 0;
+    for (int k = 0; k < l->n; k++) {
+        if (l->count[k] >= 20) {
+            l->text[o] = l->text[k], l->count[o] = l->count[k], l->total += l->count[k];
+            o++;
+        } else {
+            free(l->text[k]);
+        }
+    }
+    l->n = o;
+    if (!o) return hp_fail(err, "%s: no common instruction lead-in found", path);
+    return HP_OK;
+}
+
+void ws_leads_free(ws_leads *l) {
+    for (int k = 0; k < l->n; k++) free(l->text[k]);
+    free(l->text);
+    free(l->count);
+    memset(l, 0, sizeof *l);
+}
+
+static const char *ws_pick_lead(const ws_leads *l, hp_rng *r) {
+    long x = (long)hp_rng_below(r, (uint64_t)l->total);
+    for (int k = 0; k < l->n; k++)
+        if ((x -= l->count[k]) < 0) return l->text[k];
+    return l->text[0];
+}
+
+/* "i am looking for sulfate free and paraben free shampoo with argan oil in black and large". */
+static void ws_human_text(hp_buf *b, const char *lead, const char *keywords, const ws_goal *g, const char *price) {
+    hp_buf_clear(b);
+    hp_buf_printf(b, "%s ", lead);
+    for (const char *s = keywords; *s; s++) {
+        if (s[0] == ',' && s[1] == ' ') {
+            hp_buf_puts(b, " and");
+            continue;
+        }
+        hp_buf_putc(b, *s);
+    }
+    for (int o = 0; o < g->n_opts; o++) hp_buf_printf(b, "%s%s", o ? " and " : " in ", g->opt_values[o]);
+    hp_buf_puts(b, price);
+}
+
+static void ws_goals_of(ws_world *w, int pi, hp_rng *r, const ws_leads *leads, ws_goal_list *out) {
     const ws_product *p = &w->products[pi];
     double bound = ws_price_bound(r, p->reward_price);
     char price_text[96] = "";
@@ -61,21 +150,26 @@ static void ws_goals_of(ws_world *w, int pi, hp_rng *r, ws_goal_list *out) {
             g->opt_values[o] = sorted[o]->values[rest % nv];
             rest /= nv;
         }
-        hp_buf_clear(&b);
-        hp_buf_puts(&b, p->instruction);
-        for (int o = 0; o < no; o++) hp_buf_printf(&b, "%s%s: %s", o ? ", and " : " with ", g->opt_names[o], g->opt_values[o]);
-        hp_buf_puts(&b, price_text);
+        if (leads) {
+            g->plain_opts = true;
+            ws_human_text(&b, ws_pick_lead(leads, r), keywords, g, price_text);
+        } else {
+            hp_buf_clear(&b);
+            hp_buf_puts(&b, p->instruction);
+            for (int o = 0; o < no; o++) hp_buf_printf(&b, "%s%s: %s", o ? ", and " : " with ", g->opt_names[o], g->opt_values[o]);
+            hp_buf_puts(&b, price_text);
+        }
         g->text = ws_arena_strdup(&w->arena, b.data);
     }
     hp_buf_free(&b);
 }
 
-int ws_goals_build(ws_world *w, uint64_t seed, hp_err *err) {
+int ws_goals_build(ws_world *w, uint64_t seed, const ws_leads *leads, hp_err *err) {
     hp_rng r;
     hp_rng_seed(&r, seed, 0x676f616c73ull);
     ws_goal_list list = {0};
     for (int i = 0; i < w->n_products; i++)
-        if (w->products[i].instruction && w->products[i].n_ins_attrs > 0) ws_goals_of(w, i, &r, &list);
+        if (w->products[i].instruction && w->products[i].n_ins_attrs > 0) ws_goals_of(w, i, &r, leads, &list);
     if (!list.n) {
         free(list.v);
         return hp_fail(err, "%s: no product has a synthetic instruction, so there are no goals", w->source);

@@ -95,7 +95,8 @@ double ws_reward(const ws_world *w, const ws_goal *g, int product, const int *ch
         if (chosen && chosen[o] >= 0) bought[nb++] = ws_normalize_color(p->options[o].values[chosen[o]]);
     hp_buf pair = {0};
     for (int i = 0; i < g->n_opts; i++) {
-        const char *gc = ws_normalize_color_pair(g->opt_names[i], g->opt_values[i]);
+        const char *gc = g->plain_opts ? ws_normalize_color(g->opt_values[i])
+                                       : ws_normalize_color_pair(g->opt_names[i], g->opt_values[i]);
         hp_buf_clear(&pair);
         if (gc) hp_buf_puts(&pair, gc);
         else hp_buf_printf(&pair, "('%s', '%s')", g->opt_names[i], g->opt_values[i]);
