@@ -1,6 +1,8 @@
 /* The server side of the protocol: answer JSON-line requests with the environments of this process
  * (what `hiper serve` runs; docs/external-protocol.md). Environments are created on their first
- * reset and kept by id until a free request or the end. */
+ * reset and kept by id until a free request or the end. New ones are clones of a template made once
+ * by the factory (never reset), so data an environment shares with its clones (WebShop's catalog and
+ * index) is built once per process. */
 #include "ext_internal.h"
 
 #include <stdlib.h>
@@ -15,7 +17,8 @@ typedef struct {
     const hp_external_serve_cfg *cfg;
     slot *slots;
     int n, cap;
-    cJSON *splits; /* the handshake's split map */
+    cJSON *splits;   /* the handshake's split map */
+    hp_env *templ;   /* a fresh environment, cloned for every new id */
 } server;
 
 static slot *find(server *s, int64_t id) {
@@ -47,18 +50,16 @@ static int probe_splits(server *s, hp_err *err) {
     int n = s->cfg->splits ? s->cfg->n_splits : (int)(sizeof common / sizeof common[0]);
     hp_env *probe = s->cfg->open(s->cfg->ctx, err);
     if (!probe) return hp_err_wrap(err, "serve: creating the environment");
+    s->templ = probe;
     s->splits = cJSON_CreateObject();
     for (int i = 0; i < n; i++) {
         hp_err e2 = {{0}};
         int64_t size = hp_env_split_size(probe, names[i], &e2);
         if (size >= 0) cJSON_AddNumberToObject(s->splits, names[i], (double)size);
         else if (s->cfg->splits) {
-            hp_fail(err, "serve: split '%s': %s", names[i], e2.msg);
-            hp_env_free(probe);
-            return HP_FAIL;
+            return hp_fail(err, "serve: split '%s': %s", names[i], e2.msg);
         }
     }
-    add(s, -1, probe); /* kept as a spare: the first reset uses it */
     return HP_OK;
 }
 
@@ -82,15 +83,11 @@ static cJSON *result_state(const cJSON *op, const hp_env *env) {
     return r;
 }
 
-/* A fresh environment: the spare made while probing, or a new one. */
+/* A fresh environment: a clone of the template, or a new one if the kind cannot clone a fresh env. */
 static hp_env *take_env(server *s, hp_err *err) {
-    slot *spare = find(s, -1);
-    if (spare) {
-        hp_env *e = spare->env;
-        *spare = s->slots[--s->n];
-        return e;
-    }
-    return s->cfg->open(s->cfg->ctx, err);
+    hp_err ignored = {{0}};
+    hp_env *e = hp_env_clone(s->templ, &ignored);
+    return e ? e : s->cfg->open(s->cfg->ctx, err);
 }
 
 static cJSON *do_reset(server *s, const cJSON *op, int64_t id) {
@@ -205,6 +202,7 @@ int hp_external_serve(const hp_external_serve_cfg *cfg, FILE *in, FILE *out, hp_
     free(line);
     for (int i = 0; i < s.n; i++) hp_env_free(s.slots[i].env);
     free(s.slots);
+    hp_env_free(s.templ);
     cJSON_Delete(s.splits);
     return rc;
 }
