@@ -37,8 +37,8 @@ static void test_play_piped(void **state) {
                      0);
     const char *want[] = {
         "Your task is to: put a tissuebox in drawer.",
-        "'go to coffeetable 1', 'go to drawer 1', 'go to drawer 2', 'go to drawer 3', 'go to drawer 4', "
-        "'go to garbagecan 1', 'go to sofa 1', 'go to tvstand 1', 'help', 'inventory', 'look']",
+        ("'go to coffeetable 1', 'go to drawer 1', 'go to drawer 2', 'go to drawer 3', 'go to drawer 4', "
+         "'go to garbagecan 1', 'go to sofa 1', 'go to tvstand 1', 'help', 'inventory', 'look']"),
         "You are in the middle of a room. Looking quickly around you, you see nothing.",
         "You pick up the tissuebox 3 from the coffeetable 1.",
         "You arrive at drawer 1. The drawer 1 is closed.",
