@@ -175,6 +175,51 @@ static void test_input_order(void **s) {
     free(out), free(err);
 }
 
+/* Shuffled input lines: every output line (found by traj and turn) still equals the expected one. */
+static void test_shuffled_lines(void **s) {
+    (void)s;
+    char *examples = read_or_die(EXAMPLES "hae_examples.jsonl");
+    char *in = select_lines(examples, "group", "H_alf", true);
+    /* split, reverse-interleave the lines (a fixed permutation), join */
+    char *lines[64];
+    int n = 0;
+    for (char *l = strtok(in, "\n"); l && n < 64; l = strtok(NULL, "\n")) lines[n++] = l;
+    assert_int_equal(n, 19);
+    hp_buf sh = {0};
+    for (int i = 0; i < n; i++) {
+        hp_buf_puts(&sh, lines[(i * 7 + 3) % n]);
+        hp_buf_putc(&sh, '\n');
+    }
+    char *out, *err;
+    assert_int_equal(run("--estimator hae --config " EXAMPLES "hae_config_alfworld.json", sh.data, &out, &err), 0);
+    char *want_text = NULL;
+    size_t want_len = 0;
+    hp_err rerr = {{0}};
+    assert_int_equal(hp_read_file(EXAMPLES "hae_expected.jsonl", &want_text, &want_len, &rerr), HP_OK);
+    int matched = 0;
+    for (char *l = strtok(out, "\n"); l; l = strtok(NULL, "\n")) {
+        cJSON *o = cJSON_Parse(l);
+        const char *traj = cJSON_GetObjectItem(o, "traj")->valuestring;
+        int turn = cJSON_GetObjectItem(o, "turn")->valueint;
+        /* the expected line of the same traj and turn (H_* trajectories are unique to the case) */
+        char key[128];
+        snprintf(key, sizeof key, "{\"traj\": \"%s\", \"turn\": %d,", traj, turn);
+        const char *w = strstr(want_text, key);
+        assert_non_null(w);
+        cJSON *wo = cJSON_ParseWithLength(w, (size_t)(strchr(w, '\n') - w));
+        const char *keys[] = {"adv_low", "adv_high", "adv_term", "ret_low", "ret_high", "ret_term", "reward_shaped"};
+        for (int k = 0; k < 7; k++)
+            if (fabs(cJSON_GetObjectItem(o, keys[k])->valuedouble - cJSON_GetObjectItem(wo, keys[k])->valuedouble) > 1e-5)
+                fail_msg("%s turn %d %s", traj, turn, keys[k]);
+        cJSON_Delete(o);
+        cJSON_Delete(wo);
+        matched++;
+    }
+    assert_int_equal(matched, 19);
+    free(want_text), free(out), free(err), free(in), free(examples);
+    hp_buf_free(&sh);
+}
+
 static void expect_error(const char *args, const char *in, int code, const char *needle1, const char *needle2) {
     char *out, *err;
     int rc = run(args, in, &out, &err);
@@ -214,6 +259,7 @@ int main(void) {
         cmocka_unit_test(test_hae_examples),
         cmocka_unit_test(test_group_examples),
         cmocka_unit_test(test_input_order),
+        cmocka_unit_test(test_shuffled_lines),
         cmocka_unit_test(test_errors),
     };
     int rc = cmocka_run_group_tests(tests, NULL, NULL);
