@@ -59,6 +59,7 @@ static void prefill(hp_model *m, const int32_t *ids, int n, float *kc, float *vc
     float *lse = hp_xmalloc((size_t)n * c->num_attention_heads * sizeof(float));
     int32_t *pos = hp_xmalloc((size_t)n * sizeof *pos);
     for (int t = 0; t < n; t++) pos[t] = t;
+    const float *rt = hp_rope_table(m, n);
     int64_t offs[2] = {0, n};
     for (int t = 0; t < n; t++) memcpy(x + (int64_t)t * D, m->embed->w + (int64_t)ids[t] * D, (size_t)D * sizeof(float));
     for (int l = 0; l < c->num_hidden_layers; l++) {
@@ -67,8 +68,8 @@ static void prefill(hp_model *m, const int32_t *ids, int n, float *kc, float *vc
         hp_lin_fwd(&L->q, h, n, q, false);
         hp_lin_fwd(&L->k, h, n, k, false);
         hp_lin_fwd(&L->v, h, n, v, false);
-        hp_rope_fwd(q, n, c->num_attention_heads, c->head_dim, pos, c->rope_theta);
-        hp_rope_fwd(k, n, c->num_key_value_heads, c->head_dim, pos, c->rope_theta);
+        hp_rope_fwd(q, n, c->num_attention_heads, c->head_dim, pos, rt);
+        hp_rope_fwd(k, n, c->num_key_value_heads, c->head_dim, pos, rt);
         float *kl = kc + (int64_t)l * ldc * Dkv, *vl = vc + (int64_t)l * ldc * Dkv;
         memcpy(kl, k, (size_t)n * Dkv * sizeof(float));
         memcpy(vl, v, (size_t)n * Dkv * sizeof(float));
@@ -113,20 +114,21 @@ static void decode_step(hp_model *m, gseq **S, int B, float *logits) {
         memcpy(x + (int64_t)b * D, m->embed->w + (int64_t)S[b]->next * D, (size_t)D * sizeof(float));
     }
     const float scale = 1.0f / sqrtf((float)hd);
+    const float *rt = hp_rope_table(m, maxlen);
     for (int l = 0; l < c->num_hidden_layers; l++) {
         const layer *L = &m->L[l];
         hp_rmsnorm_fwd(x, L->ln1->w, B, D, c->rms_norm_eps, h, NULL);
         hp_lin_fwd_rows(&L->q, h, B, q);
         hp_lin_fwd_rows(&L->k, h, B, k);
         hp_lin_fwd_rows(&L->v, h, B, v);
-        hp_rope_fwd(q, B, Hq, hd, pos, c->rope_theta);
-        hp_rope_fwd(k, B, Hk, hd, pos, c->rope_theta);
+        hp_rope_fwd(q, B, Hq, hd, pos, rt);
+        hp_rope_fwd(k, B, Hk, hd, pos, rt);
         for (int b = 0; b < B; b++) {
             gseq *s = S[b];
             memcpy(s->kc + ((int64_t)l * s->cap + s->len) * Dkv, k + (int64_t)b * Dkv, (size_t)Dkv * sizeof(float));
             memcpy(s->vc + ((int64_t)l * s->cap + s->len) * Dkv, v + (int64_t)b * Dkv, (size_t)Dkv * sizeof(float));
         }
-#pragma omp parallel
+#pragma omp parallel if ((int64_t)B * Hq * maxlen * hd > 65536)
         {
             float *sc = hp_xmalloc((size_t)maxlen * sizeof(float));
 #pragma omp for schedule(dynamic, 1)

@@ -25,7 +25,7 @@ void hp_lin_fwd(const lin *l, const float *x, int64_t T, float *y, bool acc) {
     gemm(false, true, T, l->out, l->in, 1.0f, x, l->in, l->w->w, l->in, acc ? 1.0f : 0.0f, y, l->out);
     if (l->b) {
         const float *b = l->b->w;
-#pragma omp parallel for schedule(static)
+#pragma omp parallel for schedule(static) if (T * l->out > 65536)
         for (int64_t t = 0; t < T; t++)
             for (int o = 0; o < l->out; o++) y[t * l->out + o] += b[o];
     }
@@ -76,7 +76,7 @@ static float dot_fixed(const float *a, const float *b, int64_t n) {
 }
 
 void hp_matvec_rows(const float *W, int64_t out, int64_t in, const float *x, int64_t T, float *y) {
-#pragma omp parallel for schedule(static)
+#pragma omp parallel for schedule(static) if (out * in * T > 65536)
     for (int64_t j = 0; j < out; j++) {
         const float *w = W + j * in;
         for (int64_t t = 0; t < T; t++) y[t * out + j] = dot_fixed(w, x + t * in, in);
@@ -100,7 +100,7 @@ void hp_lin_fwd_rows(const lin *l, const float *x, int64_t T, float *y) {
 }
 
 void hp_rmsnorm_fwd(const float *x, const float *w, int64_t T, int D, double eps, float *y, float *rstd) {
-#pragma omp parallel for schedule(static)
+#pragma omp parallel for schedule(static) if (T * D > 65536)
     for (int64_t t = 0; t < T; t++) {
         const float *xr = x + t * D;
         double ss = 0;
@@ -116,7 +116,7 @@ void hp_rmsnorm_fwd(const float *x, const float *w, int64_t T, int D, double eps
  * dw += dy * x * r. */
 void hp_rmsnorm_bwd(const float *x, const float *w, const float *rstd, const float *dy, int64_t T, int D,
                     float *dx, bool dx_acc, float *dw) {
-#pragma omp parallel for schedule(static)
+#pragma omp parallel for schedule(static) if (T * D > 65536)
     for (int64_t t = 0; t < T; t++) {
         const float *xr = x + t * D, *dyr = dy + t * D;
         float r = rstd[t];
@@ -137,36 +137,44 @@ void hp_rmsnorm_bwd(const float *x, const float *w, const float *rstd, const flo
         }
 }
 
-/* Rotate-half RoPE: for i < hd/2, (x_i, x_{i+h}) -> (x_i c - x_{i+h} s, x_{i+h} c + x_i s),
- * angle = pos * theta^(-2i/hd). */
-static void rope(float *x, int64_t T, int nh, int hd, const int32_t *pos, double theta, double sign) {
-    int h2 = hd / 2;
-    double inv[512];
-    for (int i = 0; i < h2; i++) inv[i] = pow(theta, -2.0 * i / hd);
-#pragma omp parallel for schedule(static)
-    for (int64_t t = 0; t < T; t++) {
-        float cs[512], sn[512];
+const float *hp_rope_table(hp_model *m, int64_t npos) {
+    if (npos <= m->rope_n) return m->rope;
+    int64_t n = npos > 2 * m->rope_n ? npos : 2 * m->rope_n;
+    int hd = m->cfg.head_dim, h2 = hd / 2;
+    m->rope = hp_xrealloc(m->rope, (size_t)(n * h2 * 2) * sizeof(float));
+    for (int64_t p = m->rope_n; p < n; p++)
         for (int i = 0; i < h2; i++) {
-            double a = (double)pos[t] * inv[i];
-            cs[i] = (float)cos(a);
-            sn[i] = (float)(sign * sin(a));
+            double a = (double)p * pow(m->cfg.rope_theta, -2.0 * i / hd);
+            m->rope[(p * h2 + i) * 2] = (float)cos(a);
+            m->rope[(p * h2 + i) * 2 + 1] = (float)sin(a);
         }
+    m->rope_n = n;
+    return m->rope;
+}
+
+/* Rotate-half RoPE: for i < hd/2, (x_i, x_{i+h}) -> (x_i c - x_{i+h} s, x_{i+h} c + x_i s),
+ * angle = pos * theta^(-2i/hd). sign -1 applies the inverse rotation (the backward). */
+static void rope(float *x, int64_t T, int nh, int hd, const int32_t *pos, const float *tab, float sign) {
+    int h2 = hd / 2;
+#pragma omp parallel for schedule(static) if (T * nh * hd > 32768)
+    for (int64_t t = 0; t < T; t++) {
+        const float *cs = tab + (int64_t)pos[t] * h2 * 2;
         for (int h = 0; h < nh; h++) {
             float *v = x + (t * nh + h) * hd;
             for (int i = 0; i < h2; i++) {
-                float a = v[i], b = v[i + h2];
-                v[i] = a * cs[i] - b * sn[i];
-                v[i + h2] = b * cs[i] + a * sn[i];
+                float a = v[i], b = v[i + h2], c = cs[2 * i], s = sign * cs[2 * i + 1];
+                v[i] = a * c - b * s;
+                v[i + h2] = b * c + a * s;
             }
         }
     }
 }
 
-void hp_rope_fwd(float *x, int64_t T, int nh, int hd, const int32_t *pos, double theta) {
-    rope(x, T, nh, hd, pos, theta, 1.0);
+void hp_rope_fwd(float *x, int64_t T, int nh, int hd, const int32_t *pos, const float *tab) {
+    rope(x, T, nh, hd, pos, tab, 1.0f);
 }
 
 /* The inverse rotation carries the gradient back. */
-void hp_rope_bwd(float *dx, int64_t T, int nh, int hd, const int32_t *pos, double theta) {
-    rope(dx, T, nh, hd, pos, theta, -1.0);
+void hp_rope_bwd(float *dx, int64_t T, int nh, int hd, const int32_t *pos, const float *tab) {
+    rope(dx, T, nh, hd, pos, tab, -1.0f);
 }

@@ -55,6 +55,8 @@ struct hp_model {
     int64_t step;
     int64_t chunk_tokens;
     acts a;
+    float *rope;        /* [rope_n][head_dim/2][2] cos, sin of pos * theta^(-2i/hd) */
+    int64_t rope_n;
 };
 
 /* weights.c */
@@ -74,8 +76,10 @@ void hp_matvec_rows(const float *W, int64_t out, int64_t in, const float *x, int
 void hp_rmsnorm_fwd(const float *x, const float *w, int64_t T, int D, double eps, float *y, float *rstd);
 void hp_rmsnorm_bwd(const float *x, const float *w, const float *rstd, const float *dy, int64_t T, int D,
                     float *dx, bool dx_acc, float *dw);
-void hp_rope_fwd(float *x, int64_t T, int nh, int hd, const int32_t *pos, double theta);
-void hp_rope_bwd(float *dx, int64_t T, int nh, int hd, const int32_t *pos, double theta);
+/* The cos/sin table for positions [0, npos) (grown on demand; valid until the next call). */
+const float *hp_rope_table(hp_model *m, int64_t npos);
+void hp_rope_fwd(float *x, int64_t T, int nh, int hd, const int32_t *pos, const float *table);
+void hp_rope_bwd(float *dx, int64_t T, int nh, int hd, const int32_t *pos, const float *table);
 
 /* attention.c: causal GQA attention over packed sequences [s0, s1) of a chunk. */
 void hp_attn_fwd(const hp_config *c, const float *q, const float *k, const float *v, const int64_t *offs,

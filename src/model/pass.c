@@ -65,9 +65,14 @@ static size_t chunk_floats(const dims *d, int64_t T, int n_slabs) {
     return (size_t)(n_slabs * layer_floats(d) * T + 2 * T * d->D + T);
 }
 
-static void positions(const int64_t *offs, int n_seq, int32_t *pos) {
-    for (int s = 0; s < n_seq; s++)
+/* Positions restart at 0 in every sequence; returns the longest sequence's length. */
+static int64_t positions(const int64_t *offs, int n_seq, int32_t *pos) {
+    int64_t mx = 1;
+    for (int s = 0; s < n_seq; s++) {
         for (int64_t t = offs[s]; t < offs[s + 1]; t++) pos[t - offs[0]] = (int32_t)(t - offs[s]);
+        mx = offs[s + 1] - offs[s] > mx ? offs[s + 1] - offs[s] : mx;
+    }
+    return mx;
 }
 
 static float silu(float x) { return x / (1.0f + expf(-x)); }
@@ -78,7 +83,7 @@ static void chunk_forward(hp_model *m, const int32_t *ids, const int64_t *offs, 
     const hp_config *c = &m->cfg;
     int64_t T = cm->T;
     int32_t *pos = hp_xmalloc((size_t)T * sizeof *pos);
-    positions(offs, n_seq, pos);
+    const float *rt = hp_rope_table(m, positions(offs, n_seq, pos));
     slab s0 = layer_slab(cm, &d, 0);
     for (int64_t t = 0; t < T; t++) memcpy(s0.x + t * d.D, m->embed->w + (int64_t)ids[t] * d.D, (size_t)d.D * sizeof(float));
     for (int l = 0; l < d.L; l++) {
@@ -89,8 +94,8 @@ static void chunk_forward(hp_model *m, const int32_t *ids, const int64_t *offs, 
         hp_lin_fwd(&L->q, s.h1, T, s.q, false);
         hp_lin_fwd(&L->k, s.h1, T, s.k, false);
         hp_lin_fwd(&L->v, s.h1, T, s.v, false);
-        hp_rope_fwd(s.q, T, c->num_attention_heads, c->head_dim, pos, c->rope_theta);
-        hp_rope_fwd(s.k, T, c->num_key_value_heads, c->head_dim, pos, c->rope_theta);
+        hp_rope_fwd(s.q, T, c->num_attention_heads, c->head_dim, pos, rt);
+        hp_rope_fwd(s.k, T, c->num_key_value_heads, c->head_dim, pos, rt);
         hp_attn_fwd(c, s.q, s.k, s.v, offs, n_seq, s.att, s.lse);
         memcpy(s.x2, s.x, (size_t)(T * d.D) * sizeof(float));
         hp_lin_fwd(&L->o, s.att, T, s.x2, true);
@@ -100,7 +105,7 @@ static void chunk_forward(hp_model *m, const int32_t *ids, const int64_t *offs, 
         /* a = silu(g) * u, written over the x-slot of the next layer is not possible (sizes differ):
          * use the h1 slab of this layer only when scoring? Keep a separate temporary. */
         float *a = hp_xmalloc((size_t)(T * d.F) * sizeof(float));
-#pragma omp parallel for schedule(static)
+#pragma omp parallel for schedule(static) if (T * d.F > 65536)
         for (int64_t i = 0; i < T * d.F; i++) a[i] = silu(s.g[i]) * s.u[i];
         if (xo != s.x2) memcpy(xo, s.x2, (size_t)(T * d.D) * sizeof(float));
         hp_lin_fwd(&L->down, a, T, xo, true);
@@ -119,9 +124,9 @@ static void row_stats(const float *z, int V, double *lse, double *H) {
     for (int i = 0; i < V; i++) mx = z[i] > mx ? z[i] : mx;
     double s = 0, sz = 0;
     for (int i = 0; i < V; i++) {
-        double e = exp((double)(z[i] - mx));
+        float e = expf(z[i] - mx);
         s += e;
-        sz += e * z[i];
+        sz += (double)e * z[i];
     }
     *lse = mx + log(s);
     *H = *lse - sz / s;
@@ -197,9 +202,10 @@ static void head_backward(hp_model *m, const int32_t *ids, const int64_t *offs, 
             row_stats(zi, d.V, &lse, &H);
             int64_t t = r0 + i;
             float gl = dlogp && y[i] >= 0 ? dlogp[t] : 0.0f, ge = dent ? dent[t] : 0.0f;
+            float fl = (float)lse, fh = (float)H;
             for (int v = 0; v < d.V; v++) {
-                double lp = zi[v] - lse, p = exp(lp);
-                zi[v] = (float)(-gl * p - ge * p * (lp + H));
+                float lp = zi[v] - fl, p = expf(lp);
+                zi[v] = -gl * p - ge * p * (lp + fh);
             }
             if (y[i] >= 0) zi[y[i]] += gl;
         }
@@ -224,7 +230,7 @@ static void chunk_backward(hp_model *m, const int32_t *ids, const int64_t *offs,
         for (int k = 0; k < 7; k++) rmax = ls[k]->r > rmax ? ls[k]->r : rmax;
     }
     int32_t *pos = hp_xmalloc((size_t)T * sizeof *pos);
-    positions(offs, n_seq, pos);
+    const float *rt = hp_rope_table(m, positions(offs, n_seq, pos));
     float *dX = hp_xmalloc((size_t)(T * d.D) * sizeof(float));
     float *tD = hp_xmalloc((size_t)(T * d.D) * sizeof(float));
     float *tF1 = hp_xmalloc((size_t)(T * d.F) * sizeof(float));
@@ -240,10 +246,10 @@ static void chunk_backward(hp_model *m, const int32_t *ids, const int64_t *offs,
     for (int l = d.L - 1; l >= 0; l--) {
         const layer *L = &m->L[l];
         slab s = layer_slab(cm, &d, l);
-#pragma omp parallel for schedule(static)
+#pragma omp parallel for schedule(static) if (T * d.F > 65536)
         for (int64_t i = 0; i < T * d.F; i++) tF1[i] = silu(s.g[i]) * s.u[i];
         hp_lin_bwd(&L->down, tF1, dX, T, tF2, false, tR);
-#pragma omp parallel for schedule(static)
+#pragma omp parallel for schedule(static) if (T * d.F > 65536)
         for (int64_t i = 0; i < T * d.F; i++) {
             float g = s.g[i], sg = 1.0f / (1.0f + expf(-g)), da = tF2[i];
             tF1[i] = da * s.u[i] * sg * (1.0f + g * (1.0f - sg));
@@ -254,8 +260,8 @@ static void chunk_backward(hp_model *m, const int32_t *ids, const int64_t *offs,
         hp_rmsnorm_bwd(s.x2, L->ln2->w, s.r2, tD, T, d.D, dX, true, L->ln2->g);
         hp_lin_bwd(&L->o, s.att, dX, T, tQ1, false, tR);
         hp_attn_bwd(c, s.q, s.k, s.v, s.att, s.lse, tQ1, offs, n_seq, tQ2, tK, tV);
-        hp_rope_bwd(tQ2, T, c->num_attention_heads, c->head_dim, pos, c->rope_theta);
-        hp_rope_bwd(tK, T, c->num_key_value_heads, c->head_dim, pos, c->rope_theta);
+        hp_rope_bwd(tQ2, T, c->num_attention_heads, c->head_dim, pos, rt);
+        hp_rope_bwd(tK, T, c->num_key_value_heads, c->head_dim, pos, rt);
         hp_lin_bwd(&L->q, s.h1, tQ2, T, tD, false, tR);
         hp_lin_bwd(&L->k, s.h1, tK, T, tD, true, tR);
         hp_lin_bwd(&L->v, s.h1, tV, T, tD, true, tR);

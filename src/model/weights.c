@@ -310,6 +310,7 @@ void hp_model_free(hp_model *m) {
     free(m->m_arena);
     free(m->v_arena);
     free(m->a.buf);
+    free(m->rope);
     free(m);
 }
 
