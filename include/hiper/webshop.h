@@ -22,7 +22,12 @@
  *     goal_seed (int)        seed of the goal price bounds and shuffle (default 233)
  *     max_steps (int)        step limit (default 15)
  *     observation (string)  "agent" (default) or "raw" for view.observation
+ *     instruction_style      "synthetic" (default, WebShop's "Find me ... with color: x") or "human"
+ *                            (lead-ins of human_goals.json in data_dir, bare option values)
  *     debug_search (bool)    honour WebShop's <r>/<c>/<q> search prefixes (default false)
+ *     show_attrs (bool)      show the Attributes button on item pages (default false)
+ * - view.task_type = the target's category (beauty, electronics, fashion, garden, grocery = 0..4).
+ * - Thread safety: distinct envs (clones included) may be stepped from different threads.
  */
 #ifndef HIPER_WEBSHOP_H
 #define HIPER_WEBSHOP_H
@@ -49,8 +54,10 @@ hp_webshop_expert *hp_webshop_expert_create(hp_err *err);
 void hp_webshop_expert_free(hp_webshop_expert *ex);
 /* The next action and its subgoal label for env's current state. Both strings are owned by the expert
  * and stay valid until its next call. Subgoals use a fixed vocabulary: "search for <words>",
- * "open the best match", "go back to the results", "go back to search", "select <name> '<value>'",
- * "buy the item". Fails if env is not a webshop env or the episode is over. */
+ * "go back to search", "go to the next page", "go to the previous page", "open the best match",
+ * "go back to the results", "go back to the item", "select <name> '<value>'", "buy the item".
+ * The action is always one of view.admissible (or the search[...] the search page offers).
+ * Fails if env is not a webshop env or the episode is over. */
 int hp_webshop_expert_act(hp_webshop_expert *ex, const hp_env *env, const char **action, const char **subgoal,
                           hp_err *err);
 
