@@ -5,6 +5,14 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
+
+/* CPU seconds of this process: the machine is shared, so wall time overstates the cost. */
+static double cpu_now(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}
 
 int main(int argc, char **argv) {
     if (argc < 3) {
@@ -27,19 +35,21 @@ int main(int argc, char **argv) {
         return 1;
     }
     hp_ids ids = {0};
-    double best = 1e30;
+    double best = 1e30, best_cpu = 1e30;
     for (int r = 0; r < reps; r++) {
         hp_ids_clear(&ids);
-        double s = hp_now();
+        double s = hp_now(), sc = cpu_now();
         if (hp_tok_encode(t, text, len, &ids, &err)) {
             fprintf(stderr, "%s\n", err.msg);
             return 1;
         }
-        double d = hp_now() - s;
+        double d = hp_now() - s, dc = cpu_now() - sc;
         if (d < best) best = d;
+        if (dc < best_cpu) best_cpu = dc;
     }
     printf("C   load %.3f s | encode %.2f MB in %.3f s: %.2f MB/s, %.0f tokens/s (%zu tokens, best of %d)\n", load_s,
            (double)len / 1e6, best, (double)len / 1e6 / best, (double)ids.len / best, ids.len, reps);
+    printf("C   encode by CPU time: %.2f MB/s, %.0f tokens/s\n", (double)len / 1e6 / best_cpu, (double)ids.len / best_cpu);
     /* many short texts, as the agent encodes prompts: one call per line */
     size_t lines = 0;
     double s = hp_now();
