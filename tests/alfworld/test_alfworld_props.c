@@ -222,6 +222,38 @@ static void test_splits(void **state) {
     hp_env_free(e);
 }
 
+/* Garbage commands of every shape are `Nothing happens.`, never a crash (run under ASan in CI). */
+static void test_garbage_commands(void **state) {
+    (void)state;
+    hp_env *e = open_env();
+    hp_err err = {{0}};
+    hp_rng rng;
+    hp_rng_seed(&rng, 5, 0);
+    assert_int_equal(hp_env_reset(e, "valid_seen", 3, 0, &err), HP_OK);
+    char buf[2048];
+    for (int i = 0; i < 3000; i++) {
+        if (hp_env_get_view(e)->done) assert_int_equal(hp_env_reset(e, "valid_seen", i % 140, 0, &err), HP_OK);
+        const hp_env_view *v = hp_env_get_view(e);
+        size_t n = (size_t)hp_rng_below(&rng, i % 10 ? 40 : sizeof buf);
+        if (i % 3 == 0) { /* a mutated admissible command */
+            snprintf(buf, sizeof buf, "%s", v->admissible[hp_rng_below(&rng, (uint64_t)v->n_admissible)]);
+            n = strlen(buf);
+            if (n) buf[hp_rng_below(&rng, n)] = (char)(1 + hp_rng_below(&rng, 255));
+        } else {
+            for (size_t k = 0; k < n; k++) buf[k] = (char)(1 + hp_rng_below(&rng, 255));
+            buf[n] = '\0';
+        }
+        int steps = v->steps;
+        assert_int_equal(hp_env_step(e, buf, &err), HP_OK);
+        assert_int_equal(v->steps, steps + 1);
+    }
+    assert_int_equal(hp_env_reset(e, "valid_seen", 3, 0, &err), HP_OK);
+    assert_int_equal(hp_env_step(e, NULL, &err), HP_FAIL);
+    assert_int_equal(hp_env_step(e, "", &err), HP_OK);
+    assert_string_equal(hp_env_get_view(e)->observation, "Nothing happens.");
+    hp_env_free(e);
+}
+
 static void test_options(void **state) {
     (void)state;
     hp_err err = {{0}};
@@ -252,7 +284,7 @@ static void test_options(void **state) {
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_random_agent), cmocka_unit_test(test_determinism_and_clone),
-        cmocka_unit_test(test_generator_pinned), cmocka_unit_test(test_splits), cmocka_unit_test(test_options),
+        cmocka_unit_test(test_generator_pinned), cmocka_unit_test(test_splits), cmocka_unit_test(test_garbage_commands), cmocka_unit_test(test_options),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
