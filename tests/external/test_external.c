@@ -484,6 +484,36 @@ static void test_bad_handshake_and_options(void **state) {
     assert_false(hp_external_get_stats(NULL, &st));
 }
 
+/* The contrib ALFWorld adapter (with ALFWorld itself faked) driven by the C client. */
+static void test_contrib_adapter(void **state) {
+    (void)state;
+    hp_err err = {{0}};
+    cJSON *o = cJSON_CreateObject();
+    cJSON_AddStringToObject(o, "cmd", "/usr/bin/python3 " HP_SOURCE_DIR "/tests/external/fake_alfworld_server.py --max-steps 4");
+    hp_env *e = hp_external_open(o, &err);
+    cJSON_Delete(o);
+    if (!e) fail_msg("%s", err.msg);
+    assert_int_equal(hp_env_split_size(e, "valid_unseen", &err), 1);
+    hp_env *c = hp_external_attach(e, &err);
+    reset_ok(e, "valid_seen", 1, 0);
+    reset_ok(c, "train", 0, 0);
+    const hp_env_view *v = hp_env_get_view(e);
+    assert_string_equal(v->task, "cool some egg and put it in microwave.");
+    assert_string_equal(v->task_type_name, "cool");
+    assert_int_equal(v->task_type, 4);
+    assert_int_equal(v->max_steps, 4);
+    hp_env *both[2] = {e, c};
+    const char *a1[2] = {"go to fridge 1", "look"}, *a2[2] = {"open fridge 1", "look"};
+    step_many_ok(both, 2, a1);
+    step_many_ok(both, 2, a2);
+    assert_true(v == hp_env_get_view(e));
+    v = hp_env_get_view(e);
+    assert_true(v->won && v->done && v->reward == 10.0 && v->steps == 2);
+    assert_false(hp_env_get_view(c)->done);
+    hp_env_free(e);
+    hp_env_free(c);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_episode, setup, teardown),
@@ -506,6 +536,7 @@ int main(void) {
         cmocka_unit_test_setup_teardown(test_clone_by_replay, setup, teardown),
         cmocka_unit_test_setup_teardown(test_stop_stubborn, setup, teardown),
         cmocka_unit_test_setup_teardown(test_bad_handshake_and_options, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_contrib_adapter, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,0 +1,13 @@
+#!/usr/bin/python3
+"""contrib/alfworld_server.py with ALFWorld and TextWorld replaced by the fakes of test_adapters.py, as
+a process: lets the C client talk to the real adapter code end to end."""
+import os
+import sys
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import test_adapters  # noqa: E402  (also puts contrib/ on the path)
+
+test_adapters.install_fake_alfworld()
+import alfworld_server  # noqa: E402
+
+alfworld_server.main(["--config", os.devnull] + sys.argv[1:])
