@@ -190,5 +190,27 @@ if (existsSync(trainedPath)) {
   console.log(`trained tokenizer: ${texts.length - tf}/${texts.length} texts identical`);
 }
 
+// ---- 5. command line: exit codes and messages ----
+function status(argv, input = "") {
+  const r = spawnSync(cli, argv, { input, encoding: "utf8" });
+  return { code: r.status, err: r.stderr, out: r.stdout };
+}
+for (const sub of ["encode", "decode", "chat", "train"]) check(`cli ${sub} --help`, status(["tokenizer", sub, "--help"]).code === 0);
+check("cli encode without --tokenizer → 2", status(["tokenizer", "encode", "--text", "x"]).code === 2);
+check("cli unknown subcommand → 2", status(["tokenizer", "frobnicate"]).code === 2);
+check("cli train without --corpus → 2", status(["tokenizer", "train", "--vocab-size", "300", "--out", tmp]).code === 2);
+{
+  const r = status(["tokenizer", "encode", "--tokenizer", join(tmp, "missing.json"), "--text", "x"]);
+  check("cli missing tokenizer → 1 naming the file", r.code === 1 && r.err.includes("missing.json"), r.err);
+}
+{
+  const r = status(["tokenizer", "decode", "--tokenizer", qwen, "--ids", "9707 1879"]);
+  check("cli decode --ids", r.code === 0 && r.out === "Hello world", JSON.stringify(r.out));
+  const e = status(["tokenizer", "encode", "--tokenizer", qwen], "Hello world");
+  check("cli encode stdin", e.code === 0 && e.out === "9707 1879\n", JSON.stringify(e.out));
+  const c = status(["tokenizer", "chat"], "not json");
+  check("cli chat bad JSON → 1", c.code === 1);
+}
+
 console.log(`${passed} passed, ${failed} failed`);
 process.exit(failed ? 1 : 0);
