@@ -227,7 +227,8 @@ hp_ext_host *hp_ext_host_open(const hp_ext_host_cfg *cfg, hp_err *err) {
     h->cfg = *cfg;
     h->cmd = hp_xstrdup(cfg->cmd);
     h->cfg.cmd = h->cmd;
-    h->name = hp_xstrndup(cfg->cmd, 60);
+    size_t nl = strlen(cfg->cmd);
+    h->name = hp_xstrndup(cfg->cmd, nl < 60 ? nl : 60);
     h->max_steps = cfg->max_steps;
     h->pending_id = -1;
     h->next_req = 0;

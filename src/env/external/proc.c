@@ -54,7 +54,10 @@ static int spawn_child(hp_ext_proc *p, const char *cmd, int child_fd, hp_err *er
 }
 
 int hp_ext_proc_start(hp_ext_proc *p, const char *cmd, hp_err *err) {
-    hp_ext_proc_init(p);
+    p->pid = 0; /* the input buffer is kept (and emptied) across restarts */
+    p->fd = -1;
+    p->used = 0;
+    hp_buf_clear(&p->in);
     int sv[2];
     if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) != 0)
         return hp_fail(err, "cannot create a socket pair for '%s': %s", cmd, strerror(errno));
