@@ -101,12 +101,12 @@ static int aw_reset(hp_env *env, const char *split, int64_t index, uint64_t seed
     }
     const aw_game *g = &e->game;
     aw_state_init(g, &e->st);
-    /* go-to commands sorted by receptacle name rank */
+    /* go-to commands sorted by receptacle name */
     e->n_goto = g->n_recep;
     uint8_t order[AW_MAX_RECEP];
     for (int r = 0; r < g->n_recep; r++) {
         int j = r;
-        while (j > 0 && g->rrank[order[j - 1]] > g->rrank[r]) {
+        while (j > 0 && g->rkey[order[j - 1]] > g->rkey[r]) {
             order[j] = order[j - 1];
             j--;
         }

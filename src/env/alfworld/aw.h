@@ -89,10 +89,12 @@ typedef struct aw_game {
     uint8_t otype[AW_MAX_OBJ], onum[AW_MAX_OBJ];
     int8_t parent0[AW_MAX_OBJ];         /* initial receptacle */
     uint8_t flags0[AW_MAX_OBJ];         /* initial state flags */
-    uint8_t rrank[AW_MAX_RECEP], orank[AW_MAX_OBJ]; /* byte order of names over all entities */
+    uint32_t rkey[AW_MAX_RECEP], okey[AW_MAX_OBJ]; /* name keys: integer order = byte order of names */
     char rname[AW_MAX_RECEP][AW_NAME_LEN];
     char oname[AW_MAX_OBJ][AW_NAME_LEN];
     aw_task task;
+    int tgt_first, tgt_end;   /* index range of the target type's objects */
+    int lamp_first, lamp_end; /* index range of the look task's lamp type */
     char goal[128]; /* "put a clean mug in coffeemachine." */
 } aw_game;
 
@@ -104,6 +106,7 @@ typedef struct aw_state {
     int8_t parent[AW_MAX_OBJ];  /* receptacle index, -1 when held */
     int8_t objloc[AW_MAX_OBJ];  /* object_location (§2), -1 when unset */
     uint64_t taken_from[AW_MAX_OBJ];
+    uint64_t inside[AW_MAX_RECEP][2]; /* objects in each receptacle (bit o), mirrors parent[] */
     uint8_t flags[AW_MAX_OBJ];
     /* What the agent has been shown (for the expert; never read by the rules). */
     int8_t seen[AW_MAX_OBJ];    /* receptacle the object was last seen in, -1 unknown, -2 held */
@@ -119,6 +122,12 @@ enum {
 typedef struct aw_action {
     uint8_t verb, a, b;
 } aw_action;
+
+/* Visit the objects in a 128-bit set in index (= listing) order. */
+#define AW_FOR_EACH_OBJ(o, set)                                                                             \
+    for (int aw_w_ = 0; aw_w_ < 2; aw_w_++)                                                                 \
+        for (uint64_t aw_m_ = (set)[aw_w_]; aw_m_; aw_m_ &= aw_m_ - 1)                                       \
+            for (int o = aw_w_ * 64 + __builtin_ctzll(aw_m_), aw_once_ = 1; aw_once_; aw_once_ = 0)
 
 /* ---- engine.c ---- */
 void aw_state_init(const aw_game *g, aw_state *s);

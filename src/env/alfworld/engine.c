@@ -42,15 +42,13 @@ static void w_sep(aw_w *w, int i, int n) {
 
 /* "a X, a Y, and a Z" over the objects inside receptacle r, or "nothing". */
 static void w_contents(aw_w *w, const aw_game *g, const aw_state *s, int r) {
-    int n = 0;
-    for (int o = 0; o < g->n_obj; o++) n += s->parent[o] == r;
+    int n = __builtin_popcountll(s->inside[r][0]) + __builtin_popcountll(s->inside[r][1]);
     if (!n) {
         w_put(w, "nothing");
         return;
     }
     int i = 0;
-    for (int o = 0; o < g->n_obj; o++) {
-        if (s->parent[o] != r) continue;
+    AW_FOR_EACH_OBJ(o, s->inside[r]) {
         w_sep(w, i++, n);
         w_put(w, "a ");
         w_put(w, g->oname[o]);
@@ -164,6 +162,7 @@ void aw_state_init(const aw_game *g, aw_state *s) {
     s->held = -1;
     for (int o = 0; o < g->n_obj; o++) {
         s->parent[o] = g->parent0[o];
+        if (g->parent0[o] >= 0) s->inside[g->parent0[o]][o >> 6] |= 1ull << (o & 63);
         s->objloc[o] = (int8_t)(g->parent0[o] >= 0 ? g->rloc[g->parent0[o]] : -1);
         s->flags[o] = g->flags0[o];
         s->seen[o] = -1;
@@ -190,13 +189,13 @@ static const char ARG_B[] = {
     [AW_V_TAKE] = 'r', [AW_V_USE] = 0,
 };
 
-static unsigned rank_of(const aw_game *g, char kind, int i) {
-    return kind == 'r' ? g->rrank[i] : kind == 'o' ? g->orank[i] : 0;
+static uint64_t key_of(const aw_game *g, char kind, int i) {
+    return kind == 'r' ? g->rkey[i] : kind == 'o' ? g->okey[i] : 0;
 }
 
-static uint32_t action_key(const aw_game *g, aw_action a) {
-    return (uint32_t)VERB_RANK[a.verb] << 16 | rank_of(g, ARG_A[a.verb], a.a) << 8 |
-           rank_of(g, ARG_B[a.verb], a.b);
+/* Commands compare like their text: verb text first, then the first name, then the second. */
+static uint64_t action_key(const aw_game *g, aw_action a) {
+    return (uint64_t)VERB_RANK[a.verb] << 40 | key_of(g, ARG_A[a.verb], a.a) << 20 | key_of(g, ARG_B[a.verb], a.b);
 }
 
 static void push(aw_action *out, int *n, uint8_t verb, int a, int b) {
@@ -215,8 +214,7 @@ int aw_dynamic_actions(const aw_game *g, const aw_state *s, aw_action *out) {
         bool acc = aw_accessible(g, s, r);
         if ((g->openable >> r) & 1u) push(out, &n, acc ? AW_V_CLOSE : AW_V_OPEN, r, 0);
         int rt = g->rtype[r];
-        for (int o = 0; o < g->n_obj; o++) {
-            if (s->parent[o] != r) continue;
+        AW_FOR_EACH_OBJ(o, s->inside[r]) {
             int ot = g->otype[o];
             if (aw_has(ot, AW_F_TOGGLE)) push(out, &n, AW_V_USE, o, 0);
             if (acc && s->held < 0 && aw_has(ot, AW_F_PICKUP)) push(out, &n, AW_V_TAKE, o, r);
@@ -236,10 +234,10 @@ int aw_dynamic_actions(const aw_game *g, const aw_state *s, aw_action *out) {
                 if (s->objloc[o] == s->loc && aw_has(g->otype[o], AW_F_SLICE)) push(out, &n, AW_V_SLICE, o, s->held);
     }
     /* insertion sort by key (lists are short), then drop duplicates */
-    uint32_t keys[AW_MAX_DYN];
+    uint64_t keys[AW_MAX_DYN];
     for (int i = 0; i < n; i++) {
         aw_action a = out[i];
-        uint32_t k = action_key(g, a);
+        uint64_t k = action_key(g, a);
         int j = i;
         while (j > 0 && keys[j - 1] > k) {
             keys[j] = keys[j - 1];
@@ -351,6 +349,7 @@ void aw_apply(const aw_game *g, aw_state *s, aw_action a, char *out, size_t cap)
         break;
     case AW_V_TAKE:
         s->parent[A] = -1;
+        s->inside[B][A >> 6] &= ~(1ull << (A & 63));
         s->held = A;
         s->objloc[A] = -1;
         s->taken_from[A] |= 1ull << B;
@@ -359,6 +358,7 @@ void aw_apply(const aw_game *g, aw_state *s, aw_action a, char *out, size_t cap)
         break;
     case AW_V_MOVE:
         s->parent[A] = (int8_t)B;
+        s->inside[B][A >> 6] |= 1ull << (A & 63);
         s->held = -1;
         s->objloc[A] = (int8_t)s->loc;
         s->taken_from[A] &= ~(1ull << B);
@@ -396,20 +396,19 @@ bool aw_goal(const aw_game *g, const aw_state *s) {
     if (t->type == AW_TASK_LOOK) {
         if (s->held < 0 || g->otype[s->held] != t->obj || s->loc == 0) return false;
         uint64_t here = g->at_loc[s->loc];
-        for (int o = 0; o < g->n_obj; o++)
-            if (g->otype[o] == t->toggle && (s->flags[o] & AW_S_TOGGLED) && s->parent[o] >= 0 &&
-                ((here >> s->parent[o]) & 1u))
-                return true;
+        for (int o = g->lamp_first; o < g->lamp_end; o++)
+            if ((s->flags[o] & AW_S_TOGGLED) && s->parent[o] >= 0 && ((here >> s->parent[o]) & 1u)) return true;
         return false;
     }
     unsigned need = t->type == AW_TASK_CLEAN ? AW_S_CLEAN : t->type == AW_TASK_HEAT ? AW_S_HOT
                   : t->type == AW_TASK_COOL  ? AW_S_COOL : 0;
-    uint8_t count[AW_MAX_RECEP] = {0};
-    for (int o = 0; o < g->n_obj; o++) {
+    /* objects are in type order, so the target type's instances are one index range */
+    for (int o = g->tgt_first; o < g->tgt_end; o++) {
         int r = s->parent[o];
-        if (g->otype[o] != t->obj || r < 0 || g->rtype[r] != t->recep) continue;
-        if ((s->flags[o] & need) != need) continue;
-        if (t->type != AW_TASK_PICK2 || ++count[r] >= 2) return true;
+        if (r < 0 || g->rtype[r] != t->recep || (s->flags[o] & need) != need) continue;
+        if (t->type != AW_TASK_PICK2) return true;
+        for (int o2 = o + 1; o2 < g->tgt_end; o2++)
+            if (s->parent[o2] == r) return true;
     }
     return false;
 }

@@ -417,11 +417,21 @@ static void make_name(char *dst, int type, int num) {
     *p = '\0';
 }
 
-static int cmp_name_ptr(const void *a, const void *b) {
-    return strcmp(**(const char *const *const *)a, **(const char *const *const *)b);
+/* A key whose integer order is the byte order of "<type> <num>": types are numbered in name order
+ * (a type that prefixes another sorts first, as ' ' < any letter), then the decimal digits of num
+ * compare left to right with a missing digit lowest ("1" < "10" < "2"), as strcmp does. */
+static uint32_t name_key(int type, int num) {
+    char d[4];
+    int n = 0;
+    if (num >= 100) d[n++] = (char)(num / 100);
+    if (num >= 10) d[n++] = (char)(num / 10 % 10);
+    d[n++] = (char)(num % 10);
+    uint32_t enc = 0;
+    for (int i = 0; i < 3; i++) enc = enc * 11 + (i < n ? (uint32_t)d[i] + 1 : 0);
+    return (uint32_t)type << 12 | enc;
 }
 
-/* Names and their byte-order ranks over all entities. */
+/* Locations, names, name keys and the goal sentence from the raw fields. */
 void aw_game_finish(aw_game *g) {
     memset(g->at_loc, 0, sizeof g->at_loc);
     g->n_loc = 0;
@@ -430,24 +440,22 @@ void aw_game_finish(aw_game *g) {
         if (g->rloc[r] > g->n_loc) g->n_loc = g->rloc[r];
     }
     render_goal(g);
-    const char *names[AW_MAX_RECEP + AW_MAX_OBJ];
-    int n = 0;
     for (int r = 0; r < g->n_recep; r++) {
         make_name(g->rname[r], g->rtype[r], g->rnum[r]);
-        names[n++] = g->rname[r];
+        g->rkey[r] = name_key(g->rtype[r], g->rnum[r]);
     }
+    g->tgt_first = g->tgt_end = g->lamp_first = g->lamp_end = 0;
     for (int o = 0; o < g->n_obj; o++) {
         make_name(g->oname[o], g->otype[o], g->onum[o]);
-        names[n++] = g->oname[o];
-    }
-    /* names are unique, so the rank of each is its position after sorting */
-    const char **sorted[AW_MAX_RECEP + AW_MAX_OBJ];
-    for (int i = 0; i < n; i++) sorted[i] = &names[i];
-    qsort(sorted, (size_t)n, sizeof sorted[0], cmp_name_ptr);
-    for (int k = 0; k < n; k++) {
-        int i = (int)(sorted[k] - names);
-        if (i < g->n_recep) g->rrank[i] = (uint8_t)k;
-        else g->orank[i - g->n_recep] = (uint8_t)k;
+        g->okey[o] = name_key(g->otype[o], g->onum[o]);
+        if (g->otype[o] == g->task.obj) {
+            if (g->tgt_end == 0) g->tgt_first = o;
+            g->tgt_end = o + 1;
+        }
+        if (g->task.type == AW_TASK_LOOK && g->otype[o] == g->task.toggle) {
+            if (g->lamp_end == 0) g->lamp_first = o;
+            g->lamp_end = o + 1;
+        }
     }
 }
 
