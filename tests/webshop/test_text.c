@@ -245,12 +245,60 @@ static void test_bm25(void **state) {
     ws_index_free(ix);
 }
 
+/* CPython 3.11 `random`, values printed by /usr/bin/python3 (seed, random, getrandbits, shuffle, sample,
+ * uniform), so that goal order and price bounds on the real data files are WebShop's. */
+static void test_pyrandom(void **state) {
+    (void)state;
+    ws_pyrandom r;
+    ws_py_seed(&r, 233);
+    assert_true(ws_py_random(&r) == 0.6824769139473528);
+    assert_true(ws_py_random(&r) == 0.6283202109809801);
+    assert_true(ws_py_random(&r) == 0.5251745077282681);
+    assert_int_equal(ws_py_getrandbits(&r, 1), 1);
+    assert_int_equal(ws_py_getrandbits(&r, 5), 27);
+    assert_int_equal(ws_py_getrandbits(&r, 17), 63453);
+    assert_int_equal(ws_py_getrandbits(&r, 32), 2365588101u);
+    int x[20], want[20] = {15, 5, 19, 13, 18, 16, 12, 4, 9, 17, 10, 1, 0, 14, 11, 7, 8, 3, 2, 6};
+    for (int i = 0; i < 20; i++) x[i] = i;
+    ws_py_shuffle(&r, x, 20, sizeof(int));
+    assert_memory_equal(x, want, sizeof x);
+    const double pop[4] = {10, 20, 30, 40}, ws[4][2] = {{40, 30}, {20, 30}, {30, 20}, {10, 30}};
+    for (int i = 0; i < 4; i++) {
+        double out[2];
+        ws_py_sample_small(&r, pop, 4, 2, out);
+        assert_true(out[0] == ws[i][0] && out[1] == ws[i][1]);
+    }
+    double u1 = 19.99 + (27.99 - 19.99) * ws_py_random(&r), u2 = 19.99 + (27.99 - 19.99) * ws_py_random(&r);
+    assert_true(u1 == 23.601708088977887);
+    assert_true(u2 == 22.160814717497676);
+    int *y = hp_xmalloc(6910 * sizeof(int));
+    for (int i = 0; i < 6910; i++) y[i] = i;
+    ws_py_seed(&r, 42);
+    ws_py_shuffle(&r, y, 6910, sizeof(int));
+    const int head[8] = {6684, 875, 327, 2233, 5861, 4252, 2017, 4263}, tail[3] = {204, 912, 5238};
+    assert_memory_equal(y, head, sizeof head);
+    assert_memory_equal(y + 6907, tail, sizeof tail);
+    free(y);
+    ws_py_seed(&r, (1ull << 40) + 5);
+    assert_true(ws_py_random(&r) == 0.5043802970418443);
+    ws_py_seed(&r, 0);
+    assert_true(ws_py_random(&r) == 0.8444218515250481);
+    ws_py_seed(&r, 233);
+    const double pop3[3] = {10, 20, 30}, w3[3][2] = {{30, 10}, {30, 10}, {20, 10}};
+    for (int i = 0; i < 3; i++) {
+        double out[2];
+        ws_py_sample_small(&r, pop3, 3, 2, out);
+        assert_true(out[0] == w3[i][0] && out[1] == w3[i][1]);
+    }
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_fuzz_vectors),     cmocka_unit_test(test_fuzz_spec_examples),
         cmocka_unit_test(test_normalize_color),  cmocka_unit_test(test_option_matching_upstream),
         cmocka_unit_test(test_analyzer),         cmocka_unit_test(test_porter),
         cmocka_unit_test(test_py_float),         cmocka_unit_test(test_bm25),
+        cmocka_unit_test(test_pyrandom),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -31,6 +31,21 @@ const char *ws_strip(const char *s, size_t *len);
 /* Python repr of a float ("877.8", "100.0", "0.6666666666666666") into buf (>= 32 bytes). */
 void ws_py_float(double v, char *buf, size_t cap);
 
+/* ---- CPython random (ws_pyrandom.c) ------------------------------------------------------------- */
+
+typedef struct ws_pyrandom {
+    uint32_t mt[624];
+    int mti;
+} ws_pyrandom;
+
+void ws_py_seed(ws_pyrandom *r, uint64_t seed);        /* random.seed(int) for 0 <= seed < 2^64 */
+uint32_t ws_py_u32(ws_pyrandom *r);
+double ws_py_random(ws_pyrandom *r);                    /* random.random() */
+uint32_t ws_py_getrandbits(ws_pyrandom *r, int k);      /* 1 <= k <= 32 */
+uint32_t ws_py_randbelow(ws_pyrandom *r, uint32_t n);   /* random._randbelow(n) */
+void ws_py_shuffle(ws_pyrandom *r, void *base, size_t n, size_t size); /* random.shuffle (size <= 256) */
+void ws_py_sample_small(ws_pyrandom *r, const double *pop, int n, int k, double *out); /* n <= 21 */
+
 /* ---- catalog ------------------------------------------------------------------------------------ */
 
 typedef struct ws_option {
@@ -88,6 +103,8 @@ typedef struct ws_world {
     bool raw_observation;
     bool debug_search;
     bool show_attrs;
+    ws_pyrandom py;              /* CPython random stream: real-data price draws, then goal bounds */
+    bool py_seeded;              /* py was seeded by the loader (real data) */
     char source[512];            /* "procedural (seed 1, 1000 products)" or the catalog path */
 } ws_world;
 

@@ -53,7 +53,7 @@ static const char *ws_json_str(ws_arena *a, const cJSON *o, const char *key) {
 }
 
 /* "$19.99$27.99" -> up to two numbers; none -> 100.0 (spec §2.2 step 4). */
-static void ws_parse_price(ws_world *w, ws_product *p, const char *pricing, hp_rng *r) {
+static void ws_parse_price(ws_world *w, ws_product *p, const char *pricing) {
     double nums[2];
     int n = 0;
     const char *s = strchr(pricing, '$');
@@ -83,7 +83,7 @@ static void ws_parse_price(ws_world *w, ws_product *p, const char *pricing, hp_r
     } else {
         ws_py_float(nums[1], y, sizeof y);
         snprintf(tag, sizeof tag, "$%s to $%s", x, y);
-        p->reward_price = nums[0] + (nums[1] - nums[0]) * hp_rng_uniform(r);
+        p->reward_price = nums[0] + (nums[1] - nums[0]) * ws_py_random(&w->py); /* random.uniform */
     }
     p->price_tag = ws_arena_strdup(&w->arena, tag);
 }
@@ -139,7 +139,7 @@ static const char **ws_str_list(ws_arena *a, const cJSON *arr, int *n) {
 }
 
 static int ws_load_record(ws_world *w, ws_product *p, const cJSON *rec, const cJSON *ins, int i, const char *file,
-                          const char *attr_file, hp_rng *r, hp_err *err) {
+                          const char *attr_file, hp_err *err) {
     const cJSON *asin = cJSON_GetObjectItemCaseSensitive(rec, "asin");
     snprintf(p->asin, sizeof p->asin, "%s", asin->valuestring);
     p->title = ws_json_str(&w->arena, rec, "name");
@@ -160,7 +160,7 @@ static int ws_load_record(ws_world *w, ws_product *p, const cJSON *rec, const cJ
     p->category = ws_json_str(&w->arena, rec, "category");
     p->product_category = ws_json_str(&w->arena, rec, "product_category");
     const cJSON *pr = cJSON_GetObjectItemCaseSensitive(rec, "pricing");
-    ws_parse_price(w, p, cJSON_IsString(pr) ? pr->valuestring : "", r);
+    ws_parse_price(w, p, cJSON_IsString(pr) ? pr->valuestring : "");
     if (ws_load_options(w, p, cJSON_GetObjectItemCaseSensitive(rec, "customization_options"), file, i, err)) return HP_FAIL;
     const cJSON *attrs = cJSON_GetObjectItemCaseSensitive(ins, "attributes");
     if (!cJSON_IsArray(attrs)) return hp_fail(err, "%s: ASIN %s has no 'attributes' list", attr_file, p->asin);
@@ -223,8 +223,8 @@ int ws_catalog_load(ws_world *w, const char *dir, uint64_t seed, hp_err *err) {
     seen = hp_xmalloc(cap * sizeof(int)); /* open addressing: product index per ASIN, -1 = empty */
     for (size_t j = 0; j < cap; j++) seen[j] = -1;
     w->products = hp_xcalloc((size_t)(n ? n : 1), sizeof(ws_product));
-    hp_rng r;
-    hp_rng_seed(&r, seed, 0x7072696365ull);
+    ws_py_seed(&w->py, seed); /* verl-agent seeds Python's random with the env seed before loading */
+    w->py_seeded = true;
     const cJSON *rec;
     int i = 0;
     cJSON_ArrayForEach(rec, root) {
@@ -243,7 +243,7 @@ int ws_catalog_load(ws_world *w, const char *dir, uint64_t seed, hp_err *err) {
             i++;
             continue;
         }
-        if (ws_load_record(w, &w->products[k], rec, pi, i, items, attrs, &r, err)) goto done;
+        if (ws_load_record(w, &w->products[k], rec, pi, i, items, attrs, err)) goto done;
         seen[h] = k;
         k++, i++;
     }

@@ -7,15 +7,15 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* Price bound: the larger of two distinct draws among the first four multiples of 10 above the price. */
-static double ws_price_bound(hp_rng *r, double price) {
-    int m[4], n = 0;
+/* Price bound: the larger of random.sample(first four multiples of 10 above the price, 2). */
+static double ws_price_bound(ws_pyrandom *r, double price) {
+    double m[4], pick[2];
+    int n = 0;
     for (int v = 10; v <= 990 && n < 4; v += 10)
         if (v > price) m[n++] = v;
-    if (n < 2) return 1e6;
-    int i = (int)hp_rng_below(r, (uint64_t)n), j = (int)hp_rng_below(r, (uint64_t)(n - 1));
-    if (j >= i) j++;
-    return m[i > j ? i : j];
+    if (n < 2) return 1e6; /* no draw consumed */
+    ws_py_sample_small(r, m, n, 2, pick);
+    return pick[0] > pick[1] ? pick[0] : pick[1];
 }
 
 static int ws_str_ptr_cmp(const void *a, const void *b) {
@@ -115,7 +115,7 @@ static void ws_human_text(hp_buf *b, const char *lead, const char *keywords, con
     hp_buf_puts(b, price);
 }
 
-static void ws_goals_of(ws_world *w, int pi, hp_rng *r, const ws_leads *leads, ws_goal_list *out) {
+static void ws_goals_of(ws_world *w, int pi, ws_pyrandom *r, hp_rng *style, const ws_leads *leads, ws_goal_list *out) {
     const ws_product *p = &w->products[pi];
     double bound = ws_price_bound(r, p->reward_price);
     char price_text[96] = "";
@@ -152,7 +152,7 @@ static void ws_goals_of(ws_world *w, int pi, hp_rng *r, const ws_leads *leads, w
         }
         if (leads) {
             g->plain_opts = true;
-            ws_human_text(&b, ws_pick_lead(leads, r), keywords, g, price_text);
+            ws_human_text(&b, ws_pick_lead(leads, style), keywords, g, price_text);
         } else {
             hp_buf_clear(&b);
             hp_buf_puts(&b, p->instruction);
@@ -165,17 +165,21 @@ static void ws_goals_of(ws_world *w, int pi, hp_rng *r, const ws_leads *leads, w
 }
 
 int ws_goals_build(ws_world *w, uint64_t seed, const ws_leads *leads, hp_err *err) {
-    hp_rng r;
-    hp_rng_seed(&r, seed, 0x676f616c73ull);
+    /* Python's random: seeded with the env seed (verl-agent) before the catalog's price draws (real data:
+     * the loader seeded and drew already), then one sample per instruction product, then re-seeded for
+     * the shuffle */
+    if (!w->py_seeded) ws_py_seed(&w->py, seed);
+    hp_rng style;
+    hp_rng_seed(&style, seed, 0x7374796c65ull);
     ws_goal_list list = {0};
     for (int i = 0; i < w->n_products; i++)
-        if (w->products[i].instruction && w->products[i].n_ins_attrs > 0) ws_goals_of(w, i, &r, leads, &list);
+        if (w->products[i].instruction && w->products[i].n_ins_attrs > 0) ws_goals_of(w, i, &w->py, &style, leads, &list);
     if (!list.n) {
         free(list.v);
         return hp_fail(err, "%s: no product has a synthetic instruction, so there are no goals", w->source);
     }
-    hp_rng_seed(&r, seed, 0x73687566666c65ull); /* re-seeded before the shuffle, as WebShop does */
-    hp_rng_shuffle(&r, list.v, (size_t)list.n, sizeof(ws_goal));
+    ws_py_seed(&w->py, seed); /* re-seeded before the shuffle, as WebShop does */
+    ws_py_shuffle(&w->py, list.v, (size_t)list.n, sizeof(ws_goal));
     w->goals = ws_arena_alloc(&w->arena, (size_t)list.n * sizeof(ws_goal));
     memcpy(w->goals, list.v, (size_t)list.n * sizeof(ws_goal));
     w->n_goals = list.n;
