@@ -210,18 +210,8 @@ static int compile_split(hp_tok *t, const cJSON *split, hp_err *err) {
     if (cJSON_IsTrue(get(split, "invert"))) return bad(t->path, err, "pre_tokenizer Split invert is not supported");
     if (t->split_re) return bad(t->path, err, "more than one Split pre-tokenizer is not supported");
     const char *p = cJSON_IsString(re) ? re->valuestring : lit->valuestring;
-    uint32_t opts = PCRE2_UTF | PCRE2_UCP | (cJSON_IsString(re) ? 0 : PCRE2_LITERAL);
-    int code;
-    PCRE2_SIZE off;
-    t->split_re = pcre2_compile((PCRE2_SPTR)p, PCRE2_ZERO_TERMINATED, opts, &code, &off, NULL);
-    if (!t->split_re) {
-        PCRE2_UCHAR msg[256];
-        pcre2_get_error_message(code, msg, sizeof msg);
-        return hp_fail(err, "%s: pre_tokenizer Split regex does not compile at offset %zu: %s", t->path, (size_t)off,
-                       (const char *)msg);
-    }
-    t->split_jit = pcre2_jit_compile(t->split_re, PCRE2_JIT_COMPLETE) == 0;
-    return HP_OK;
+    t->split_re = hp_tok_regex_compile(p, !cJSON_IsString(re), t->path, err);
+    return t->split_re ? HP_OK : HP_FAIL;
 }
 
 static int check_bytelevel(hp_tok *t, const cJSON *bl, const char *where, hp_err *err) {

@@ -101,9 +101,12 @@ struct hp_tok {
     bool added_first_byte[256];
     bool nfc;
     pcre2_code *split_re; /* NULL: no Split pre-tokenizer */
-    bool split_jit;
     int32_t im_end, eos;
 };
+
+/* Compile a Split pattern (Oniguruma syntax as in tokenizer.json) for PCRE2, JIT included; what names
+ * the file in the error message. */
+pcre2_code *hp_tok_regex_compile(const char *pattern, bool literal, const char *what, hp_err *err);
 
 /* BPE of one pre-token given as raw bytes: appends the ids to out. */
 int hp_bpe_word(const hp_tok *tok, const uint8_t *bytes, size_t n, hp_ids *out, hp_err *err);

@@ -99,16 +99,8 @@ static void count_word(hp_bpe_trainer *tr, const char *w, size_t n) {
 
 hp_bpe_trainer *hp_bpe_trainer_new(const char *pattern, hp_err *err) {
     if (!pattern) pattern = qwen2_pattern;
-    int code;
-    PCRE2_SIZE off;
-    pcre2_code *re = pcre2_compile((PCRE2_SPTR)pattern, PCRE2_ZERO_TERMINATED, PCRE2_UTF | PCRE2_UCP, &code, &off, NULL);
-    if (!re) {
-        PCRE2_UCHAR msg[256];
-        pcre2_get_error_message(code, msg, sizeof msg);
-        hp_fail(err, "BPE trainer: the pre-tokenizer regex does not compile at offset %zu: %s", (size_t)off, (const char *)msg);
-        return NULL;
-    }
-    pcre2_jit_compile(re, PCRE2_JIT_COMPLETE);
+    pcre2_code *re = hp_tok_regex_compile(pattern, false, "BPE trainer", err);
+    if (!re) return NULL;
     hp_bpe_trainer *tr = hp_xcalloc(1, sizeof *tr);
     tr->re = re;
     tr->pattern = hp_xstrdup(pattern);
