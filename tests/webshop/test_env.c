@@ -391,6 +391,40 @@ static void test_human_style(void **state) {
     hp_env_free(h), hp_env_free(s);
 }
 
+/* Clones share the world: stepping them from several threads gives the same results as one thread. */
+static double expert_episodes(hp_env *e, int from, int n) {
+    hp_err err = {{0}};
+    hp_webshop_expert *ex = hp_webshop_expert_create(&err);
+    double score = 0;
+    for (int i = from; i < from + n; i++) {
+        hp_env_reset(e, "eval", i, 0, &err);
+        const hp_env_view *v = hp_env_get_view(e);
+        while (!v->done) {
+            const char *a, *sg;
+            if (hp_webshop_expert_act(ex, e, &a, &sg, &err) || hp_env_step(e, a, &err)) return -1;
+            v = hp_env_get_view(e);
+        }
+        score += v->score;
+    }
+    hp_webshop_expert_free(ex);
+    return score;
+}
+
+static void test_threads(void **state) {
+    (void)state;
+    hp_env *e = open_env(NULL);
+    hp_err err = {{0}};
+    hp_env *c[4];
+    double par[4], seq = 0, sum = 0;
+    for (int t = 0; t < 4; t++) c[t] = hp_env_clone(e, &err);
+    hp_env_free(e);
+#pragma omp parallel for num_threads(4)
+    for (int t = 0; t < 4; t++) par[t] = expert_episodes(c[t], t * 25, 25);
+    for (int t = 0; t < 4; t++) seq += expert_episodes(c[0], t * 25, 25), sum += par[t];
+    assert_true(sum == seq);
+    for (int t = 0; t < 4; t++) hp_env_free(c[t]);
+}
+
 static void test_stats(void **state) {
     (void)state;
     cJSON *o = opts_with(NULL);
@@ -414,7 +448,7 @@ int main(void) {
         cmocka_unit_test(test_real_format_loader), cmocka_unit_test(test_actions),
         cmocka_unit_test(test_paging_and_limit),  cmocka_unit_test(test_clone_independent),
         cmocka_unit_test(test_raw_observation_option), cmocka_unit_test(test_expert),
-        cmocka_unit_test(test_human_style),
+        cmocka_unit_test(test_human_style),      cmocka_unit_test(test_threads),
         cmocka_unit_test(test_stats),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -108,6 +108,11 @@ typedef struct ws_world {
     char source[512];            /* "procedural (seed 1, 1000 products)" or the catalog path */
 } ws_world;
 
+/* Parse the options (hiper/webshop.h) and build a world with one reference (ws_world.c). */
+ws_world *ws_world_open(const cJSON *options, hp_err *err);
+void ws_world_release(ws_world *w);
+int ws_category_index(const char *category); /* beauty..grocery = 0..4, else -1 */
+
 /* Build the procedural catalog (ws_catalog_gen.c). attr_file: items_ins_v2_1000.json (vocabulary). */
 int ws_catalog_generate(ws_world *w, int n_products, uint64_t seed, const char *attr_file, hp_err *err);
 /* Load the real WebShop product + attribute files from dir (ws_catalog_load.c). */
@@ -247,6 +252,10 @@ const int *ws_state_results(const ws_state *st, int *n);
 void ws_render(ws_env *e);
 /* Parse "name[arg]" as WebShop does: false if it does not match. name/arg are malloc'd. */
 bool ws_parse_action(const char *action, char **name, char **arg);
+/* Episode state helpers and one action (ws_actions.c). */
+void ws_clear_options(ws_state *st);
+void ws_to_search(ws_state *st);
+void ws_apply(ws_env *e, const char *action);
 /* True if e is a webshop env (so it may be cast to ws_env). */
 bool ws_is_webshop(const hp_env *e);
 /* Run a search for the state (fills results). */

@@ -1,0 +1,128 @@
+/* The WebShop world: options, the data folder, and building the shared catalog + goals + index. */
+#include "env/webshop/ws.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+void ws_world_release(ws_world *w) {
+    if (!w || atomic_fetch_sub(&w->refs, 1) != 1) return;
+    ws_index_free(w->index);
+    free(w->products);
+    ws_arena_free(&w->arena);
+    free(w);
+}
+
+static const char *ws_categories[] = {"beauty", "electronics", "fashion", "garden", "grocery"};
+
+int ws_category_index(const char *c) {
+    for (int i = 0; i < 5; i++)
+        if (!strcmp(c, ws_categories[i])) return i;
+    return -1;
+}
+
+/* Find ../shared/data/webshop from the working directory upwards. */
+static char *ws_default_data_dir(void) {
+    const char *env = getenv("HP_WEBSHOP_DATA");
+    if (env && *env) return hp_xstrdup(env);
+    static const char *const cands[] = {"../shared/data/webshop", "../../shared/data/webshop",
+                                        "../../../shared/data/webshop", "shared/data/webshop",
+                                        "../../../../shared/data/webshop"};
+    for (size_t i = 0; i < sizeof cands / sizeof *cands; i++) {
+        char *p = hp_path_join(cands[i], "items_ins_v2_1000.json");
+        bool ok = hp_path_exists(p);
+        free(p);
+        if (ok) return hp_xstrdup(cands[i]);
+    }
+    return NULL;
+}
+
+typedef struct ws_opts {
+    const char *data_dir, *catalog_dir, *observation, *style;
+    int64_t num_products, catalog_seed, goal_seed, max_steps;
+    bool debug_search, show_attrs;
+} ws_opts;
+
+static int ws_opt_int(const cJSON *it, int64_t lo, int64_t hi, int64_t *out, hp_err *err) {
+    if (!cJSON_IsNumber(it) || it->valuedouble != (double)(int64_t)it->valuedouble || it->valuedouble < (double)lo ||
+        it->valuedouble > (double)hi)
+        return hp_fail(err, "webshop option '%s': expected an integer in [%lld, %lld]", it->string, (long long)lo, (long long)hi);
+    *out = (int64_t)it->valuedouble;
+    return HP_OK;
+}
+
+static int ws_parse_opts(const cJSON *o, ws_opts *x, hp_err *err) {
+    *x = (ws_opts){NULL, NULL, "agent", "synthetic", 1000, 1, 233, 15, false, false};
+    if (!o || cJSON_IsNull(o)) return HP_OK;
+    if (!cJSON_IsObject(o)) return hp_fail(err, "webshop options: expected a JSON object");
+    const cJSON *it;
+    cJSON_ArrayForEach(it, o) {
+        const char *k = it->string;
+        int rc = HP_OK;
+        if (!strcmp(k, "data_dir") || !strcmp(k, "catalog_dir") || !strcmp(k, "observation") ||
+            !strcmp(k, "instruction_style")) {
+            if (!cJSON_IsString(it)) return hp_fail(err, "webshop option '%s': expected a string", k);
+            if (!strcmp(k, "data_dir")) x->data_dir = it->valuestring;
+            else if (!strcmp(k, "catalog_dir")) x->catalog_dir = it->valuestring;
+            else if (!strcmp(k, "observation")) x->observation = it->valuestring;
+            else x->style = it->valuestring;
+        } else if (!strcmp(k, "num_products")) rc = ws_opt_int(it, 10, 1000000, &x->num_products, err);
+        else if (!strcmp(k, "catalog_seed")) rc = ws_opt_int(it, 0, INT64_MAX / 2, &x->catalog_seed, err);
+        else if (!strcmp(k, "goal_seed")) rc = ws_opt_int(it, 0, INT64_MAX / 2, &x->goal_seed, err);
+        else if (!strcmp(k, "max_steps")) rc = ws_opt_int(it, 1, 100000, &x->max_steps, err);
+        else if (!strcmp(k, "debug_search") || !strcmp(k, "show_attrs")) {
+            if (!cJSON_IsBool(it)) return hp_fail(err, "webshop option '%s': expected true or false", k);
+            *(!strcmp(k, "debug_search") ? &x->debug_search : &x->show_attrs) = cJSON_IsTrue(it);
+        } else
+            return hp_fail(err, "webshop: unknown option '%s' (known: data_dir, catalog_dir, num_products, catalog_seed, "
+                                "goal_seed, max_steps, observation, instruction_style, debug_search, show_attrs)", k);
+        if (rc) return rc;
+    }
+    if (strcmp(x->observation, "agent") && strcmp(x->observation, "raw"))
+        return hp_fail(err, "webshop option 'observation': expected \"agent\" or \"raw\", got \"%s\"", x->observation);
+    if (strcmp(x->style, "synthetic") && strcmp(x->style, "human"))
+        return hp_fail(err, "webshop option 'instruction_style': expected \"synthetic\" or \"human\", got \"%s\"", x->style);
+    return HP_OK;
+}
+
+static ws_world *ws_world_build(const ws_opts *o, hp_err *err) {
+    ws_world *w = hp_xcalloc(1, sizeof *w);
+    atomic_init(&w->refs, 1);
+    w->max_steps = (int)o->max_steps;
+    w->raw_observation = !strcmp(o->observation, "raw");
+    w->debug_search = o->debug_search;
+    w->show_attrs = o->show_attrs;
+    int rc = HP_OK;
+    char *dir = o->data_dir ? hp_xstrdup(o->data_dir) : ws_default_data_dir();
+    bool need_dir = !o->catalog_dir || !strcmp(o->style, "human");
+    if (need_dir && !dir)
+        rc = hp_fail(err, "webshop: cannot find ../shared/data/webshop (items_ins_v2_1000.json) from the working "
+                          "directory; set the option data_dir or HP_WEBSHOP_DATA");
+    if (!rc && o->catalog_dir) {
+        rc = ws_catalog_load(w, o->catalog_dir, (uint64_t)o->goal_seed, err);
+    } else if (!rc) {
+        char *attr = hp_path_join(dir, "items_ins_v2_1000.json");
+        rc = ws_catalog_generate(w, (int)o->num_products, (uint64_t)o->catalog_seed, attr, err);
+        free(attr);
+    }
+    ws_leads leads = {0};
+    if (!rc && !strcmp(o->style, "human")) {
+        char *hg = hp_path_join(dir, "human_goals.json");
+        rc = ws_leads_load(&leads, hg, err);
+        free(hg);
+    }
+    if (!rc) rc = ws_goals_build(w, (uint64_t)o->goal_seed, leads.n ? &leads : NULL, err);
+    ws_leads_free(&leads);
+    free(dir);
+    if (rc) {
+        ws_world_release(w);
+        return NULL;
+    }
+    w->index = ws_index_build(w->products, w->n_products);
+    return w;
+}
+
+ws_world *ws_world_open(const cJSON *options, hp_err *err) {
+    ws_opts o;
+    if (ws_parse_opts(options, &o, err)) return NULL;
+    return ws_world_build(&o, err);
+}
