@@ -194,6 +194,8 @@ static void test_splits(void **state) {
             }
             const hp_env_view *v = hp_env_get_view(e);
             assert_int_equal(v->task_type, g->task.type);
+            assert_false(v->won); /* goal false at reset, every game */
+            assert_false(aw_goal(g, aw_env_state(e)));
             assert_string_equal(v->task_type_name, hp_alfworld_task_type_name(v->task_type));
             count[v->task_type]++;
             bool ho = g->layout == held_out[g->room];
