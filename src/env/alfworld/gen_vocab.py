@@ -4,6 +4,7 @@
 The placement table (which object types may go into which receptacle type) is read from the
 markdown table of /work/shared/spec/alfworld.md section 1.4, so the C tables follow the contract's
 text rather than a second hand-typed copy. Run: /usr/bin/python3 gen_vocab.py SPEC.md OUTDIR
+(with --check: exit 1 if the files in OUTDIR differ from what the spec gives; a ctest runs this).
 """
 import re
 import sys
@@ -58,7 +59,9 @@ def placement_table(spec):
 
 
 def main():
-    spec, outdir = sys.argv[1], sys.argv[2]
+    check = "--check" in sys.argv
+    args = [a for a in sys.argv[1:] if a != "--check"]
+    spec, outdir = args[0], args[1]
     table = placement_table(spec)
     names = sorted(RECEPS + OBJECTS + SCENERY + UNPLACEABLE)
     assert len(names) == len(set(names)) and len(names) <= 128
@@ -91,8 +94,13 @@ def main():
         flags = " | ".join(fl) if fl else "0"
         c.append(f'    {{"{n}", {len(n)}, {flags}, {{0x{lo:016x}ull, 0x{hi:016x}ull}}}},')
     c += ["};", ""]
-    open(f"{outdir}/vocab_data.h", "w").write("\n".join(h))
-    open(f"{outdir}/vocab_data.c", "w").write("\n".join(c))
+    files = {f"{outdir}/vocab_data.h": "\n".join(h), f"{outdir}/vocab_data.c": "\n".join(c)}
+    for path, text in files.items():
+        if check:
+            if open(path, encoding="utf-8").read() != text:
+                sys.exit(f"{path} differs from the specification's tables; regenerate with gen_vocab.py")
+        else:
+            open(path, "w", encoding="utf-8").write(text)
 
 
 if __name__ == "__main__":
