@@ -8,6 +8,7 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 typedef struct {
     const char *kind;
@@ -57,7 +58,20 @@ int hp_cmd_serve(int argc, char **argv) {
     hp_external_serve_cfg cfg = {
         .env_name = kind, .open = open_env, .ctx = &ctx, .splits = split_buf ? names : NULL, .n_splits = n_names};
     hp_err err = {{0}};
-    rc = hp_external_serve(&cfg, stdin, stdout, &err);
+    /* Replies go to a private copy of stdout; fd 1 becomes stderr, so that anything else printing to
+     * stdout cannot corrupt the reply stream. */
+    fflush(stdout);
+    int fd = dup(STDOUT_FILENO);
+    FILE *out = fd >= 0 ? fdopen(fd, "w") : NULL;
+    if (!out || dup2(STDERR_FILENO, STDOUT_FILENO) < 0) {
+        if (out) fclose(out);
+        else if (fd >= 0) close(fd);
+        free(split_buf);
+        cJSON_Delete(env_opts);
+        return hp_cli_errorf("serve: cannot set up the reply stream");
+    }
+    rc = hp_external_serve(&cfg, stdin, out, &err);
+    fclose(out);
     free(split_buf);
     cJSON_Delete(env_opts);
     return rc ? hp_cli_error(&err) : HP_EXIT_OK;
