@@ -21,15 +21,13 @@ static const char USAGE[] =
     "SFT warm start, RL, evaluation on valid_seen and valid_unseen before and after RL).\n"
     "key=value arguments override configuration keys (see --keys), e.g. trainer.total_steps=40.";
 
-static void print_keys(const hp_runcfg *c) {
-    char *json = hp_runcfg_to_json(c);
+static void print_keys(void) {
     printf("%-44s %-8s %s\n", "key", "type", "meaning (current value in --print-config)");
     for (const hp_rc_key *k = hp_runcfg_keys(); k->key; k++) {
         const char *t = k->type == HP_RC_F64 ? "number" : k->type == HP_RC_I64 ? "integer"
                       : k->type == HP_RC_BOOL ? "bool" : k->type == HP_RC_ENUM ? k->choices : "string";
         printf("%-44s %-8s %s\n", k->key, t, k->help);
     }
-    free(json);
 }
 
 int hp_cmd_train(int argc, char **argv) {
@@ -78,7 +76,7 @@ int hp_cmd_train(int argc, char **argv) {
     if (rc) {
         exit_code = hp_cli_error(&err);
     } else if (keys) {
-        print_keys(cfg);
+        print_keys();
     } else if (print) {
         char *json = hp_runcfg_to_json(cfg);
         printf("%s\n", json);

@@ -222,7 +222,7 @@ static int prepare_reference(trainer *t, hp_err *err) {
             s.grad_clip = c->sft.grad_clip;
             s.max_len = (int)c->sft.max_len;
             s.seed = (uint64_t)c->trainer.seed;
-            s.log_every = 0;
+            s.log_every = t->opts->quiet ? 0 : 25;
             hp_sft_report rep = {0};
             rc = hp_sft_train(m, t->tok, &set, &s, &rep, err);
             if (rc == HP_OK)
@@ -326,7 +326,10 @@ static int train_step(trainer *t, hp_env **envs, int64_t step, hp_err *err) {
     hp_rollout ro = {0};
     hp_rollout_cfg rc = rollout_cfg(t, c->env.train_split, c->rollout.temperature, step);
     hp_policy pol = hp_policy_model(t->actor);
-    if (hp_rollout_run(envs, t->tok, &pol, &rc, &ro, err)) return hp_err_wrap(err, "rollout at step %lld", (long long)step);
+    if (hp_rollout_run(envs, t->tok, &pol, &rc, &ro, err)) {
+        hp_rollout_free(&ro);
+        return hp_err_wrap(err, "rollout at step %lld", (long long)step);
+    }
     double t1 = hp_now();
     /* 2. rows: tokens, spans; 3. scores: old and reference log-probs, critic values */
     hp_rows rows;
