@@ -7,6 +7,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* Ids above this are refused: no real vocabulary is near it, and the id table is sized by the largest id. */
+#define HP_TOK_MAX_ID 4000000
+
 static const cJSON *get(const cJSON *obj, const char *key) {
     return cJSON_GetObjectItemCaseSensitive(obj, key);
 }
@@ -59,7 +62,7 @@ static int load_vocab(hp_tok *t, const cJSON *model, hp_err *err) {
     if (!cJSON_IsObject(vocab)) return bad(t->path, err, "model.vocab is missing or not an object");
     const cJSON *e;
     cJSON_ArrayForEach(e, vocab) {
-        if (!cJSON_IsNumber(e) || e->valuedouble < 0 || e->valuedouble > 1e8 || e->valuedouble != (double)e->valueint)
+        if (!cJSON_IsNumber(e) || e->valuedouble < 0 || e->valuedouble > HP_TOK_MAX_ID || e->valuedouble != (double)e->valueint)
             return bad(t->path, err, "model.vocab[\"%s\"] is not a valid id", e->string);
         set_token(t, e->valueint, e->string);
     }
@@ -157,7 +160,8 @@ static int load_added(hp_tok *t, const cJSON *root, hp_err *err) {
         char idx[32];
         snprintf(idx, sizeof idx, "%d", i);
         const cJSON *id = get(a, "id"), *content = get(a, "content");
-        if (!cJSON_IsNumber(id) || id->valuedouble < 0 || id->valuedouble > 1e8 || !cJSON_IsString(content) ||
+        if (!cJSON_IsNumber(id) || id->valuedouble < 0 || id->valuedouble > HP_TOK_MAX_ID ||
+            id->valuedouble != (double)id->valueint || !cJSON_IsString(content) ||
             !content->valuestring[0])
             return bad(t->path, err, "added_tokens[%s] needs an \"id\" and a non-empty \"content\"", idx);
         const char *flags[] = {"lstrip", "rstrip", "single_word"};
