@@ -254,13 +254,64 @@ static void test_chat_render(void **state) {
     free(s);
 }
 
+/* Encoding from several threads at once gives what one thread gives (the tokenizer is shared). */
+static void test_threads_share_tokenizer(void **state) {
+    (void)state;
+    hp_tok *t = qwen();
+    const char *texts[4] = {"The quick brown fox, 12345 times.", "中文テキスト 🎉 naïve café",
+                            "<|im_start|>user\nGo to cabinet 1<|im_end|>", "def f(x):\n    return x  # ok\n"};
+    hp_ids want[4] = {{0}};
+    hp_err err = {{0}};
+    for (int k = 0; k < 4; k++) assert_int_equal(hp_tok_encode(t, texts[k], strlen(texts[k]), &want[k], &err), HP_OK);
+    int bad = 0;
+#pragma omp parallel for num_threads(4) reduction(+ : bad)
+    for (int i = 0; i < 400; i++) {
+        hp_ids got = {0};
+        hp_err e = {{0}};
+        int k = i % 4;
+        if (hp_tok_encode(t, texts[k], strlen(texts[k]), &got, &e) || got.len != want[k].len ||
+            memcmp(got.data, want[k].data, got.len * sizeof *got.data))
+            bad++;
+        hp_ids_free(&got);
+    }
+    assert_int_equal(bad, 0);
+    for (int k = 0; k < 4; k++) hp_ids_free(&want[k]);
+    hp_tok_free(t);
+}
+
+/* Training twice on the same text writes the same bytes (ties are broken by content, not hashing). */
+static void test_train_deterministic(void **state) {
+    (void)state;
+    hp_buf text = {0};
+    for (int i = 0; i < 300; i++)
+        hp_buf_printf(&text, "You arrive at cabinet %d. On the cabinet %d, you see a mug %d and a %s.\n", i % 7, i % 5,
+                      i % 3, i % 2 ? "spoon" : "key chain");
+    char *files[2];
+    for (int r = 0; r < 2; r++) {
+        char dir[] = "/tmp/hp_tok_det_XXXXXX";
+        assert_non_null(mkdtemp(dir));
+        hp_err err = {{0}};
+        assert_int_equal(hp_tok_train(text.data, text.len, 400, dir, &err), HP_OK);
+        char *path = hp_path_join(dir, "tokenizer.json");
+        size_t len;
+        assert_int_equal(hp_read_file(path, &files[r], &len, &err), HP_OK);
+        free(path);
+        assert_int_equal(hp_remove_tree(dir, &err), HP_OK);
+    }
+    assert_string_equal(files[0], files[1]);
+    free(files[0]);
+    free(files[1]);
+    hp_buf_free(&text);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_bytelevel_table), cmocka_unit_test(test_lossy_maximal_subparts),
         cmocka_unit_test(test_qwen_known_ids),  cmocka_unit_test(test_invalid_utf8_input),
         cmocka_unit_test(test_stream_decode),   cmocka_unit_test(test_qwen25_fixture),
         cmocka_unit_test(test_load_errors),     cmocka_unit_test(test_train_by_hand),
-        cmocka_unit_test(test_chat_render),
+        cmocka_unit_test(test_chat_render),     cmocka_unit_test(test_threads_share_tokenizer),
+        cmocka_unit_test(test_train_deterministic),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
