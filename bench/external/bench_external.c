@@ -2,7 +2,7 @@
  * (`hiper serve`), with batches of 1..64 environments per request. Each configuration runs for about
  * a second: random admissible actions, reset on done.
  *
- *   bench_external [seconds] [hiper binary]      (results: bench/README.md, "external") */
+ *   bench_external [seconds] [alfworld|webshop|all] [hiper binary]   (results: bench/README.md, "external") */
 #include "hiper/env.h"
 #include "hiper/external.h"
 
@@ -94,8 +94,11 @@ static int bench_kind(const char *kind, const char *opts_json, const char *split
 
 int main(int argc, char **argv) {
     double seconds = argc > 1 ? atof(argv[1]) : 1.0;
-    const char *cli = argc > 2 ? argv[2] : HP_CLI;
-    int rc = bench_kind("alfworld", NULL, "train", cli, seconds);
-    rc |= bench_kind("webshop", "{\"data_dir\": \"" HP_SHARED_DIR "/data/webshop\"}", "train", cli, seconds);
+    const char *which = argc > 2 ? argv[2] : "all";
+    const char *cli = argc > 3 ? argv[3] : HP_CLI;
+    int rc = 0;
+    if (!strcmp(which, "all") || !strcmp(which, "alfworld")) rc |= bench_kind("alfworld", NULL, "train", cli, seconds);
+    if (!strcmp(which, "all") || !strcmp(which, "webshop"))
+        rc |= bench_kind("webshop", "{\"data_dir\": \"" HP_SHARED_DIR "/data/webshop\"}", "train", cli, seconds);
     return rc;
 }

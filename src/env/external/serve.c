@@ -5,8 +5,10 @@
  * index) is built once per process. */
 #include "ext_internal.h"
 
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 typedef struct {
     int64_t id;
@@ -181,6 +183,22 @@ static cJSON *handle_line(server *s, const char *line, size_t len, bool *closing
     return reply;
 }
 
+/* Write a whole reply line with as few write() calls as the socket allows: a reply split into
+ * stdio-buffer-sized pieces costs the client one wake-up per piece. */
+static int write_line(FILE *out, char *txt, hp_err *err) {
+    size_t n = strlen(txt);
+    txt[n] = '\n'; /* replaces the terminator; the length is known */
+    if (fflush(out) != 0) return hp_fail(err, "serve: writing a reply failed");
+    int fd = fileno(out);
+    for (size_t off = 0; off < n + 1;) {
+        ssize_t w = write(fd, txt + off, n + 1 - off);
+        if (w < 0 && errno == EINTR) continue;
+        if (w <= 0) return hp_fail(err, "serve: writing a reply failed: %s", strerror(errno));
+        off += (size_t)w;
+    }
+    return HP_OK;
+}
+
 int hp_external_serve(const hp_external_serve_cfg *cfg, FILE *in, FILE *out, hp_err *err) {
     server s = {.cfg = cfg};
     int rc = probe_splits(&s, err);
@@ -195,8 +213,7 @@ int hp_external_serve(const hp_external_serve_cfg *cfg, FILE *in, FILE *out, hp_
         cJSON *reply = handle_line(&s, line, (size_t)n, &closing);
         char *txt = cJSON_PrintUnformatted(reply);
         cJSON_Delete(reply);
-        if (fputs(txt, out) < 0 || fputc('\n', out) < 0 || fflush(out) != 0)
-            rc = hp_fail(err, "serve: writing a reply failed");
+        rc = write_line(out, txt, err);
         free(txt);
     }
     free(line);
