@@ -22,6 +22,8 @@
  *     goal_seed (int)        seed of the goal price bounds and shuffle (default 233)
  *     max_steps (int)        step limit (default 15)
  *     observation (string)  "agent" (default) or "raw" for view.observation
+ *     goals (string)         "synthetic" (default) or "human" (real data only: items_human_ins.json in
+ *                            catalog_dir, WebShop's human goals)
  *     instruction_style      "synthetic" (default, WebShop's "Find me ... with color: x") or "human"
  *                            (lead-ins of human_goals.json in data_dir, bare option values)
  *     debug_search (bool)    honour WebShop's <r>/<c>/<q> search prefixes (default false)

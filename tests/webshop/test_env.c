@@ -181,6 +181,37 @@ static void test_real_format_loader(void **state) {
         assert_string_equal(w->goals[i].text, want);
     }
     hp_env_free(e);
+    /* human-goal mode (spec §3.3): one goal per human instruction with attributes; the order, bounds and
+     * texts below come from WebShop's procedure run in CPython 3.11 on the same data */
+    write_file(dir, "items_human_ins.json",
+               "{\"B08ZRR3DZT\": [{\"instruction\": \"i need a black x-small bodycon dress\", \"instruction_attributes\": "
+               "[\"bodycon dress\"], \"instruction_options\": [\"black\", \"x-small\"]}, {\"instruction\": \"no attributes "
+               "here\", \"instruction_attributes\": [], \"instruction_options\": []}, {\"instruction\": \"..i need a pink "
+               "dress.\", \"instruction_attributes\": [\"pink dress\"], \"instruction_options\": [\"pink\"]}], "
+               "\"B06Y3VLDFB\": [{\"instruction\": \"reclaimed wood console table.\", \"instruction_attributes\": "
+               "[\"reclaimed wood\"], \"instruction_options\": []}]}");
+    snprintf(buf, sizeof buf, "{\"catalog_dir\": \"%s\", \"goals\": \"human\"}", dir);
+    o = cJSON_Parse(buf);
+    e = hp_webshop_open(o, &err);
+    cJSON_Delete(o);
+    if (!e) fail_msg("%s", err.msg);
+    w = ((ws_env *)e)->world;
+    assert_int_equal(w->n_goals, 3);
+    assert_string_equal(w->goals[0].text, "i need a pink dress, and price lower than 60.00 dollars");
+    assert_string_equal(w->goals[1].text, "i need a black x-small bodycon dress, and price lower than 50.00 dollars");
+    assert_string_equal(w->goals[2].text, "reclaimed wood console table, and price lower than 890.00 dollars");
+    /* buying the target with "black" and "x-small": bare values match; attribute "bodycon dress" is in the title */
+    hp_env_reset(e, "test", 1, 0, &err);
+    step(e, "search[bodycon dress]");
+    step(e, "click[b08zrr3dzt]");
+    step(e, "click[black | white]");
+    step(e, "click[x-small]");
+    const hp_env_view *v = step(e, "click[buy now]");
+    assert_true(v->done);
+    /* attribute 1/1, options: "black | white" -> "black" passes, "x-small" passes, price 25.4 < 50: 4/4 */
+    assert_true(v->score == 1.0);
+    assert_true(v->won);
+    hp_env_free(e);
     assert_int_equal(hp_remove_tree(dir, &err), HP_OK);
 }
 

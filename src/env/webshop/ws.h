@@ -54,6 +54,15 @@ typedef struct ws_option {
     int n_values;
 } ws_option;
 
+/* One human (MTurk) instruction of items_human_ins.json. */
+typedef struct ws_human_ins {
+    const char *text;
+    const char **attrs;  /* instruction_attributes */
+    int n_attrs;
+    const char **opts;   /* instruction_options: bare values */
+    int n_opts;
+} ws_human_ins;
+
 typedef struct ws_product {
     char asin[16];
     const char *title;
@@ -74,6 +83,8 @@ typedef struct ws_product {
     int n_ins_attrs;
     const char **nouns;           /* lowercased NOUN/PROPN tokens of the title (duplicates kept) */
     int n_nouns;
+    ws_human_ins *human;          /* real data in human-goal mode */
+    int n_human;
 } ws_product;
 
 typedef struct ws_goal {
@@ -105,6 +116,7 @@ typedef struct ws_world {
     bool show_attrs;
     ws_pyrandom py;              /* CPython random stream: real-data price draws, then goal bounds */
     bool py_seeded;              /* py was seeded by the loader (real data) */
+    bool human_goals;            /* goals from items_human_ins.json (spec §3.3 human mode) */
     char source[512];            /* "procedural (seed 1, 1000 products)" or the catalog path */
 } ws_world;
 
@@ -115,7 +127,8 @@ int ws_category_index(const char *category); /* beauty..grocery = 0..4, else -1 
 
 /* Build the procedural catalog (ws_catalog_gen.c). attr_file: items_ins_v2_1000.json (vocabulary). */
 int ws_catalog_generate(ws_world *w, int n_products, uint64_t seed, const char *attr_file, hp_err *err);
-/* Load the real WebShop product + attribute files from dir (ws_catalog_load.c). */
+/* Load the real WebShop product + attribute files from dir (ws_catalog_load.c); with w->human_goals
+ * also items_human_ins.json. */
 int ws_catalog_load(ws_world *w, const char *dir, uint64_t seed, hp_err *err);
 /* Heuristic title nouns for loaded products (ws_catalog_load.c). */
 void ws_title_nouns(ws_arena *a, const char *title, const char ***out, int *n);

@@ -138,6 +138,27 @@ static const char **ws_str_list(ws_arena *a, const cJSON *arr, int *n) {
     return v;
 }
 
+/* The human instructions of one product (items_human_ins.json value: a list of objects). */
+static int ws_load_human(ws_world *w, ws_product *p, const cJSON *list, const char *file, hp_err *err) {
+    if (!cJSON_IsArray(list)) return hp_fail(err, "%s: ASIN %s: expected a list of instructions", file, p->asin);
+    int n = cJSON_GetArraySize(list);
+    p->human = ws_arena_alloc(&w->arena, (size_t)(n ? n : 1) * sizeof(ws_human_ins));
+    const cJSON *it;
+    cJSON_ArrayForEach(it, list) {
+        const cJSON *t = cJSON_GetObjectItemCaseSensitive(it, "instruction");
+        const cJSON *a = cJSON_GetObjectItemCaseSensitive(it, "instruction_attributes");
+        const cJSON *o = cJSON_GetObjectItemCaseSensitive(it, "instruction_options");
+        if (!cJSON_IsString(t)) return hp_fail(err, "%s: ASIN %s: an instruction without an 'instruction' string", file, p->asin);
+        ws_human_ins *h = &p->human[p->n_human++];
+        h->text = ws_arena_strdup(&w->arena, t->valuestring);
+        if (cJSON_IsArray(a)) h->attrs = ws_str_list(&w->arena, a, &h->n_attrs);
+        if (cJSON_IsArray(o)) h->opts = ws_str_list(&w->arena, o, &h->n_opts);
+    }
+    return HP_OK;
+}
+
+static const char *const ws_dummy_attr[] = {"DUMMY_ATTR"};
+
 static int ws_load_record(ws_world *w, ws_product *p, const cJSON *rec, const cJSON *ins, int i, const char *file,
                           const char *attr_file, hp_err *err) {
     const cJSON *asin = cJSON_GetObjectItemCaseSensitive(rec, "asin");
@@ -163,6 +184,12 @@ static int ws_load_record(ws_world *w, ws_product *p, const cJSON *rec, const cJ
     ws_parse_price(w, p, cJSON_IsString(pr) ? pr->valuestring : "");
     if (ws_load_options(w, p, cJSON_GetObjectItemCaseSensitive(rec, "customization_options"), file, i, err)) return HP_FAIL;
     const cJSON *attrs = cJSON_GetObjectItemCaseSensitive(ins, "attributes");
+    if (!ins) { /* human-goal mode: a product absent from the attribute file gets DUMMY_ATTR */
+        p->attrs = (const char **)ws_dummy_attr;
+        p->n_attrs = 1;
+        ws_title_nouns(&w->arena, p->title, &p->nouns, &p->n_nouns);
+        return HP_OK;
+    }
     if (!cJSON_IsArray(attrs)) return hp_fail(err, "%s: ASIN %s has no 'attributes' list", attr_file, p->asin);
     p->attrs = ws_str_list(&w->arena, attrs, &p->n_attrs);
     const cJSON *it = cJSON_GetObjectItemCaseSensitive(ins, "instruction");
@@ -202,13 +229,19 @@ static char *ws_first_existing(const char *dir, const char *a, const char *b) {
 int ws_catalog_load(ws_world *w, const char *dir, uint64_t seed, hp_err *err) {
     char *items = ws_first_existing(dir, "items_shuffle_1000.json", "items_shuffle.json");
     char *attrs = ws_first_existing(dir, "items_ins_v2_1000.json", "items_ins_v2.json");
-    cJSON *root = NULL, *ins = NULL;
+    char *human = w->human_goals ? hp_path_join(dir, "items_human_ins.json") : NULL;
+    cJSON *root = NULL, *ins = NULL, *hum = NULL;
     int rc = HP_FAIL, *seen = NULL;
     if (!items || !attrs) {
         hp_fail(err, "%s: catalog_dir needs items_shuffle_1000.json (or items_shuffle.json) and items_ins_v2_1000.json (or items_ins_v2.json)", dir);
         goto done;
     }
     if (!(root = ws_parse_file(items, err)) || !(ins = ws_parse_file(attrs, err))) goto done;
+    if (human && !(hum = ws_parse_file(human, err))) goto done;
+    if (hum && !cJSON_IsObject(hum)) {
+        hp_fail(err, "%s: expected a JSON object ASIN -> list of instructions", human);
+        goto done;
+    }
     if (!cJSON_IsArray(root)) {
         hp_fail(err, "%s: expected a JSON list of product records", items);
         goto done;
@@ -238,12 +271,14 @@ int ws_catalog_load(ws_world *w, const char *dir, uint64_t seed, hp_err *err) {
         size_t h = hp_hash64(a, strlen(a), 3) & (cap - 1);
         for (; seen[h] >= 0 && !dup; h = (h + 1) & (cap - 1)) dup = !strcmp(w->products[seen[h]].asin, a);
         const cJSON *pi = cJSON_GetObjectItemCaseSensitive(ins, a);
-        if (!strcmp(a, "nan") || strlen(a) > 10 || dup || !pi) {
+        if (!strcmp(a, "nan") || strlen(a) > 10 || dup || (!pi && !hum)) {
             skipped += !pi && !dup && strcmp(a, "nan") && strlen(a) <= 10;
             i++;
             continue;
         }
         if (ws_load_record(w, &w->products[k], rec, pi, i, items, attrs, err)) goto done;
+        const cJSON *hl = hum ? cJSON_GetObjectItemCaseSensitive(hum, a) : NULL;
+        if (hl && ws_load_human(w, &w->products[k], hl, human, err)) goto done;
         seen[h] = k;
         k++, i++;
     }
@@ -254,6 +289,8 @@ done:
     free(seen);
     cJSON_Delete(root);
     cJSON_Delete(ins);
+    cJSON_Delete(hum);
+    free(human);
     free(items);
     free(attrs);
     return rc;

@@ -164,6 +164,39 @@ static void ws_goals_of(ws_world *w, int pi, ws_pyrandom *r, hp_rng *style, cons
     hp_buf_free(&b);
 }
 
+/* Human mode: one goal per human instruction with attributes; text without leading/trailing "." plus
+ * the price clause; options are the bare instruction_options. */
+static void ws_human_goals_of(ws_world *w, int pi, ws_pyrandom *r, ws_goal_list *out) {
+    const ws_product *p = &w->products[pi];
+    for (int h = 0; h < p->n_human; h++) {
+        const ws_human_ins *hi = &p->human[h];
+        if (!hi->n_attrs) continue;
+        double bound = ws_price_bound(r, p->reward_price);
+        char price_text[96] = "";
+        if (bound < 1e6) snprintf(price_text, sizeof price_text, ", and price lower than %.2f dollars", bound);
+        const char *s = hi->text, *e = s + strlen(s);
+        while (s < e && *s == '.') s++;
+        while (e > s && e[-1] == '.') e--;
+        if (out->n == out->cap) out->v = hp_xrealloc(out->v, (size_t)(out->cap = out->cap ? out->cap * 2 : 1024) * sizeof(ws_goal));
+        ws_goal *g = &out->v[out->n++];
+        memset(g, 0, sizeof *g);
+        g->product = pi;
+        g->keywords = ws_arena_strndup(&w->arena, s, (size_t)(e - s));
+        hp_buf b = {0};
+        hp_buf_printf(&b, "%s%s", g->keywords, price_text);
+        g->text = ws_arena_strdup(&w->arena, b.data);
+        hp_buf_free(&b);
+        g->attrs = hi->attrs;
+        g->n_attrs = hi->n_attrs;
+        g->n_opts = hi->n_opts;
+        g->opt_values = hi->opts;
+        g->opt_names = ws_arena_alloc(&w->arena, (size_t)(hi->n_opts ? hi->n_opts : 1) * sizeof(char *));
+        for (int o = 0; o < hi->n_opts; o++) g->opt_names[o] = "";
+        g->plain_opts = true;
+        g->price_upper = bound;
+    }
+}
+
 int ws_goals_build(ws_world *w, uint64_t seed, const ws_leads *leads, hp_err *err) {
     /* Python's random: seeded with the env seed (verl-agent) before the catalog's price draws (real data:
      * the loader seeded and drew already), then one sample per instruction product, then re-seeded for
@@ -172,11 +205,14 @@ int ws_goals_build(ws_world *w, uint64_t seed, const ws_leads *leads, hp_err *er
     hp_rng style;
     hp_rng_seed(&style, seed, 0x7374796c65ull);
     ws_goal_list list = {0};
-    for (int i = 0; i < w->n_products; i++)
-        if (w->products[i].instruction && w->products[i].n_ins_attrs > 0) ws_goals_of(w, i, &w->py, &style, leads, &list);
+    for (int i = 0; i < w->n_products; i++) {
+        if (w->human_goals) ws_human_goals_of(w, i, &w->py, &list);
+        else if (w->products[i].instruction && w->products[i].n_ins_attrs > 0) ws_goals_of(w, i, &w->py, &style, leads, &list);
+    }
     if (!list.n) {
         free(list.v);
-        return hp_fail(err, "%s: no product has a synthetic instruction, so there are no goals", w->source);
+        return hp_fail(err, "%s: no product has a %s instruction with attributes, so there are no goals", w->source,
+                       w->human_goals ? "human" : "synthetic");
     }
     ws_py_seed(&w->py, seed); /* re-seeded before the shuffle, as WebShop does */
     ws_py_shuffle(&w->py, list.v, (size_t)list.n, sizeof(ws_goal));

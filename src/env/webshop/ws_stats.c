@@ -31,7 +31,8 @@ int hp_webshop_stats(FILE *out, const cJSON *options, hp_err *err) {
         for (int k = 0; k < g->n_opts; k++)
             for (int o = 0; o < t->n_options && o < WS_MAX_OPT_GROUPS; o++)
                 for (int v = 0; v < t->options[o].n_values; v++)
-                    if (!strcmp(t->options[o].name, g->opt_names[k]) && !strcmp(t->options[o].values[v], g->opt_values[k]))
+                    if ((g->plain_opts || !strcmp(t->options[o].name, g->opt_names[k])) &&
+                        !strcmp(t->options[o].values[v], g->opt_values[k]))
                         chosen[o] = v;
         unwinnable += ws_reward(w, g, g->product, chosen, NULL) != 1.0;
     }

@@ -37,7 +37,7 @@ static char *ws_default_data_dir(void) {
 }
 
 typedef struct ws_opts {
-    const char *data_dir, *catalog_dir, *observation, *style;
+    const char *data_dir, *catalog_dir, *observation, *style, *goals;
     int64_t num_products, catalog_seed, goal_seed, max_steps;
     bool debug_search, show_attrs;
 } ws_opts;
@@ -51,7 +51,7 @@ static int ws_opt_int(const cJSON *it, int64_t lo, int64_t hi, int64_t *out, hp_
 }
 
 static int ws_parse_opts(const cJSON *o, ws_opts *x, hp_err *err) {
-    *x = (ws_opts){NULL, NULL, "agent", "synthetic", 1000, 1, 233, 15, false, false};
+    *x = (ws_opts){NULL, NULL, "agent", "synthetic", "synthetic", 1000, 1, 233, 15, false, false};
     if (!o || cJSON_IsNull(o)) return HP_OK;
     if (!cJSON_IsObject(o)) return hp_fail(err, "webshop options: expected a JSON object");
     const cJSON *it;
@@ -59,11 +59,12 @@ static int ws_parse_opts(const cJSON *o, ws_opts *x, hp_err *err) {
         const char *k = it->string;
         int rc = HP_OK;
         if (!strcmp(k, "data_dir") || !strcmp(k, "catalog_dir") || !strcmp(k, "observation") ||
-            !strcmp(k, "instruction_style")) {
+            !strcmp(k, "instruction_style") || !strcmp(k, "goals")) {
             if (!cJSON_IsString(it)) return hp_fail(err, "webshop option '%s': expected a string", k);
             if (!strcmp(k, "data_dir")) x->data_dir = it->valuestring;
             else if (!strcmp(k, "catalog_dir")) x->catalog_dir = it->valuestring;
             else if (!strcmp(k, "observation")) x->observation = it->valuestring;
+            else if (!strcmp(k, "goals")) x->goals = it->valuestring;
             else x->style = it->valuestring;
         } else if (!strcmp(k, "num_products")) rc = ws_opt_int(it, 10, 1000000, &x->num_products, err);
         else if (!strcmp(k, "catalog_seed")) rc = ws_opt_int(it, 0, INT64_MAX / 2, &x->catalog_seed, err);
@@ -74,11 +75,17 @@ static int ws_parse_opts(const cJSON *o, ws_opts *x, hp_err *err) {
             *(!strcmp(k, "debug_search") ? &x->debug_search : &x->show_attrs) = cJSON_IsTrue(it);
         } else
             return hp_fail(err, "webshop: unknown option '%s' (known: data_dir, catalog_dir, num_products, catalog_seed, "
-                                "goal_seed, max_steps, observation, instruction_style, debug_search, show_attrs)", k);
+                                "goal_seed, max_steps, observation, goals, instruction_style, debug_search, show_attrs)", k);
         if (rc) return rc;
     }
     if (strcmp(x->observation, "agent") && strcmp(x->observation, "raw"))
         return hp_fail(err, "webshop option 'observation': expected \"agent\" or \"raw\", got \"%s\"", x->observation);
+    if (strcmp(x->goals, "synthetic") && strcmp(x->goals, "human"))
+        return hp_fail(err, "webshop option 'goals': expected \"synthetic\" or \"human\", got \"%s\"", x->goals);
+    if (!strcmp(x->goals, "human") && !x->catalog_dir)
+        return hp_fail(err, "webshop option 'goals': \"human\" needs the real items_human_ins.json in 'catalog_dir'");
+    if (!strcmp(x->goals, "human") && !strcmp(x->style, "human"))
+        return hp_fail(err, "webshop options 'goals' and 'instruction_style' cannot both be \"human\"");
     if (strcmp(x->style, "synthetic") && strcmp(x->style, "human"))
         return hp_fail(err, "webshop option 'instruction_style': expected \"synthetic\" or \"human\", got \"%s\"", x->style);
     return HP_OK;
@@ -91,6 +98,7 @@ static ws_world *ws_world_build(const ws_opts *o, hp_err *err) {
     w->raw_observation = !strcmp(o->observation, "raw");
     w->debug_search = o->debug_search;
     w->show_attrs = o->show_attrs;
+    w->human_goals = !strcmp(o->goals, "human");
     int rc = HP_OK;
     char *dir = o->data_dir ? hp_xstrdup(o->data_dir) : ws_default_data_dir();
     bool need_dir = !o->catalog_dir || !strcmp(o->style, "human");
