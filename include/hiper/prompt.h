@@ -14,9 +14,9 @@
  *   models with a small vocabulary, and uses a one-word system message.
  * - The memory keeps the observation as shown to the model (WebShop: the quoted [SEP] pieces after the
  *   instruction), the projected action of each step, and the current subgoal ("None" at the start).
- * - Length limits: hp_prompt_encode tokenises the rendered prompt; a prompt longer than max_prompt_tokens
- *   is an error naming the environment, step and length, unless truncate_prompt is set, in which case
- *   the oldest tokens after the chat header are dropped and the call reports it (counted by rollouts).
+ * - Length limits: a prompt longer than max_prompt_tokens is an error naming the length and limit
+ *   (rollouts add the environment and step), unless truncate_prompt is set: then hp_prompt_build
+ *   drops remembered steps, then the oldest tokens, and reports it (counted by rollouts).
  */
 #ifndef HIPER_PROMPT_H
 #define HIPER_PROMPT_H
@@ -106,6 +106,13 @@ char *hp_prompt_render(const hp_prompt_cfg *cfg, const hp_memory *m, const hp_en
  * an error, or with truncate_prompt a left-truncation that sets *truncated. */
 int hp_prompt_encode(const hp_prompt_cfg *cfg, const hp_tok *tok, const char *rendered, hp_ids *ids,
                      bool *truncated, hp_err *err);
+
+/* Render and tokenise the prompt of the current state (what rollouts use). When the prompt is over
+ * max_prompt_tokens: an error without truncate_prompt; with it, the prompt is re-rendered with fewer
+ * remembered steps until it fits, and only then are the oldest tokens cut; *truncated reports either.
+ * *text receives the rendered prompt actually used (newly allocated). */
+int hp_prompt_build(const hp_prompt_cfg *cfg, const hp_tok *tok, const hp_memory *m, const hp_env_view *v, char **text,
+                    hp_ids *ids, bool *truncated, hp_err *err);
 
 /* The response an ideal agent would write for (switch, subgoal, action) in this format; switch and
  * subgoal are ignored by the flat formats, `think` only by HP_FMT_THINK. Newly allocated. */

@@ -204,12 +204,34 @@ static void webshop_text(hp_buf *b, const hp_prompt_cfg *cfg, const hp_memory *m
 
 /* ---- compact ---------------------------------------------------------------------------------- */
 
+/* The observation without what the compact prompt already says elsewhere: ALFWorld's welcome banner
+ * and the "Your task is to: ..." sentence of the first observation (the Task line has it). */
+static void put_compact_obs(hp_buf *b, hp_env_family family, const char *obs) {
+    if (family == HP_FAM_ALFWORLD) {
+        if (hp_str_starts(obs, "-= Welcome")) {
+            const char *p = strstr(obs, "\n\n");
+            if (p) obs = p + 2;
+        }
+        const char *t = strstr(obs, "\n\nYour task is to: ");
+        if (t) {
+            hp_buf_append(b, obs, (size_t)(t - obs));
+            return;
+        }
+    }
+    hp_buf_puts(b, obs);
+}
+
 static void compact_text(hp_buf *b, const hp_prompt_cfg *cfg, const hp_memory *m, const hp_env_view *v) {
     hp_buf_printf(b, "Task: %s\n", m->task);
     if (cfg->fmt == HP_FMT_HIPER) hp_buf_printf(b, "Subgoal: %s\n", m->subgoal);
-    for (int i = hist_start(cfg, m); i < m->n_steps; i++)
-        hp_buf_printf(b, "Obs %d: %s\nAct %d: %s\n", i + 1, m->steps[i].obs, i + 1, m->steps[i].action);
-    hp_buf_printf(b, "Now: %s\nActions:", m->obs);
+    for (int i = hist_start(cfg, m); i < m->n_steps; i++) {
+        hp_buf_printf(b, "Obs %d: ", i + 1);
+        put_compact_obs(b, cfg->family, m->steps[i].obs);
+        hp_buf_printf(b, "\nAct %d: %s\n", i + 1, m->steps[i].action);
+    }
+    hp_buf_puts(b, "Now: ");
+    put_compact_obs(b, cfg->family, m->obs);
+    hp_buf_puts(b, "\nActions:");
     for (int i = 0; i < v->n_admissible; i++) {
         if (skip_action(cfg->family, v->admissible[i])) continue;
         hp_buf_printf(b, " %s;", v->admissible[i]);

@@ -33,3 +33,25 @@ int hp_prompt_encode(const hp_prompt_cfg *cfg, const hp_tok *tok, const char *re
     return HP_OK;
 }
 
+
+int hp_prompt_build(const hp_prompt_cfg *cfg, const hp_tok *tok, const hp_memory *m, const hp_env_view *v, char **text,
+                    hp_ids *ids, bool *truncated, hp_err *err) {
+    *text = hp_prompt_render(cfg, m, v);
+    *truncated = false;
+    if (!cfg->truncate_prompt || cfg->max_prompt_tokens <= 0) return hp_prompt_encode(cfg, tok, *text, ids, truncated, err);
+    /* over the limit: show fewer remembered steps first, then cut the oldest tokens */
+    hp_prompt_cfg c = *cfg;
+    c.truncate_prompt = false;
+    for (;;) {
+        hp_err probe = {{0}};
+        if (hp_prompt_encode(&c, tok, *text, ids, NULL, &probe) == HP_OK) return HP_OK;
+        if (ids->len <= (size_t)c.max_prompt_tokens) return hp_fail(err, "%s", probe.msg); /* not a length error */
+        *truncated = true;
+        int shown = m->n_steps < c.history_length ? m->n_steps : c.history_length;
+        if (shown <= 0) break;
+        c.history_length = shown - 1;
+        free(*text);
+        *text = hp_prompt_render(&c, m, v);
+    }
+    return hp_prompt_encode(cfg, tok, *text, ids, truncated, err);
+}

@@ -147,9 +147,9 @@ static int build_prompts(run_state *st, const int *act, int na, int t, hp_ids *p
         tr->group = i / st->cfg->group_n;
         tr->t = t;
         tr->task_type = v->task_type;
-        tr->prompt_text = hp_prompt_render(&st->cfg->prompt, &s->mem, v);
         tr->anchor_obs = hp_xstrdup(s->mem.obs);
-        if (hp_prompt_encode(&st->cfg->prompt, st->tok, tr->prompt_text, &tr->prompt, &tr->prompt_truncated, err))
+        if (hp_prompt_build(&st->cfg->prompt, st->tok, &s->mem, v, &tr->prompt_text, &tr->prompt, &tr->prompt_truncated,
+                            err))
             return hp_err_wrap(err, "rollout: environment %d (%s[%lld]) turn %d", i, st->cfg->split,
                                (long long)st->out->trajs[i].task_index, t);
         st->out->n_prompt_truncated += tr->prompt_truncated;

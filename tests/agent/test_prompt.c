@@ -242,6 +242,22 @@ static void test_compact(void **state) {
     hp_memory_free(&m);
 }
 
+static void test_compact_first_obs(void **state) {
+    (void)state;
+    hp_memory m = {0};
+    hp_env_view v = alf_view(ALF_INTRO);
+    hp_memory_reset(&m, HP_FAM_ALFWORLD, &v);
+    hp_prompt_cfg cfg = hp_prompt_cfg_default(HP_FMT_ACTION, HP_FAM_ALFWORLD);
+    cfg.style = HP_STYLE_COMPACT;
+    char *p = hp_prompt_user_text(&cfg, &m, &v);
+    /* the banner and the repeated task sentence are left out of the compact observation */
+    assert_string_equal(p, "Task: put a clean mug in coffeemachine.\nNow: You are in the middle of a room. Looking quickly "
+                           "around you, you see a cabinet 1, a coffeemachine 1, and a sinkbasin 1.\n"
+                           "Actions: go to cabinet 1; inventory; look;\nReply <action>...</action>");
+    free(p);
+    hp_memory_free(&m);
+}
+
 static void test_responses(void **state) {
     (void)state;
     char *r = hp_prompt_response(HP_FMT_HIPER, true, "find mug", NULL, "go to cabinet 1");
@@ -278,6 +294,7 @@ int main(void) {
         cmocka_unit_test(test_webshop_obs_and_task), cmocka_unit_test(test_webshop_templates),
         cmocka_unit_test(test_flat_templates),      cmocka_unit_test(test_compact),
         cmocka_unit_test(test_responses),           cmocka_unit_test(test_parse_names),
+        cmocka_unit_test(test_compact_first_obs),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -314,11 +314,58 @@ static void test_prompt_limit(void **state) {
     hp_tok_free(tok);
 }
 
+static void test_prompt_build_shrinks_history(void **state) {
+    (void)state;
+    hp_tok *tok = load_tok();
+    hp_err e = {{0}};
+    hp_env *env = corridor_new(50);
+    assert_int_equal(hp_env_reset(env, "train", 4, 0, &e), HP_OK);
+    hp_memory m = {0};
+    hp_memory_reset(&m, HP_FAM_OTHER, hp_env_get_view(env));
+    for (int i = 0; i < 3; i++) {
+        assert_int_equal(hp_env_step(env, "look", &e), HP_OK);
+        hp_memory_push(&m, "look", hp_env_get_view(env));
+    }
+    hp_prompt_cfg cfg = hp_prompt_cfg_default(HP_FMT_HIPER, HP_FAM_OTHER);
+    cfg.max_prompt_tokens = 0;
+    char *text;
+    hp_ids full = {0}, none = {0}, got = {0};
+    bool tr;
+    assert_int_equal(hp_prompt_build(&cfg, tok, &m, hp_env_get_view(env), &text, &full, &tr, &e), HP_OK);
+    assert_false(tr);
+    free(text);
+    cfg.history_length = 0;
+    assert_int_equal(hp_prompt_build(&cfg, tok, &m, hp_env_get_view(env), &text, &none, &tr, &e), HP_OK);
+    free(text);
+    /* a limit between the no-history and the full prompt: remembered steps go first, nothing is cut */
+    cfg.history_length = 2;
+    cfg.max_prompt_tokens = (int)(none.len + full.len) / 2;
+    cfg.truncate_prompt = true;
+    assert_int_equal(hp_prompt_build(&cfg, tok, &m, hp_env_get_view(env), &text, &got, &tr, &e), HP_OK);
+    assert_true(tr);
+    assert_true(got.len < full.len && got.len <= (size_t)cfg.max_prompt_tokens);
+    assert_true(hp_str_starts(text, "<|im_start|>system\n"));
+    assert_null(strstr(text, "Observation 2:"));
+    assert_non_null(strstr(text, "[Observation 3: "));
+    free(text);
+    /* the same limit without truncation is an error naming the numbers */
+    cfg.truncate_prompt = false;
+    assert_int_equal(hp_prompt_build(&cfg, tok, &m, hp_env_get_view(env), &text, &got, &tr, &e), HP_FAIL);
+    assert_non_null(strstr(e.msg, "exceeds max_prompt_tokens"));
+    free(text);
+    hp_ids_free(&full);
+    hp_ids_free(&none);
+    hp_ids_free(&got);
+    hp_memory_free(&m);
+    hp_env_free(env);
+    hp_tok_free(tok);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_records),     cmocka_unit_test(test_replay),
         cmocka_unit_test(test_determinism), cmocka_unit_test(test_truncation_and_jsonl),
-        cmocka_unit_test(test_prompt_limit),
+        cmocka_unit_test(test_prompt_limit),         cmocka_unit_test(test_prompt_build_shrinks_history),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
