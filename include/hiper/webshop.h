@@ -26,6 +26,7 @@
  *                            catalog_dir, WebShop's human goals)
  *     instruction_style      "synthetic" (default, WebShop's "Find me ... with color: x") or "human"
  *                            (lead-ins of human_goals.json in data_dir, bare option values)
+ *     title_nouns (string)   JSON file ASIN -> title nouns (spaCy NOUN/PROPN) for exact r_type
  *     debug_search (bool)    honour WebShop's <r>/<c>/<q> search prefixes (default false)
  *     show_attrs (bool)      show the Attributes button on item pages (default false)
  * - view.task_type = the target's category (beauty, electronics, fashion, garden, grocery = 0..4).

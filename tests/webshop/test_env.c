@@ -155,7 +155,7 @@ static void test_real_format_loader(void **state) {
                " {\"asin\": \"B06Y3VLDFB\", \"name\": \"Console Table\", \"pricing\": \"$877.80\", \"small_description\": "
                "\"Weight:41\", \"query\": \"console tables\", \"category\": \"garden\", \"product_category\": \"Home\", "
                "\"customization_options\": \"\"}, {\"asin\": \"nan\"}, {\"asin\": \"B08ZRR3DZT\", \"name\": \"dup\"}]");
-    char buf[512];
+    char buf[1024];
     snprintf(buf, sizeof buf, "{\"catalog_dir\": \"%s\"}", dir);
     cJSON *o = cJSON_Parse(buf);
     hp_env *e = hp_webshop_open(o, &err);
@@ -211,6 +211,23 @@ static void test_real_format_loader(void **state) {
     /* attribute 1/1, options: "black | white" -> "black" passes, "x-small" passes, price 25.4 < 50: 4/4 */
     assert_true(v->score == 1.0);
     assert_true(v->won);
+    hp_env_free(e);
+    /* a title-noun side file (spaCy's tags for exact r_type) replaces the heuristic nouns */
+    write_file(dir, "nouns.json", "{\"B08ZRR3DZT\": [\"SheIn\", \"women\", \"dress\"], \"B06Y3VLDFB\": 3}");
+    snprintf(buf, sizeof buf, "{\"catalog_dir\": \"%s\", \"title_nouns\": \"%s/nouns.json\"}", dir, dir);
+    o = cJSON_Parse(buf);
+    e = hp_webshop_open(o, &err);
+    cJSON_Delete(o);
+    assert_null(e);
+    assert_non_null(strstr(err.msg, "nouns.json: ASIN B06Y3VLDFB"));
+    write_file(dir, "nouns.json", "{\"B08ZRR3DZT\": [\"SheIn\", \"women\", \"dress\"]}");
+    o = cJSON_Parse(buf);
+    e = hp_webshop_open(o, &err);
+    cJSON_Delete(o);
+    if (!e) fail_msg("%s", err.msg);
+    w = ((ws_env *)e)->world;
+    assert_int_equal(w->products[0].n_nouns, 3);
+    assert_string_equal(w->products[0].nouns[0], "shein");
     hp_env_free(e);
     assert_int_equal(hp_remove_tree(dir, &err), HP_OK);
 }

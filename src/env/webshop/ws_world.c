@@ -37,7 +37,7 @@ static char *ws_default_data_dir(void) {
 }
 
 typedef struct ws_opts {
-    const char *data_dir, *catalog_dir, *observation, *style, *goals;
+    const char *data_dir, *catalog_dir, *observation, *style, *goals, *nouns;
     int64_t num_products, catalog_seed, goal_seed, max_steps;
     bool debug_search, show_attrs;
 } ws_opts;
@@ -51,7 +51,7 @@ static int ws_opt_int(const cJSON *it, int64_t lo, int64_t hi, int64_t *out, hp_
 }
 
 static int ws_parse_opts(const cJSON *o, ws_opts *x, hp_err *err) {
-    *x = (ws_opts){NULL, NULL, "agent", "synthetic", "synthetic", 1000, 1, 233, 15, false, false};
+    *x = (ws_opts){NULL, NULL, "agent", "synthetic", "synthetic", NULL, 1000, 1, 233, 15, false, false};
     if (!o || cJSON_IsNull(o)) return HP_OK;
     if (!cJSON_IsObject(o)) return hp_fail(err, "webshop options: expected a JSON object");
     const cJSON *it;
@@ -59,12 +59,13 @@ static int ws_parse_opts(const cJSON *o, ws_opts *x, hp_err *err) {
         const char *k = it->string;
         int rc = HP_OK;
         if (!strcmp(k, "data_dir") || !strcmp(k, "catalog_dir") || !strcmp(k, "observation") ||
-            !strcmp(k, "instruction_style") || !strcmp(k, "goals")) {
+            !strcmp(k, "instruction_style") || !strcmp(k, "goals") || !strcmp(k, "title_nouns")) {
             if (!cJSON_IsString(it)) return hp_fail(err, "webshop option '%s': expected a string", k);
             if (!strcmp(k, "data_dir")) x->data_dir = it->valuestring;
             else if (!strcmp(k, "catalog_dir")) x->catalog_dir = it->valuestring;
             else if (!strcmp(k, "observation")) x->observation = it->valuestring;
             else if (!strcmp(k, "goals")) x->goals = it->valuestring;
+            else if (!strcmp(k, "title_nouns")) x->nouns = it->valuestring;
             else x->style = it->valuestring;
         } else if (!strcmp(k, "num_products")) rc = ws_opt_int(it, 10, 1000000, &x->num_products, err);
         else if (!strcmp(k, "catalog_seed")) rc = ws_opt_int(it, 0, INT64_MAX / 2, &x->catalog_seed, err);
@@ -75,7 +76,7 @@ static int ws_parse_opts(const cJSON *o, ws_opts *x, hp_err *err) {
             *(!strcmp(k, "debug_search") ? &x->debug_search : &x->show_attrs) = cJSON_IsTrue(it);
         } else
             return hp_fail(err, "webshop: unknown option '%s' (known: data_dir, catalog_dir, num_products, catalog_seed, "
-                                "goal_seed, max_steps, observation, goals, instruction_style, debug_search, show_attrs)", k);
+                                "goal_seed, max_steps, observation, goals, instruction_style, title_nouns, debug_search, show_attrs)", k);
         if (rc) return rc;
     }
     if (strcmp(x->observation, "agent") && strcmp(x->observation, "raw"))
@@ -88,6 +89,40 @@ static int ws_parse_opts(const cJSON *o, ws_opts *x, hp_err *err) {
         return hp_fail(err, "webshop options 'goals' and 'instruction_style' cannot both be \"human\"");
     if (strcmp(x->style, "synthetic") && strcmp(x->style, "human"))
         return hp_fail(err, "webshop option 'instruction_style': expected \"synthetic\" or \"human\", got \"%s\"", x->style);
+    return HP_OK;
+}
+
+/* Replace the title nouns by those of a side file (ASIN -> list of lowercased NOUN/PROPN tokens, e.g.
+ * precomputed with spaCy en_core_web_sm) for exact r_type; products it does not list keep theirs. */
+static int ws_load_nouns(ws_world *w, const char *path, hp_err *err) {
+    char *data;
+    size_t len;
+    if (hp_read_file(path, &data, &len, err)) return HP_FAIL;
+    cJSON *root = cJSON_ParseWithLength(data, len);
+    free(data);
+    if (!cJSON_IsObject(root)) {
+        cJSON_Delete(root);
+        return hp_fail(err, "%s: expected a JSON object ASIN -> list of title nouns", path);
+    }
+    for (int i = 0; i < w->n_products; i++) {
+        const cJSON *l = cJSON_GetObjectItemCaseSensitive(root, w->products[i].asin);
+        if (!l) continue;
+        if (!cJSON_IsArray(l)) {
+            cJSON_Delete(root);
+            return hp_fail(err, "%s: ASIN %s: expected a list of strings", path, w->products[i].asin);
+        }
+        int n = cJSON_GetArraySize(l), k = 0;
+        const char **v = ws_arena_alloc(&w->arena, (size_t)(n ? n : 1) * sizeof(char *));
+        const cJSON *it;
+        cJSON_ArrayForEach(it, l) if (cJSON_IsString(it)) {
+            char *low = ws_lower(it->valuestring);
+            v[k++] = ws_arena_strdup(&w->arena, low);
+            free(low);
+        }
+        w->products[i].nouns = v;
+        w->products[i].n_nouns = k;
+    }
+    cJSON_Delete(root);
     return HP_OK;
 }
 
@@ -112,6 +147,7 @@ static ws_world *ws_world_build(const ws_opts *o, hp_err *err) {
         rc = ws_catalog_generate(w, (int)o->num_products, (uint64_t)o->catalog_seed, attr, err);
         free(attr);
     }
+    if (!rc && o->nouns) rc = ws_load_nouns(w, o->nouns, err);
     ws_leads leads = {0};
     if (!rc && !strcmp(o->style, "human")) {
         char *hg = hp_path_join(dir, "human_goals.json");
