@@ -10,6 +10,13 @@
 #include <cblas.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
+
+static double cpu_now(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
 
 static double sgemm_gflops(int M, int N, int K) {
     float *a = hp_xcalloc((size_t)M * K, 4), *b = hp_xcalloc((size_t)N * K, 4), *c = hp_xcalloc((size_t)M * N, 4);
@@ -70,17 +77,19 @@ int main(int argc, char **argv) {
     float *lp = hp_xmalloc((size_t)T * 4), *ent = hp_xmalloc((size_t)T * 4), *d = hp_xmalloc((size_t)T * 4);
     for (int64_t t = 0; t < T; t++) d[t] = 1e-3f;
     double gemm = sgemm_gflops((int)(T < 1024 ? T : 1024), (int)F, (int)D);
-    double t_score = 1e30, t_train = 1e30;
+    double t_score = 1e30, t_train = 1e30, c_score = 1e30, c_train = 1e30;
     hp_model_zero_grad(m);
     for (int i = 0; i < reps; i++) {
-        double t0 = hp_now();
+        double t0 = hp_now(), c0 = cpu_now();
         hp_model_score(m, &b, lp, ent, NULL, &err);
-        double t1 = hp_now();
+        double t1 = hp_now(), c1 = cpu_now();
         hp_model_forward(m, &b, lp, ent, NULL, &err);
         hp_model_backward(m, &b, d, d, NULL, &err);
-        double t2 = hp_now();
+        double t2 = hp_now(), c2 = cpu_now();
         t_score = t1 - t0 < t_score ? t1 - t0 : t_score;
         t_train = t2 - t1 < t_train ? t2 - t1 : t_train;
+        c_score = c1 - c0 < c_score ? c1 - c0 : c_score;
+        c_train = c2 - c1 < c_train ? c2 - c1 : c_train;
     }
     /* generation: gb requests of gp-token prompts, gn new tokens each (no EOS) */
     hp_gen_req *rq = hp_xcalloc((size_t)gb, sizeof *rq);
@@ -91,9 +100,9 @@ int main(int argc, char **argv) {
     hp_gen_opts_default(&o);
     o.max_new = gn;
     o.max_batch = gb;
-    double t0 = hp_now();
+    double t0 = hp_now(), c0 = cpu_now();
     hp_generate(m, &o, rq, gb, &err);
-    double t_gen = hp_now() - t0;
+    double t_gen = hp_now() - t0, c_gen = cpu_now() - c0;
     int64_t ngen = 0;
     for (int i = 0; i < gb; i++) {
         ngen += rq[i].n_out;
@@ -103,10 +112,12 @@ int main(int argc, char **argv) {
     printf("{\"params\": %lld, \"tokens\": %lld, \"seq\": %d, \"sgemm_gflops\": %.1f,\n"
            " \"score_tok_s\": %.1f, \"score_gflops\": %.1f, \"score_share\": %.2f,\n"
            " \"train_tok_s\": %.1f, \"train_gflops\": %.1f, \"train_share\": %.2f,\n"
-           " \"gen_tok_s\": %.1f, \"gen_batch\": %d, \"gen_prompt\": %d, \"gen_new\": %d, \"gen_seconds\": %.2f}\n",
+           " \"gen_tok_s\": %.1f, \"gen_batch\": %d, \"gen_prompt\": %d, \"gen_new\": %d, \"gen_seconds\": %.2f,\n"
+           " \"cpu_time_rates\": {\"score_tok_s\": %.1f, \"train_tok_s\": %.1f, \"gen_tok_s\": %.1f}}\n",
            (long long)hp_model_n_params(m), (long long)T, seq, gemm, score_tps, score_tps * fwd_flops / 1e9,
            score_tps * fwd_flops / 1e9 / gemm, train_tps, 3 * train_tps * fwd_flops / 1e9,
-           3 * train_tps * fwd_flops / 1e9 / gemm, ngen / t_gen, gb, gp, gn, t_gen);
+           3 * train_tps * fwd_flops / 1e9 / gemm, ngen / t_gen, gb, gp, gn, t_gen, T / c_score, T / c_train,
+           ngen / c_gen);
     free(rq);
     free(prompts);
     free(ids);

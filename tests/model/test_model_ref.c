@@ -100,7 +100,8 @@ static void run_case(const tcase *tc) {
     int K = hp_model_n_values(m);
     int64_t nout = K ? T * K : T;
     float *up1 = hp_xmalloc((size_t)nout * sizeof(float)), *up2 = hp_xmalloc((size_t)T * sizeof(float));
-    for (int64_t i = 0; i < nout; i++) up1[i] = (float)hp_rng_normal(&r);
+    /* Upstream gradients = a token weight mask (every third token off) times random weights. */
+    for (int64_t i = 0; i < nout; i++) up1[i] = (i / (K ? K : 1)) % 3 == 1 ? 0.0f : (float)hp_rng_normal(&r);
     for (int64_t i = 0; i < T; i++) up2[i] = (float)(0.3 * hp_rng_normal(&r));
     hp_batch b = {ids, offs, tc->n_seq};
 
