@@ -15,7 +15,7 @@ import os
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from hiper_env_server import protect_stdout, serve, state  # noqa: E402
+from hiper_env_server import protocol_streams, serve, state  # noqa: E402
 
 SPLITS = {"train": "train", "valid_seen": "eval_in_distribution", "valid_unseen": "eval_out_of_distribution"}
 TASK_TYPES = [("pick_and_place_simple", "pick"), ("look_at_obj_in_light", "look"),
@@ -127,8 +127,8 @@ def main(argv=None):
     ap.add_argument("--config", required=True, help="ALFWorld config YAML (its base_config.yaml)")
     ap.add_argument("--max-steps", type=int, default=50)
     args = ap.parse_args(argv)
-    out = protect_stdout()
-    serve(Backend(args.config, args.max_steps), sys.stdin, out)
+    inp, out = protocol_streams()
+    serve(Backend(args.config, args.max_steps), inp, out)
 
 
 if __name__ == "__main__":

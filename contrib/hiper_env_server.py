@@ -11,7 +11,9 @@ A Backend has:
 State is a dict with the keys of state(); build it with state(...).
 Exceptions raised by reset/step become {"ok": false, "error": ...} for that operation only.
 """
+import io
 import json
+import os
 import sys
 
 PROTOCOL_VERSION = 1
@@ -106,7 +108,7 @@ def serve(backend, inp=None, out=None):
         for line in inp:
             if not line.strip():
                 continue
-            out.write(json.dumps(server.handle(line), ensure_ascii=False) + "\n")
+            out.write(json.dumps(server.handle(line)) + "\n")  # ASCII: \u escapes for the rest
             out.flush()
             if server.closing:
                 break
@@ -114,9 +116,13 @@ def serve(backend, inp=None, out=None):
         server.close()
 
 
-def protect_stdout():
-    """Send whatever the environment prints to stderr and return the real stdout for the protocol:
-    a stray print() of a library must not corrupt the reply stream."""
-    real = sys.stdout
+def protocol_streams():
+    """(input, output) text streams for the protocol, in UTF-8. The output is a private copy of file
+    descriptor 1; descriptor 1 itself and sys.stdout then point at stderr, so that whatever the
+    environment prints (from Python or from C code) cannot corrupt the reply stream."""
+    sys.stdout.flush()
+    out = io.open(os.dup(1), "w", encoding="utf-8", newline="\n")
+    os.dup2(2, 1)
     sys.stdout = sys.stderr
-    return real
+    inp = io.TextIOWrapper(sys.stdin.buffer, encoding="utf-8", newline="\n")
+    return inp, out

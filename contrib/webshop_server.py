@@ -16,7 +16,7 @@ import os
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from hiper_env_server import protect_stdout, serve, state  # noqa: E402
+from hiper_env_server import protocol_streams, serve, state  # noqa: E402
 
 SEP = " [SEP] "
 CATEGORIES = ["beauty", "electronics", "fashion", "garden", "grocery"]
@@ -129,8 +129,8 @@ def main(argv=None):
     ap.add_argument("--human-goals", action="store_true", help="human instructions instead of synthetic ones")
     ap.add_argument("--max-steps", type=int, default=15)
     args = ap.parse_args(argv)
-    out = protect_stdout()
-    serve(Backend(args.num_products, args.human_goals, args.max_steps), sys.stdin, out)
+    inp, out = protocol_streams()
+    serve(Backend(args.num_products, args.human_goals, args.max_steps), inp, out)
 
 
 if __name__ == "__main__":

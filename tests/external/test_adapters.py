@@ -24,6 +24,9 @@ class FakeTWEnv:
 
     def reset(self):
         self.progress = 0
+        if os.environ.get("FAKE_NOISE"):  # libraries that print, from Python and from C
+            print("fake planner: loading domain")
+            os.write(1, b"fake C code: 42 actions\n")
         obs = "-= Welcome to TextWorld, ALFRED! =-\n\nYou see a fridge 1.\n\nYour task is to: cool some egg and put it in microwave."
         return obs, {"won": False, "admissible_commands": ["go to fridge 1", "help", "look"], "extra.gamefile": self.gamefile}
 

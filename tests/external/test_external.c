@@ -257,6 +257,8 @@ static void test_batch(void **state) {
     assert_string_equal(line, "free free step");
     assert_true(hp_env_get_view(envs[0])->won);
     for (int i = 0; i < 6; i++) hp_env_free(envs[i]);
+    last_line(f->dir, "log", line, sizeof line);
+    assert_string_equal(line, "close"); /* the last handle closed the server politely */
 }
 
 static void test_two_hosts(void **state) {
@@ -484,6 +486,48 @@ static void test_bad_handshake_and_options(void **state) {
     assert_false(hp_external_get_stats(NULL, &st));
 }
 
+/* True when process pid is gone (or a zombie waiting for init). */
+static bool process_gone(long pid) {
+    char path[64], buf[512];
+    snprintf(path, sizeof path, "/proc/%ld/stat", pid);
+    FILE *fp = fopen(path, "r");
+    if (!fp) return true;
+    size_t n = fread(buf, 1, sizeof buf - 1, fp);
+    fclose(fp);
+    buf[n] = '\0';
+    const char *paren = strrchr(buf, ')');
+    return paren && paren[1] == ' ' && (paren[2] == 'Z' || paren[2] == 'X');
+}
+
+/* A server that never answers the handshake, behind a shell that started it in the background:
+ * the start times out, and the whole process group (the grandchild too) is killed. */
+static void test_hang_at_start(void **state) {
+    fixture *f = *state;
+    hp_err err = {{0}};
+    hp_buf cmd = {0};
+    hp_buf_printf(&cmd, "sleep 30 & echo $! > %s/pid; wait", f->dir);
+    cJSON *o = cJSON_CreateObject();
+    cJSON_AddStringToObject(o, "cmd", cmd.data);
+    cJSON_AddNumberToObject(o, "start_timeout_s", 0.3);
+    cJSON_AddNumberToObject(o, "max_restarts", 0);
+    hp_buf_free(&cmd);
+    double t0 = hp_now();
+    assert_null(hp_external_open(o, &err));
+    cJSON_Delete(o);
+    assert_true(hp_now() - t0 < 5.0);
+    assert_non_null(strstr(err.msg, "handshake"));
+    assert_non_null(strstr(err.msg, "time limit"));
+    char path[128];
+    snprintf(path, sizeof path, "%s/pid", f->dir);
+    FILE *fp = fopen(path, "r");
+    assert_non_null(fp);
+    long pid = 0;
+    assert_int_equal(fscanf(fp, "%ld", &pid), 1);
+    fclose(fp);
+    for (int i = 0; i < 100 && !process_gone(pid); i++) usleep(10000);
+    assert_true(process_gone(pid));
+}
+
 /* The contrib ALFWorld adapter (with ALFWorld itself faked) driven by the C client. */
 static void test_contrib_adapter(void **state) {
     (void)state;
@@ -537,6 +581,7 @@ int main(void) {
         cmocka_unit_test_setup_teardown(test_stop_stubborn, setup, teardown),
         cmocka_unit_test_setup_teardown(test_bad_handshake_and_options, setup, teardown),
         cmocka_unit_test_setup_teardown(test_contrib_adapter, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_hang_at_start, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
