@@ -129,17 +129,18 @@ static int split_words(const hp_tok *t, const char *s, size_t n, word_cache *c, 
 /* Characters that NFC leaves alone whatever surrounds them: NFC_Quick_Check=Yes and canonical combining
  * class 0 (so nothing reorders or composes with them as the second character). Conservative blocks:
  * below U+0300 (Latin, IPA), Cyrillic letters, general punctuation without the U+2000/U+2001
- * singletons, CJK symbols and kana without the combining marks, CJK ideographs, Hangul syllables,
- * fullwidth forms, emoji. */
+ * singletons, superscripts and currency, number forms, arrows, mathematical operators, box drawing to
+ * dingbats, CJK symbols and kana without the combining marks, CJK ideographs, Hangul syllables,
+ * fullwidth forms, emoji. Anything else sends the whole stretch through utf8proc. */
 static bool nfc_safe_cp(uint32_t c) {
     return c < 0x300 || (c >= 0x400 && c <= 0x482) || (c >= 0x48A && c <= 0x4FF) || (c >= 0x2002 && c <= 0x206F) ||
+           (c >= 0x2070 && c <= 0x20CF) || (c >= 0x2150 && c <= 0x22FF) || (c >= 0x2500 && c <= 0x27BF) ||
            (c >= 0x3000 && c <= 0x3029) || (c >= 0x3030 && c <= 0x3098) || (c >= 0x309B && c <= 0x30FF) ||
            (c >= 0x4E00 && c <= 0x9FFF) || (c >= 0xAC00 && c <= 0xD7A3) || (c >= 0xFF00 && c <= 0xFFEF) ||
            (c >= 0x1F000 && c <= 0x1FAFF);
 }
 
-/* True when NFC(s) == s is certain without normalising (s is valid UTF-8). */
-static bool nfc_stable(const char *s, size_t n) {
+bool hp_nfc_stable(const char *s, size_t n) {
     const uint8_t *u = (const uint8_t *)s;
     for (size_t i = 0; i < n;) {
         if (u[i] < 0x80) {
@@ -157,7 +158,7 @@ static bool nfc_stable(const char *s, size_t n) {
 /* One stretch of text without added tokens: normalise, split, BPE. */
 static int encode_plain(const hp_tok *t, const char *s, size_t n, word_cache *c, hp_ids *out, hp_err *err) {
     if (!n) return HP_OK;
-    if (!t->nfc || nfc_stable(s, n)) return split_words(t, s, n, c, out, err);
+    if (!t->nfc || hp_nfc_stable(s, n)) return split_words(t, s, n, c, out, err);
     utf8proc_uint8_t *norm = NULL;
     utf8proc_ssize_t m = utf8proc_map((const utf8proc_uint8_t *)s, (utf8proc_ssize_t)n, &norm,
                                       UTF8PROC_STABLE | UTF8PROC_COMPOSE);

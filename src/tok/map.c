@@ -67,15 +67,11 @@ int32_t hp_strmap_get(const hp_strmap *m, const char *key, size_t klen) {
 void hp_pairmap_init(hp_pairmap *m, size_t expect) {
     m->cap = cap_for(expect);
     m->len = 0;
-    m->keys = hp_xcalloc(m->cap, sizeof *m->keys);
-    m->rank = hp_xcalloc(m->cap, sizeof *m->rank);
-    m->merged = hp_xcalloc(m->cap, sizeof *m->merged);
+    m->e = hp_xcalloc(m->cap, sizeof *m->e);
 }
 
 void hp_pairmap_free(hp_pairmap *m) {
-    free(m->keys);
-    free(m->rank);
-    free(m->merged);
+    free(m->e);
     memset(m, 0, sizeof *m);
 }
 
@@ -87,9 +83,9 @@ static void pairmap_grow(hp_pairmap *m) {
     hp_pairmap n;
     hp_pairmap_init(&n, m->cap);
     for (size_t i = 0; i < m->cap; i++) {
-        if (!m->keys[i]) continue;
-        uint64_t k = m->keys[i] - 1;
-        hp_pairmap_add(&n, (int32_t)(k >> 32), (int32_t)(uint32_t)k, m->rank[i], m->merged[i]);
+        if (!m->e[i].key) continue;
+        uint64_t k = m->e[i].key - 1;
+        hp_pairmap_add(&n, (int32_t)(k >> 32), (int32_t)(uint32_t)k, m->e[i].rank, m->e[i].merged);
     }
     hp_pairmap_free(m);
     *m = n;
@@ -100,17 +96,12 @@ bool hp_pairmap_add(hp_pairmap *m, int32_t a, int32_t b, int32_t rank, int32_t m
     uint64_t key = pair_key(a, b);
     size_t mask = m->cap - 1;
     for (size_t i = hp_tok_mix64(key) & mask;; i = (i + 1) & mask) {
-        if (!m->keys[i]) {
-            m->keys[i] = key;
-            m->rank[i] = rank;
-            m->merged[i] = merged;
-            m->len++;
-            return true;
-        }
-        if (m->keys[i] == key) {
-            m->rank[i] = rank;
-            m->merged[i] = merged;
-            return false;
+        hp_pair_entry *e = &m->e[i];
+        if (!e->key || e->key == key) {
+            bool fresh = !e->key;
+            *e = (hp_pair_entry){key, rank, merged};
+            m->len += fresh;
+            return fresh;
         }
     }
 }
@@ -119,10 +110,11 @@ int32_t hp_pairmap_get(const hp_pairmap *m, int32_t a, int32_t b, int32_t *merge
     uint64_t key = pair_key(a, b);
     size_t mask = m->cap - 1;
     for (size_t i = hp_tok_mix64(key) & mask;; i = (i + 1) & mask) {
-        if (!m->keys[i]) return -1;
-        if (m->keys[i] == key) {
-            *merged = m->merged[i];
-            return m->rank[i];
+        const hp_pair_entry *e = &m->e[i];
+        if (!e->key) return -1;
+        if (e->key == key) {
+            *merged = e->merged;
+            return e->rank;
         }
     }
 }

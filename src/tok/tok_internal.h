@@ -25,10 +25,14 @@ void hp_strmap_put(hp_strmap *m, const char *key, size_t klen, int32_t val);
 int32_t hp_strmap_get(const hp_strmap *m, const char *key, size_t klen); /* -1 if absent */
 
 /* Pair of ids → (rank, merged id). */
+typedef struct hp_pair_entry {
+    uint64_t key; /* (a << 32 | b) + 1, 0 = empty */
+    int32_t rank;
+    int32_t merged;
+} hp_pair_entry;
+
 typedef struct hp_pairmap {
-    uint64_t *keys; /* (a << 32 | b) + 1, 0 = empty */
-    int32_t *rank;
-    int32_t *merged;
+    hp_pair_entry *e; /* one array: a lookup touches one cache line */
     size_t cap;
     size_t len;
 } hp_pairmap;
@@ -73,6 +77,9 @@ void hp_utf8_lossy(const char *s, size_t n, hp_buf *out);
 /* Byte offset of the first invalid UTF-8 byte, or n when s is valid. */
 size_t hp_utf8_check(const char *s, size_t n);
 void hp_utf8_put(hp_buf *b, uint32_t cp);
+/* True when NFC(s) == s is certain without normalising (s valid UTF-8): every character is one that
+ * NFC never changes nor combines with its neighbours. */
+bool hp_nfc_stable(const char *s, size_t n);
 
 /* ---- the tokenizer ---- */
 

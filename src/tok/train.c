@@ -147,6 +147,7 @@ static int split_count(hp_bpe_trainer *tr, const char *s, size_t n, pcre2_match_
 /* The text between special tokens, NFC-normalised, split and counted. */
 static int feed_plain(hp_bpe_trainer *tr, const char *s, size_t n, pcre2_match_data *md, hp_err *err) {
     if (!n) return HP_OK;
+    if (hp_nfc_stable(s, n)) return split_count(tr, s, n, md, err);
     utf8proc_uint8_t *norm = NULL;
     utf8proc_ssize_t m = utf8proc_map((const utf8proc_uint8_t *)s, (utf8proc_ssize_t)n, &norm, UTF8PROC_STABLE | UTF8PROC_COMPOSE);
     if (m < 0) {

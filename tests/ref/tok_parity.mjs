@@ -58,6 +58,7 @@ function fuzzTexts(n, seed) {
     "<|im_start|>", "<|im_end|>", "<|endoftext|>", "<think>", "</think>", "<|im_", "|>", "<switch>", "KEEP", "</switch>", "<action>", "<subgoal>",
     "\u0000", "\u0001", "\u007f", "\u00ad", "\u034f", "\u0300", "\u0308", "\u0327",
     "か", "\u3099", "\u1100", "\u1161", "\u11a8", "가", "\u2000", "\u037e", "\u0387", "\uf900", "ω", "Ж", "\u180e", "\u180e", "\u1680", "\u202f",
+    "=", "\u0338", "\u2190", "\u2260", "\u2203", "\u2329", "\u212a", "\u2075", "\u20ac", "\u2153", "\u2500", "\u2713", "\u27bf",
   ];
   const out = [];
   for (let i = 0; i < n; i++) {
@@ -120,6 +121,11 @@ texts.forEach((t, i) => {
 console.log(`encode (Qwen2.5 added tokens): ${texts.length - f25}/${texts.length} texts identical`);
 
 // ---- 2. decode ----
+// decode(encode(t)) is t with each stretch between added tokens NFC-normalised (added tokens are cut
+// out before normalisation, so a combining mark after one stays alone)
+const addedContents = JSON.parse(readFileSync(qwen, "utf8")).added_tokens.map((a) => a.content).sort((a, b) => b.length - a.length);
+const addedRe = new RegExp("(" + addedContents.map((c) => c.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")).join("|") + ")");
+const roundTrip = (t) => t.split(addedRe).map((p, i) => (i % 2 ? p : p.normalize("NFC"))).join("");
 const rnd = xorshift(777);
 const vocab = 151665;
 const idSeqs = [...cIds];
@@ -139,7 +145,7 @@ for (const skip of [false, true]) {
     const want = decode(tok, ids, skip);
     check(`decode${skip ? " skip_special" : ""} #${i} ${JSON.stringify(ids).slice(0, 60)}`, want === cText[i],
       `js ${show(want)} c ${show(cText[i])}`);
-    if (!skip && i < texts.length) check(`round trip #${i}`, cText[i] === texts[i].normalize("NFC"), show(texts[i]));
+    if (!skip && i < texts.length) check(`round trip #${i}`, cText[i] === roundTrip(texts[i]), show(texts[i]));
   });
 }
 
