@@ -221,6 +221,43 @@ static void put_compact_obs(hp_buf *b, hp_env_family family, const char *obs) {
     hp_buf_puts(b, obs);
 }
 
+/* The group an ALFWorld command belongs to in the compact list: "go to" or its first word; 0 = none. */
+static size_t group_len(hp_env_family family, const char *a) {
+    if (family != HP_FAM_ALFWORLD) return 0;
+    if (hp_str_starts(a, "go to ")) return 5;
+    const char *sp = strchr(a, ' ');
+    return sp ? (size_t)(sp - a) : 0;
+}
+
+/* The admissible list, ALFWorld commands grouped by verb: "go to [cabinet 1, cabinet 2]; take [mug 1
+ * from desk 1]; look;" (a group of one is written whole). Other environments: "a; b; c;". */
+static void put_compact_actions(hp_buf *b, hp_env_family family, const hp_env_view *v) {
+    int n = v->n_admissible;
+    bool *used = hp_xcalloc((size_t)(n ? n : 1), sizeof *used);
+    for (int i = 0; i < n; i++) {
+        const char *a = v->admissible[i];
+        if (used[i] || skip_action(family, a)) continue;
+        size_t g = group_len(family, a);
+        int count = 0;
+        for (int j = i; j < n && g; j++)
+            count += !used[j] && group_len(family, v->admissible[j]) == g && !strncmp(v->admissible[j], a, g);
+        if (count <= 1) {
+            hp_buf_printf(b, " %s;", a);
+            used[i] = true;
+            continue;
+        }
+        hp_buf_printf(b, " %.*s [", (int)g, a);
+        for (int j = i, k = 0; j < n; j++) {
+            const char *x = v->admissible[j];
+            if (used[j] || group_len(family, x) != g || strncmp(x, a, g) != 0) continue;
+            hp_buf_printf(b, "%s%s", k++ ? ", " : "", x + g + 1);
+            used[j] = true;
+        }
+        hp_buf_puts(b, "];");
+    }
+    free(used);
+}
+
 static void compact_text(hp_buf *b, const hp_prompt_cfg *cfg, const hp_memory *m, const hp_env_view *v) {
     hp_buf_printf(b, "Task: %s\n", m->task);
     if (cfg->fmt == HP_FMT_HIPER) hp_buf_printf(b, "Subgoal: %s\n", m->subgoal);
@@ -232,10 +269,7 @@ static void compact_text(hp_buf *b, const hp_prompt_cfg *cfg, const hp_memory *m
     hp_buf_puts(b, "Now: ");
     put_compact_obs(b, cfg->family, m->obs);
     hp_buf_puts(b, "\nActions:");
-    for (int i = 0; i < v->n_admissible; i++) {
-        if (skip_action(cfg->family, v->admissible[i])) continue;
-        hp_buf_printf(b, " %s;", v->admissible[i]);
-    }
+    put_compact_actions(b, cfg->family, v);
     hp_buf_putc(b, '\n');
     if (cfg->fmt == HP_FMT_HIPER) hp_buf_puts(b, "Reply <switch>KEEP|SWITCH</switch><subgoal>...</subgoal><action>...</action>");
     else if (cfg->fmt == HP_FMT_THINK) hp_buf_puts(b, "Reply <think>...</think><action>...</action>");

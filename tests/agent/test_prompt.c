@@ -258,6 +258,30 @@ static void test_compact_first_obs(void **state) {
     hp_memory_free(&m);
 }
 
+static void test_compact_grouped_actions(void **state) {
+    (void)state;
+    static const char *adm[] = {"examine desk 1", "go to bed 1", "go to shelf 2", "help", "inventory", "look",
+                                "take mug 1 from desk 1", "take pen 2 from desk 1", "go to shelf 10"};
+    hp_env_view v = {.observation = "You arrive at desk 1.", .task = "x", .admissible = adm, .n_admissible = 9};
+    hp_memory m = {0};
+    hp_memory_reset(&m, HP_FAM_ALFWORLD, &v);
+    hp_prompt_cfg cfg = hp_prompt_cfg_default(HP_FMT_ACTION, HP_FAM_ALFWORLD);
+    cfg.style = HP_STYLE_COMPACT;
+    char *p = hp_prompt_user_text(&cfg, &m, &v);
+    pos_of(p, "\nActions: examine desk 1; go to [bed 1, shelf 2, shelf 10]; inventory; look; "
+              "take [mug 1 from desk 1, pen 2 from desk 1];\n");
+    free(p);
+    /* WebShop lists are never grouped */
+    static const char *ws[] = {"click[back to search]", "click[b0001]"};
+    hp_env_view w = {.observation = "'x'", .task = "t", .admissible = ws, .n_admissible = 2};
+    hp_memory_reset(&m, HP_FAM_WEBSHOP, &w);
+    cfg.family = HP_FAM_WEBSHOP;
+    p = hp_prompt_user_text(&cfg, &m, &w);
+    pos_of(p, "\nActions: click[back to search]; click[b0001];\n");
+    free(p);
+    hp_memory_free(&m);
+}
+
 static void test_responses(void **state) {
     (void)state;
     char *r = hp_prompt_response(HP_FMT_HIPER, true, "find mug", NULL, "go to cabinet 1");
@@ -294,7 +318,7 @@ int main(void) {
         cmocka_unit_test(test_webshop_obs_and_task), cmocka_unit_test(test_webshop_templates),
         cmocka_unit_test(test_flat_templates),      cmocka_unit_test(test_compact),
         cmocka_unit_test(test_responses),           cmocka_unit_test(test_parse_names),
-        cmocka_unit_test(test_compact_first_obs),
+        cmocka_unit_test(test_compact_first_obs),   cmocka_unit_test(test_compact_grouped_actions),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
