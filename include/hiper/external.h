@@ -7,7 +7,9 @@
  *     cmd (string, required), timeout_s (number, default 30: the longest wait for one reply),
  *     start_timeout_s (number, default 120: the longest wait for the handshake of a (re)started process),
  *     max_restarts (integer, default 3: failures in a row tolerated before giving up),
- *     max_steps (integer, default 50: step limit reported when the server does not report one).
+ *     max_steps (integer, default 50: step limit reported when the server does not report one),
+ *     processes (integer, default 1: how many server processes hp_external_open_many starts).
+ * - Not thread-safe: use the environments of one host from one thread at a time.
  * - One process (a "host") serves many environments. hp_external_attach and hp_env_clone create more
  *   hp_env handles on the same host; the host is reference-counted and stopped (close message, then
  *   SIGTERM, then SIGKILL, then reaped) when its last handle is freed. hp_env_step_batch sends one
@@ -35,6 +37,11 @@ hp_env *hp_external_open(const cJSON *options, hp_err *err);
 
 /* A new, not yet reset environment on the same process as `sibling` (an external environment). */
 hp_env *hp_external_attach(const hp_env *sibling, hp_err *err);
+
+/* Open n environments on option "processes" server processes (default 1): environment i lives on
+ * process i % processes. What a trainer wants instead of n hp_env_open calls, which would start n
+ * processes. On failure nothing is left open. */
+int hp_external_open_many(const cJSON *options, int n, hp_env **out, hp_err *err);
 
 /* Counters of one host (shared by every handle on it), for the trainer's metrics. */
 typedef struct hp_external_stats {

@@ -261,6 +261,36 @@ static void test_batch(void **state) {
     assert_string_equal(line, "close"); /* the last handle closed the server politely */
 }
 
+static void test_open_many(void **state) {
+    fixture *f = *state;
+    hp_err err = {{0}};
+    hp_buf cmd = {0};
+    hp_buf_printf(&cmd, "%s --starts %s/starts", TOY, f->dir);
+    cJSON *o = cJSON_CreateObject();
+    cJSON_AddStringToObject(o, "cmd", cmd.data);
+    cJSON_AddNumberToObject(o, "processes", 2);
+    hp_buf_free(&cmd);
+    hp_env *envs[5];
+    const char *acts[5] = {"inc", "inc", "inc", "inc", "inc"};
+    if (hp_external_open_many(o, 5, envs, &err)) fail_msg("%s", err.msg);
+    assert_int_equal(count_lines(f->dir, "starts"), 2);
+    hp_external_stats a, b;
+    hp_external_get_stats(envs[0], &a);
+    hp_external_get_stats(envs[1], &b);
+    assert_int_equal(a.envs, 3); /* envs 0, 2, 4 */
+    assert_int_equal(b.envs, 2); /* envs 1, 3 */
+    for (int i = 0; i < 5; i++) reset_ok(envs[i], "train", 4, 0);
+    step_many_ok(envs, 5, acts);
+    for (int i = 0; i < 5; i++) assert_int_equal(hp_env_get_view(envs[i])->steps, 1);
+    for (int i = 0; i < 5; i++) hp_env_free(envs[i]);
+    /* a failure frees what was opened */
+    cJSON_ReplaceItemInObject(o, "cmd", cJSON_CreateString("exit 3"));
+    cJSON_AddNumberToObject(o, "max_restarts", 0);
+    assert_int_equal(hp_external_open_many(o, 3, envs, &err), HP_FAIL);
+    assert_non_null(strstr(err.msg, "environment 0 of 3"));
+    cJSON_Delete(o);
+}
+
 static void test_two_hosts(void **state) {
     fixture *f = *state;
     hp_err err = {{0}};
@@ -565,6 +595,7 @@ int main(void) {
         cmocka_unit_test_setup_teardown(test_minimal_fields, setup, teardown),
         cmocka_unit_test_setup_teardown(test_batch, setup, teardown),
         cmocka_unit_test_setup_teardown(test_two_hosts, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_open_many, setup, teardown),
         cmocka_unit_test_setup_teardown(test_fault_malformed, setup, teardown),
         cmocka_unit_test_setup_teardown(test_fault_wrong_id, setup, teardown),
         cmocka_unit_test_setup_teardown(test_fault_wrong_env, setup, teardown),

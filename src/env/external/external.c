@@ -332,7 +332,8 @@ static int opt_number(const cJSON *it, double lo, double hi, double *out, hp_err
     return HP_OK;
 }
 
-static int parse_options(const cJSON *options, hp_ext_host_cfg *cfg, hp_err *err) {
+static int parse_options(const cJSON *options, hp_ext_host_cfg *cfg, int *processes, hp_err *err) {
+    *processes = 1;
     *cfg = (hp_ext_host_cfg){.cmd = NULL, .timeout_s = 30, .start_timeout_s = 120, .max_restarts = 3, .max_steps = 50};
     if (!options) return hp_fail(err, "external: option 'cmd' (the server command) is required");
     if (!cJSON_IsObject(options)) return hp_fail(err, "external: options must be a JSON object");
@@ -355,9 +356,13 @@ static int parse_options(const cJSON *options, hp_ext_host_cfg *cfg, hp_err *err
             if (opt_number(it, 1, 1e9, &d, err) || d != (int)d)
                 return hp_fail(err, "external: option 'max_steps' must be a positive integer");
             cfg->max_steps = (int)d;
+        } else if (!strcmp(k, "processes")) {
+            if (opt_number(it, 1, 1024, &d, err) || d != (int)d)
+                return hp_fail(err, "external: option 'processes' must be an integer in [1, 1024]");
+            *processes = (int)d;
         } else {
             return hp_fail(err, "external: unknown option '%s' (known: cmd, timeout_s, start_timeout_s, max_restarts, "
-                                "max_steps)", k);
+                                "max_steps, processes)", k);
         }
     }
     if (!cfg->cmd) return hp_fail(err, "external: option 'cmd' (the server command) is required");
@@ -366,7 +371,8 @@ static int parse_options(const cJSON *options, hp_ext_host_cfg *cfg, hp_err *err
 
 hp_env *hp_external_open(const cJSON *options, hp_err *err) {
     hp_ext_host_cfg cfg;
-    if (parse_options(options, &cfg, err)) return NULL;
+    int processes;
+    if (parse_options(options, &cfg, &processes, err)) return NULL;
     hp_ext_host *h = hp_ext_host_open(&cfg, err);
     if (!h) return NULL;
     return &env_new(h)->base;
@@ -380,6 +386,31 @@ hp_env *hp_external_attach(const hp_env *sibling, hp_err *err) {
     const hp_ext_env *s = (const hp_ext_env *)sibling;
     if (hp_ext_host_check(s->host, err)) return NULL;
     return &env_new(s->host)->base;
+}
+
+int hp_external_open_many(const cJSON *options, int n, hp_env **out, hp_err *err) {
+    hp_ext_host_cfg cfg;
+    int processes;
+    if (n < 0) return hp_fail(err, "hp_external_open_many: negative count %d", n);
+    if (parse_options(options, &cfg, &processes, err)) return HP_FAIL;
+    if (processes > n) processes = n > 0 ? n : 1;
+    for (int i = 0; i < n; i++) out[i] = NULL;
+    for (int i = 0; i < n; i++) {
+        if (i < processes) {
+            hp_ext_host *h = hp_ext_host_open(&cfg, err);
+            if (h) out[i] = &env_new(h)->base;
+        } else {
+            out[i] = hp_external_attach(out[i % processes], err);
+        }
+        if (!out[i]) {
+            for (int j = i - 1; j >= 0; j--) {
+                hp_env_free(out[j]);
+                out[j] = NULL;
+            }
+            return hp_err_wrap(err, "opening external environment %d of %d", i, n);
+        }
+    }
+    return HP_OK;
 }
 
 bool hp_external_get_stats(const hp_env *env, hp_external_stats *out) {
