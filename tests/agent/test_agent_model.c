@@ -216,6 +216,40 @@ static void test_eval_counts(void **state) {
     close_envs(envs, 2);
 }
 
+/* Demonstrations go through the same projection as rollouts (lower-casing included): with no noise the
+ * experts still win, and every target is a valid response. */
+static void test_demos_win(void **state) {
+    (void)state;
+    const char *kinds[] = {"alfworld", "webshop"};
+    for (int k = 0; k < 2; k++) {
+        hp_err e = {{0}};
+        hp_env *env = hp_env_open(kinds[k], NULL, &e);
+        if (!env) fail_msg("%s", e.msg);
+        hp_expert ex;
+        if (hp_expert_open(kinds[k], &ex, &e)) fail_msg("%s", e.msg);
+        hp_env_family fam = hp_env_family_of(kinds[k]);
+        for (int f = 0; f < 3; f++) {
+            hp_demo_cfg dc = hp_demo_cfg_default((hp_fmt)f, fam);
+            dc.n_episodes = 6;
+            dc.max_steps = fam == HP_FAM_WEBSHOP ? 15 : 50;
+            dc.noise = 0;
+            dc.seed = 2;
+            hp_sft_set set;
+            if (hp_sft_collect(env, &ex, &dc, &set, &e)) fail_msg("%s: %s", kinds[k], e.msg);
+            if (set.n_won < 4) fail_msg("%s/%s: the expert won only %d of 6 demonstrations", kinds[k], hp_fmt_name(dc.prompt.fmt), set.n_won);
+            for (int i = 0; i < set.n; i++) {
+                hp_proj p;
+                hp_project(dc.prompt.fmt, fam, set.ex[i].response, &p);
+                assert_true(p.valid);
+                hp_proj_free(&p);
+            }
+            hp_sft_set_free(&set);
+        }
+        hp_expert_close(&ex);
+        hp_env_free(env);
+    }
+}
+
 /* Built twice: test_agent_model (rollout and eval) and test_agent_sft (SFT, labelled slow because a
  * sanitizer build trains too slowly). */
 int main(void) {
@@ -223,8 +257,10 @@ int main(void) {
     const struct CMUnitTest tests[] = {cmocka_unit_test(test_sft_lowers_loss)};
     (void)test_rollout_with_model;
     (void)test_eval_counts;
+    (void)test_demos_win;
 #else
-    const struct CMUnitTest tests[] = {cmocka_unit_test(test_rollout_with_model), cmocka_unit_test(test_eval_counts)};
+    const struct CMUnitTest tests[] = {cmocka_unit_test(test_rollout_with_model), cmocka_unit_test(test_eval_counts),
+                                       cmocka_unit_test(test_demos_win)};
     (void)test_sft_lowers_loss;
 #endif
     return cmocka_run_group_tests(tests, setup, teardown);
