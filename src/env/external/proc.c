@@ -136,8 +136,8 @@ int hp_ext_proc_send(hp_ext_proc *p, const char *data, size_t n, double deadline
         }
         if (pf.revents & POLLIN) { /* keep the child from blocking on a full output */
             int r = read_some(p, err);
-            if (r < 0) {
-                rc = HP_FAIL;
+            if (r <= 0) {
+                rc = r < 0 ? HP_FAIL : eof_error(p, err);
                 break;
             }
         }
