@@ -4,6 +4,8 @@ a process: lets the C client talk to the real adapter code end to end."""
 import os
 import sys
 
+sys.dont_write_bytecode = True  # no __pycache__ in the source tree
+
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import test_adapters  # noqa: E402  (also puts contrib/ on the path)
 

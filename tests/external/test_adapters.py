@@ -6,6 +6,8 @@ import io
 import json
 import os
 import sys
+
+sys.dont_write_bytecode = True  # no __pycache__ in the source tree
 import types
 import unittest
 
