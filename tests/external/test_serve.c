@@ -133,6 +133,70 @@ static void test_webshop(void **state) {
     play("webshop", "{\"data_dir\": \"" HP_SHARED_DIR "/data/webshop\"}", "test", 10);
 }
 
+static hp_env *open_alfworld(void *ctx, hp_err *err) {
+    (void)ctx;
+    return hp_env_open("alfworld", NULL, err);
+}
+
+/* The server loop answers every request, bad ones with errors, and stops at close. */
+static void test_serve_requests(void **state) {
+    (void)state;
+    static const char input[] =
+        "{\"id\":0,\"ops\":[{\"op\":\"hello\",\"version\":1}]}\n"
+        "not json\n"
+        "\n"
+        "{\"id\":2,\"ops\":{}}\n"
+        "{\"id\":3,\"ops\":[{\"op\":\"jump\",\"env\":1},{\"op\":\"step\",\"env\":1,\"action\":\"look\"},"
+        "{\"op\":\"reset\",\"env\":1,\"split\":\"nope\",\"index\":0},{\"op\":\"reset\",\"env\":-4},"
+        "{\"op\":\"reset\",\"env\":1,\"split\":\"train\",\"index\":1,\"seed\":\"18446744073709551615\"},"
+        "{\"op\":\"clone\",\"env\":2,\"from\":1},{\"op\":\"clone\",\"env\":3,\"from\":9},"
+        "{\"op\":\"step\",\"env\":2,\"action\":\"look\"},{\"op\":\"free\",\"env\":2},{\"op\":\"free\",\"env\":77},"
+        "{\"op\":\"step\",\"env\":2,\"action\":\"look\"}]}\n"
+        "{\"id\":4,\"ops\":[{\"op\":\"close\"}]}\n"
+        "{\"id\":5,\"ops\":[{\"op\":\"hello\"}]}\n";
+    FILE *in = fmemopen((void *)input, sizeof input - 1, "r");
+    FILE *out = tmpfile();
+    assert_non_null(in);
+    assert_non_null(out);
+    const char *splits[] = {"valid_seen", "train"};
+    hp_external_serve_cfg cfg = {.env_name = "aw", .open = open_alfworld, .splits = splits, .n_splits = 2};
+    hp_err err = {{0}};
+    assert_int_equal(hp_external_serve(&cfg, in, out, &err), HP_OK);
+    fclose(in);
+    rewind(out);
+    char *line = NULL;
+    size_t cap = 0;
+    cJSON *r[8] = {0};
+    int n = 0;
+    while (n < 8 && getline(&line, &cap, out) > 0) r[n++] = cJSON_Parse(line);
+    free(line);
+    fclose(out);
+    assert_int_equal(n, 5); /* hello, bad JSON, bad ops, the batch, close; nothing after close */
+    const cJSON *h = cJSON_GetArrayItem(cJSON_GetObjectItem(r[0], "results"), 0);
+    assert_string_equal(cJSON_GetObjectItem(h, "env")->valuestring, "aw");
+    assert_int_equal(cJSON_GetObjectItem(cJSON_GetObjectItem(h, "splits"), "valid_seen")->valueint, 140);
+    assert_true(cJSON_IsTrue(cJSON_GetObjectItem(h, "clone")));
+    assert_true(cJSON_IsNull(cJSON_GetObjectItem(r[1], "id")));
+    assert_true(cJSON_IsString(cJSON_GetObjectItem(r[1], "error")));
+    assert_int_equal(cJSON_GetObjectItem(r[2], "id")->valueint, 2);
+    assert_true(cJSON_IsString(cJSON_GetObjectItem(r[2], "error")));
+    const cJSON *res = cJSON_GetObjectItem(r[3], "results");
+    assert_int_equal(cJSON_GetArraySize(res), 11);
+    static const bool ok[11] = {false, false, false, false, true, true, false, true, true, true, false};
+    for (int i = 0; i < 11; i++) {
+        const cJSON *x = cJSON_GetArrayItem(res, i);
+        assert_int_equal(cJSON_IsTrue(cJSON_GetObjectItem(x, "ok")), ok[i]);
+        if (!ok[i]) assert_true(cJSON_IsString(cJSON_GetObjectItem(x, "error")));
+    }
+    assert_non_null(strstr(cJSON_GetObjectItem(cJSON_GetArrayItem(res, 2), "error")->valuestring, "nope"));
+    const cJSON *clone = cJSON_GetArrayItem(res, 5), *orig = cJSON_GetArrayItem(res, 4);
+    assert_int_equal(cJSON_GetObjectItem(clone, "env")->valueint, 2);
+    assert_string_equal(cJSON_GetObjectItem(clone, "obs")->valuestring, cJSON_GetObjectItem(orig, "obs")->valuestring);
+    assert_int_equal(cJSON_GetObjectItem(cJSON_GetObjectItem(cJSON_GetArrayItem(res, 7), "info"), "steps")->valueint, 1);
+    assert_int_equal(cJSON_GetArraySize(cJSON_GetObjectItem(r[4], "results")), 1);
+    for (int i = 0; i < n; i++) cJSON_Delete(r[i]);
+}
+
 static int run(const char *args, char *out, size_t cap) {
     char cmd[1024];
     snprintf(cmd, sizeof cmd, "%s serve %s 2>&1 </dev/null", HP_CLI, args);
@@ -163,6 +227,7 @@ int main(void) {
         cmocka_unit_test(test_alfworld),
         cmocka_unit_test(test_webshop),
         cmocka_unit_test(test_cli),
+        cmocka_unit_test(test_serve_requests),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
