@@ -49,7 +49,7 @@ void *hp_xmalloc(size_t n);
 void *hp_xcalloc(size_t count, size_t size);
 void *hp_xrealloc(void *p, size_t n);
 char *hp_xstrdup(const char *s);
-char *hp_xstrndup(const char *s, size_t n);
+char *hp_xstrndup(const char *s, size_t n); /* at most n bytes, stops at a NUL as strndup */
 
 /* A growable byte buffer, always NUL-terminated. Zero-initialise to start empty. */
 typedef struct hp_buf {

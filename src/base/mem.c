@@ -30,6 +30,7 @@ void *hp_xrealloc(void *p, size_t n) {
 char *hp_xstrdup(const char *s) { return hp_xstrndup(s, strlen(s)); }
 
 char *hp_xstrndup(const char *s, size_t n) {
+    n = strnlen(s, n);
     char *p = hp_xmalloc(n + 1);
     memcpy(p, s, n);
     p[n] = '\0';
