@@ -250,8 +250,8 @@ static void test_demos_win(void **state) {
     }
 }
 
-/* Built twice: test_agent_model (rollout and eval) and test_agent_sft (SFT, labelled slow because a
- * sanitizer build trains too slowly). */
+/* Built twice: test_agent_model (rollout, eval, demonstrations) and test_agent_sft (training), so
+ * that each stays short under the sanitizers. */
 int main(void) {
 #ifdef HP_AGENT_TEST_SFT
     const struct CMUnitTest tests[] = {cmocka_unit_test(test_sft_lowers_loss)};
