@@ -3,7 +3,6 @@
  * keeps only the log-sum-exp of each row; the backward recomputes P from it. */
 #include "model_impl.h"
 
-#include <cblas.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,7 +16,7 @@ static int64_t max_len(const int64_t *offs, int n_seq) {
 
 /* S [n,n] = scale * Q K^T for one head (rows strided by ldq / ldk). */
 static void scores(const float *q, int64_t ldq, const float *k, int64_t ldk, int64_t n, int hd, float scale, float *S) {
-    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)n, (int)n, hd, scale, q, (int)ldq, k, (int)ldk, 0.0f, S,
+    hp_gemm(false, true, (int)n, (int)n, hd, scale, q, (int)ldq, k, (int)ldk, 0.0f, S,
                 (int)n);
 }
 
@@ -48,7 +47,7 @@ void hp_attn_fwd(const hp_config *c, const float *q, const float *k, const float
                 for (int64_t j = i + 1; j < n; j++) row[j] = 0.0f;
                 lse[(b + i) * Hq + h] = mx + (float)log(sum);
             }
-            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)n, hd, (int)n, 1.0f, S, (int)n,
+            hp_gemm(false, false, (int)n, hd, (int)n, 1.0f, S, (int)n,
                         v + b * sk + g * hd, (int)sk, 0.0f, out + b * sq + h * hd, (int)sq);
         }
     }
@@ -78,7 +77,7 @@ void hp_attn_bwd(const hp_config *c, const float *q, const float *k, const float
             const float *oh = out + b * sq + h * hd, *doh = dout + b * sq + h * hd;
             scores(qh, sq, kg, sk, n, hd, scale, P);
             /* dP = dO V^T */
-            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)n, (int)n, hd, 1.0f, doh, (int)sq, vg, (int)sk,
+            hp_gemm(false, true, (int)n, (int)n, hd, 1.0f, doh, (int)sq, vg, (int)sk,
                         0.0f, dP, (int)n);
 #pragma omp parallel for schedule(static) if (n * n > 16384)
             for (int64_t i = 0; i < n; i++) {
@@ -92,11 +91,11 @@ void hp_attn_bwd(const hp_config *c, const float *q, const float *k, const float
                 for (int64_t j = i + 1; j < n; j++) p[j] = dp[j] = 0.0f;
             }
             /* dQ = dS K; dK += dS^T Q; dV += P^T dO */
-            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)n, hd, (int)n, 1.0f, dP, (int)n, kg, (int)sk,
+            hp_gemm(false, false, (int)n, hd, (int)n, 1.0f, dP, (int)n, kg, (int)sk,
                         0.0f, dq + b * sq + h * hd, (int)sq);
-            cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, (int)n, hd, (int)n, 1.0f, dP, (int)n, qh, (int)sq,
+            hp_gemm(true, false, (int)n, hd, (int)n, 1.0f, dP, (int)n, qh, (int)sq,
                         1.0f, dk + b * sk + g * hd, (int)sk);
-            cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, (int)n, hd, (int)n, 1.0f, P, (int)n, doh, (int)sq,
+            hp_gemm(true, false, (int)n, hd, (int)n, 1.0f, P, (int)n, doh, (int)sq,
                         1.0f, dv + b * sk + g * hd, (int)sk);
         }
     }

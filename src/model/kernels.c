@@ -5,20 +5,54 @@
 #include <cblas.h>
 #include <immintrin.h>
 #include <math.h>
+#include <omp.h>
 #include <stdlib.h>
 #include <string.h>
 
-/* C[M,N] = alpha * op(A) op(B) + beta * C, row-major. */
-static void gemm(bool ta, bool tb, int64_t M, int64_t N, int64_t K, float alpha, const float *A, int64_t lda,
-                 const float *B, int64_t ldb, float beta, float *C, int64_t ldc) {
+/* C[M,N] = alpha * op(A) op(B) + beta * C, row-major.
+ *
+ * One thread pool: OpenBLAS runs single-threaded and large products are split into OpenMP slices of
+ * rows (or columns) of C, so that OpenBLAS's and OpenMP's threads never spin against each other on a
+ * small machine. The slices depend only on the thread count, so results are deterministic for it. */
+void hp_gemm(bool ta, bool tb, int64_t M, int64_t N, int64_t K, float alpha, const float *A, int64_t lda,
+             const float *B, int64_t ldb, float beta, float *C, int64_t ldc) {
     if (M <= 0 || N <= 0) return;
     if (K <= 0) {
-        if (beta == 0.0f)
-            for (int64_t i = 0; i < M; i++) memset(C + i * ldc, 0, (size_t)N * sizeof(float));
+        for (int64_t i = 0; i < M; i++)
+            for (int64_t j = 0; j < N; j++) C[i * ldc + j] = beta == 0.0f ? 0.0f : beta * C[i * ldc + j];
         return;
     }
-    cblas_sgemm(CblasRowMajor, ta ? CblasTrans : CblasNoTrans, tb ? CblasTrans : CblasNoTrans, (int)M, (int)N,
-                (int)K, alpha, A, (int)lda, B, (int)ldb, beta, C, (int)ldc);
+    if (openblas_get_num_threads() != 1) openblas_set_num_threads(1);
+    int nt = omp_in_parallel() ? 1 : omp_get_max_threads();
+    if (nt > 1 && (double)M * N * K < 4e6) nt = 1;
+    bool split_m = M >= N;
+    int64_t S = split_m ? M : N;
+    if (nt > S / 16) nt = (int)(S / 16) > 1 ? (int)(S / 16) : 1;
+#pragma omp parallel num_threads(nt) if (nt > 1)
+    {
+        int t = omp_get_thread_num(), n = omp_get_num_threads();
+        /* slice boundaries rounded to 16 rows/columns */
+        int64_t blocks = (S + 15) / 16;
+        int64_t b0 = blocks * t / n, b1 = blocks * (t + 1) / n;
+        int64_t s0 = b0 * 16, s1 = b1 * 16 < S ? b1 * 16 : S;
+        if (s1 > s0) {
+            if (split_m) {
+                const float *a = ta ? A + s0 : A + s0 * lda;
+                cblas_sgemm(CblasRowMajor, ta ? CblasTrans : CblasNoTrans, tb ? CblasTrans : CblasNoTrans,
+                            (int)(s1 - s0), (int)N, (int)K, alpha, a, (int)lda, B, (int)ldb, beta, C + s0 * ldc,
+                            (int)ldc);
+            } else {
+                const float *b = tb ? B + s0 * ldb : B + s0;
+                cblas_sgemm(CblasRowMajor, ta ? CblasTrans : CblasNoTrans, tb ? CblasTrans : CblasNoTrans, (int)M,
+                            (int)(s1 - s0), (int)K, alpha, A, (int)lda, b, (int)ldb, beta, C + s0, (int)ldc);
+            }
+        }
+    }
+}
+
+static void gemm(bool ta, bool tb, int64_t M, int64_t N, int64_t K, float alpha, const float *A, int64_t lda,
+                 const float *B, int64_t ldb, float beta, float *C, int64_t ldc) {
+    hp_gemm(ta, tb, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
 }
 
 void hp_lin_fwd(const lin *l, const float *x, int64_t T, float *y, bool acc) {

@@ -65,6 +65,9 @@ void hp_model_ensure_grads(hp_model *m);
 void hp_model_drop_grads(hp_model *m);
 
 /* kernels.c: row-major f32 helpers. */
+/* C[M,N] = alpha op(A) op(B) + beta C (OpenBLAS, sliced over OpenMP threads). */
+void hp_gemm(bool ta, bool tb, int64_t M, int64_t N, int64_t K, float alpha, const float *A, int64_t lda,
+             const float *B, int64_t ldb, float beta, float *C, int64_t ldc);
 /* y[T,out] = x[T,in] W^T (+ b) (+ LoRA); accumulate into y when acc. */
 void hp_lin_fwd(const lin *l, const float *x, int64_t T, float *y, bool acc);
 /* dx[T,in] (+)= dy W (+ LoRA part); parameter grads accumulate. dx may be NULL. */

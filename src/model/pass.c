@@ -2,7 +2,6 @@
  * the last), and scoring without stored activations. */
 #include "model_impl.h"
 
-#include <cblas.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -145,7 +144,7 @@ static void head_forward(const hp_model *m, const int32_t *ids, const int64_t *o
         if (!values) return;
         for (int64_t t = 0; t < T; t++)
             for (int k = 0; k < d.K; k++) values[t * d.K + k] = m->score_b->w[k];
-        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)T, d.K, d.D, 1.0f, hf, d.D, m->score_w->w, d.D,
+        hp_gemm(false, true, (int)T, d.K, d.D, 1.0f, hf, d.D, m->score_w->w, d.D,
                     1.0f, values, d.K);
         return;
     }
@@ -154,7 +153,7 @@ static void head_forward(const hp_model *m, const int32_t *ids, const int64_t *o
     int hint = 0;
     for (int64_t r0 = 0; r0 < T; r0 += HEAD_ROWS) {
         int n = (int)(T - r0 < HEAD_ROWS ? T - r0 : HEAD_ROWS);
-        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, n, d.V, d.D, 1.0f, hf + r0 * d.D, d.D, head_weight(m),
+        hp_gemm(false, true, n, d.V, d.D, 1.0f, hf + r0 * d.D, d.D, head_weight(m),
                     d.D, 0.0f, z, d.V);
         double lse[HEAD_ROWS], H[HEAD_ROWS];
 #pragma omp parallel for schedule(static)
@@ -177,12 +176,12 @@ static void head_backward(hp_model *m, const int32_t *ids, const int64_t *offs, 
         memset(dhf, 0, (size_t)(T * d.D) * sizeof(float));
         if (!dval) return;
         if (m->score_w->g)
-            cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, d.K, d.D, (int)T, 1.0f, dval, d.K, hf, d.D, 1.0f,
+            hp_gemm(true, false, d.K, d.D, (int)T, 1.0f, dval, d.K, hf, d.D, 1.0f,
                         m->score_w->g, d.D);
         if (m->score_b->g)
             for (int64_t t = 0; t < T; t++)
                 for (int k = 0; k < d.K; k++) m->score_b->g[k] += dval[t * d.K + k];
-        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)T, d.D, d.K, 1.0f, dval, d.K, m->score_w->w, d.D,
+        hp_gemm(false, false, (int)T, d.D, d.K, 1.0f, dval, d.K, m->score_w->w, d.D,
                     0.0f, dhf, d.D);
         return;
     }
@@ -191,7 +190,7 @@ static void head_backward(hp_model *m, const int32_t *ids, const int64_t *offs, 
     int hint = 0;
     for (int64_t r0 = 0; r0 < T; r0 += HEAD_ROWS) {
         int n = (int)(T - r0 < HEAD_ROWS ? T - r0 : HEAD_ROWS);
-        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, n, d.V, d.D, 1.0f, hf + r0 * d.D, d.D, head_weight(m),
+        hp_gemm(false, true, n, d.V, d.D, 1.0f, hf + r0 * d.D, d.D, head_weight(m),
                     d.D, 0.0f, z, d.V);
         int32_t y[HEAD_ROWS];
         for (int i = 0; i < n; i++) y[i] = target_of(ids, offs, n_seq, r0 + i, &hint);
@@ -210,9 +209,9 @@ static void head_backward(hp_model *m, const int32_t *ids, const int64_t *offs, 
             if (y[i] >= 0) zi[y[i]] += gl;
         }
         if (gW)
-            cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, d.V, d.D, n, 1.0f, z, d.V, hf + r0 * d.D, d.D, 1.0f,
+            hp_gemm(true, false, d.V, d.D, n, 1.0f, z, d.V, hf + r0 * d.D, d.D, 1.0f,
                         gW, d.D);
-        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, n, d.D, d.V, 1.0f, z, d.V, head_weight(m), d.D, 0.0f,
+        hp_gemm(false, false, n, d.D, d.V, 1.0f, z, d.V, head_weight(m), d.D, 0.0f,
                     dhf + r0 * d.D, d.D);
     }
     free(z);
