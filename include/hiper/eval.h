@@ -38,7 +38,7 @@ typedef struct hp_eval_result {
     double seconds;
 } hp_eval_result;
 
-/* Play and score. `open_env` creates one environment of the run's kind (called batch times). */
+/* Play and score: opens one environment of env_kind with env_options and clones it for the batch. */
 int hp_eval_run(const char *env_kind, const cJSON *env_options, const hp_tok *tok, const hp_policy *policy,
                 const hp_eval_cfg *cfg, hp_eval_result *res, hp_err *err);
 /* Same with environments the caller owns (at least cfg->batch of them, of one kind). */
