@@ -120,7 +120,7 @@ static int prepare_tokenizer(trainer *t, hp_err *err) {
         const char *src = c->model.tokenizer[0] ? c->model.tokenizer : c->model.path[0] ? c->model.path : NULL;
         if (src) {
             hp_tok *tok = hp_tok_load(src, err);
-            if (!tok) return hp_err_wrap(err, "model.tokenizer");
+            if (!tok) return hp_err_wrap(err, "%s", c->model.tokenizer[0] ? "model.tokenizer" : "model.path");
             hp_tok_free(tok);
             t->tok = NULL;
             /* Use it in place (its directory or file). */
@@ -498,6 +498,8 @@ int hp_train_run(const hp_runcfg *cfg, const hp_train_opts *opts, hp_err *err) {
     t.rollouts = hp_path_join(dir, "rollouts.jsonl");
     if (cfg->trainer.threads > 0) omp_set_num_threads((int)cfg->trainer.threads);
     int rc = hp_runcfg_validate(cfg, err);
+    if (rc == HP_OK && cfg->model.lora_rank > 0)
+        rc = hp_fail(err, "key 'model.lora_rank': LoRA training is not wired into the trainer yet (use 0)");
     if (rc == HP_OK && cfg->env.options[0]) t.env_opts = cJSON_Parse(cfg->env.options);
     if (rc == HP_OK) rc = hp_mkdirs(dir, err);
     if (rc == HP_OK) rc = check_config(&t, err);
