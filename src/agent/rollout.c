@@ -279,7 +279,13 @@ int hp_rollout_run(hp_env **envs, const hp_tok *tok, const hp_policy *policy, co
     double t_start = hp_now();
     run_state st = {.envs = envs, .n = cfg->n_tasks * cfg->group_n, .tok = tok, .policy = policy, .cfg = cfg, .out = out};
     st.gen = cfg->gen;
-    if (st.gen.max_new_tokens <= 0) st.gen.max_new_tokens = cfg->prompt.max_response_tokens;
+    /* the response limit is the smaller of the two settings (either may be 0 = unset) */
+    int lim = cfg->prompt.max_response_tokens;
+    if (st.gen.max_new_tokens <= 0 || (lim > 0 && lim < st.gen.max_new_tokens)) st.gen.max_new_tokens = lim;
+    if (st.gen.max_new_tokens <= 0) {
+        hp_fail(err, "rollout: no response token limit (max_response_tokens and gen.max_new_tokens are 0)");
+        return HP_FAIL;
+    }
     if (st.gen.n_stop == 0) {
         int ns = 0;
         if (hp_tok_im_end(tok) >= 0) st.stop_ids[ns++] = hp_tok_im_end(tok);
