@@ -107,6 +107,7 @@ console.log(`encode: ${texts.length - encFail}/${texts.length} texts identical`)
 // ---- 1b. encode with Qwen2.5's tokenizer.json (Qwen3's less the four added tokens Qwen3 introduced) ----
 const q25 = JSON.parse(readFileSync(qwen, "utf8"));
 q25.added_tokens = q25.added_tokens.filter((a) => a.id < 151665);
+q25.model.merges = q25.model.merges.map((m) => (Array.isArray(m) ? m.join(" ") : m)); // Qwen2.5's file has "a b" merges
 mkdirSync(join(tmp, "qwen25"), { recursive: true });
 writeFileSync(join(tmp, "qwen25/tokenizer.json"), JSON.stringify(q25));
 const tok25 = loadTokenizer(join(tmp, "qwen25/tokenizer.json"));

@@ -6,7 +6,8 @@
  * (installed by scripts/deps.sh into tests/ref/node_modules). hp_test_qwen25_tokenizer() writes, once,
  * Qwen2.5's tokenizer.json under HP_BINARY_DIR: the same vocabulary and merges with the 22 added
  * tokens of Qwen2.5 (ids 151643..151664), i.e. Qwen3's file without the four added tokens Qwen3
- * introduced (<tool_response>, </tool_response>, <think>, </think>, ids 151665..151668). */
+ * introduced (<tool_response>, </tool_response>, <think>, </think>, ids 151665..151668), and with the
+ * merges written as "a b" strings, as Qwen2.5's own file has them. */
 #ifndef HIPER_TESTS_QWEN_FIXTURE_H
 #define HIPER_TESTS_QWEN_FIXTURE_H
 
@@ -39,6 +40,15 @@ static inline const char *hp_test_qwen25_tokenizer(hp_err *err) {
     for (int i = cJSON_GetArraySize(added) - 1; i >= 0; i--) {
         const cJSON *id = cJSON_GetObjectItemCaseSensitive(cJSON_GetArrayItem(added, i), "id");
         if (cJSON_IsNumber(id) && id->valueint >= 151665) cJSON_DeleteItemFromArray(added, i);
+    }
+    cJSON *merges = cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(root, "model"), "merges");
+    for (cJSON *m = merges ? merges->child : NULL, *next; m; m = next) { /* walk the list: indexing is O(n) */
+        next = m->next;
+        if (!cJSON_IsArray(m) || cJSON_GetArraySize(m) != 2) continue;
+        hp_buf b = {0};
+        hp_buf_printf(&b, "%s %s", m->child->valuestring, m->child->next->valuestring);
+        cJSON_ReplaceItemViaPointer(merges, m, cJSON_CreateString(b.data));
+        hp_buf_free(&b);
     }
     char *text = cJSON_PrintUnformatted(root);
     cJSON_Delete(root);
