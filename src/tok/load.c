@@ -169,6 +169,7 @@ static int load_added(hp_tok *t, const cJSON *root, hp_err *err) {
             if (cJSON_IsTrue(get(a, flags[f])))
                 return bad(t->path, err, "added_tokens[%s]: \"%s\": true is not supported", idx, flags[f]);
         hp_tok_added *d = &t->added[i++];
+        t->n_added = i; /* counted at once, so that a later error frees this one */
         d->content = hp_xstrdup(content->valuestring);
         d->len = strlen(d->content);
         d->id = id->valueint;
@@ -178,7 +179,6 @@ static int load_added(hp_tok *t, const cJSON *root, hp_err *err) {
         t->is_added[d->id] = true;
         t->added_first_byte[(uint8_t)d->content[0]] = true;
     }
-    t->n_added = i;
     qsort(t->added, (size_t)i, sizeof *t->added, cmp_added);
     return HP_OK;
 }

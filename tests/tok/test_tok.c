@@ -304,6 +304,57 @@ static void test_train_deterministic(void **state) {
     hp_buf_free(&text);
 }
 
+/* Corrupt files (bytes changed, cut, or deleted at random) either load or fail with a message naming
+ * the file; none may crash (this test matters most under ASan). */
+static void test_corrupt_files(void **state) {
+    (void)state;
+    char dir[] = "/tmp/hp_tok_corrupt_XXXXXX";
+    assert_non_null(mkdtemp(dir));
+    hp_err err = {{0}};
+    const char *text = "the cat sat on the mat; the cat ate the rat. 123 + 456 = 579\n";
+    assert_int_equal(hp_tok_train(text, strlen(text), 300, dir, &err), HP_OK);
+    char *path = hp_path_join(dir, "tokenizer.json"), *bad = hp_path_join(dir, "bad.json");
+    char *orig = NULL;
+    size_t len = 0;
+    assert_int_equal(hp_read_file(path, &orig, &len, &err), HP_OK);
+    hp_rng rng;
+    hp_rng_seed(&rng, 7, 0);
+    static const char junk[] = "{}[]\",:0-9 \\u";
+    int loaded = 0;
+    for (int it = 0; it < 300; it++) {
+        char *buf = hp_xmalloc(len + 1);
+        memcpy(buf, orig, len + 1);
+        size_t n = len;
+        int kind = (int)hp_rng_below(&rng, 3);
+        if (kind == 0) n = hp_rng_below(&rng, len); /* cut */
+        for (int k = 0; k < 3; k++) {
+            size_t at = hp_rng_below(&rng, n ? n : 1);
+            if (kind == 1 && n) buf[at] = junk[hp_rng_below(&rng, sizeof junk - 1)]; /* change */
+            if (kind == 2 && n) {                                                   /* delete */
+                memmove(buf + at, buf + at + 1, n - at - 1);
+                n--;
+            }
+        }
+        assert_int_equal(hp_write_file_atomic(bad, buf, n, &err), HP_OK);
+        free(buf);
+        hp_tok *t = hp_tok_load(bad, &err);
+        if (t) {
+            hp_ids ids = {0};
+            hp_tok_encode(t, text, strlen(text), &ids, &err);
+            hp_ids_free(&ids);
+            hp_tok_free(t);
+            loaded++;
+        } else if (!strstr(err.msg, "bad.json")) {
+            fail_msg("error without the file name: %s", err.msg);
+        }
+    }
+    assert_true(loaded < 300);
+    free(orig);
+    free(path);
+    free(bad);
+    assert_int_equal(hp_remove_tree(dir, &err), HP_OK);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_bytelevel_table), cmocka_unit_test(test_lossy_maximal_subparts),
@@ -311,7 +362,7 @@ int main(void) {
         cmocka_unit_test(test_stream_decode),   cmocka_unit_test(test_qwen25_fixture),
         cmocka_unit_test(test_load_errors),     cmocka_unit_test(test_train_by_hand),
         cmocka_unit_test(test_chat_render),     cmocka_unit_test(test_threads_share_tokenizer),
-        cmocka_unit_test(test_train_deterministic),
+        cmocka_unit_test(test_train_deterministic), cmocka_unit_test(test_corrupt_files),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
