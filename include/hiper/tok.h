@@ -3,8 +3,12 @@
  *
  * Contract:
  * - Encoding is exactly Hugging Face's for the Qwen2.5/Qwen3 tokenizer.json: added/special tokens are
- *   matched inside the text first, the rest is split by the Split pre-tokenizer's Unicode regex (PCRE2),
- *   mapped through the ByteLevel byte→unicode table, and merged by BPE rank.
+ *   matched inside the raw text first (leftmost-longest), each stretch between them is NFC-normalised
+ *   (when the file says so) and split by the Split pre-tokenizer's regex (PCRE2, \s as Unicode
+ *   White_Space like Oniguruma), mapped through the ByteLevel byte→unicode table, and merged by BPE
+ *   rank. Input must be valid UTF-8. A file using anything else is refused at load with an error
+ *   naming the file and the key (docs/tokenizer.md lists what is supported).
+ * - Decoding is Hugging Face's: ByteLevel-decoded bytes, invalid UTF-8 → U+FFFD per maximal subpart.
  * - hp_tok_token_bytes gives the raw bytes a token stands for (ByteLevel-decoded), so that text offsets
  *   of every token can be computed without decoding whole strings; special tokens give their content.
  * - A loaded tokenizer is immutable and may be shared by threads.
