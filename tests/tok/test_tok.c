@@ -99,6 +99,28 @@ static void test_qwen_known_ids(void **state) {
     hp_tok_free(t);
 }
 
+/* The default Qwen2.5 system prompt as published token ids (they appear in Qwen2.5 examples and issue
+ * threads): rendering + encoding must give exactly these. */
+static void test_qwen25_default_prompt_ids(void **state) {
+    (void)state;
+    hp_err err = {{0}};
+    const char *path = hp_test_qwen25_tokenizer(&err);
+    if (!path) fail_msg("%s", err.msg);
+    hp_tok *t = hp_tok_load(path, &err);
+    assert_non_null(t);
+    hp_chat_msg m[] = {{"user", "hi"}};
+    char *text = hp_chat_render(m, 1, true);
+    hp_ids ids = {0};
+    assert_int_equal(hp_tok_encode(t, text, strlen(text), &ids, &err), HP_OK);
+    const int32_t want[] = {151644, 8948, 198, 2610, 525, 1207, 16948, 11, 3465, 553, 54364, 14817, 13, 1446, 525,
+                            264, 10950, 17847, 13, 151645, 198, 151644, 872, 198, 6023, 151645, 198, 151644, 77091, 198};
+    assert_int_equal(ids.len, sizeof want / sizeof want[0]);
+    assert_memory_equal(ids.data, want, sizeof want);
+    free(text);
+    hp_ids_free(&ids);
+    hp_tok_free(t);
+}
+
 static void test_invalid_utf8_input(void **state) {
     (void)state;
     hp_tok *t = qwen();
@@ -358,7 +380,8 @@ static void test_corrupt_files(void **state) {
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_bytelevel_table), cmocka_unit_test(test_lossy_maximal_subparts),
-        cmocka_unit_test(test_qwen_known_ids),  cmocka_unit_test(test_invalid_utf8_input),
+        cmocka_unit_test(test_qwen_known_ids),  cmocka_unit_test(test_qwen25_default_prompt_ids),
+        cmocka_unit_test(test_invalid_utf8_input),
         cmocka_unit_test(test_stream_decode),   cmocka_unit_test(test_qwen25_fixture),
         cmocka_unit_test(test_load_errors),     cmocka_unit_test(test_train_by_hand),
         cmocka_unit_test(test_chat_render),     cmocka_unit_test(test_threads_share_tokenizer),
