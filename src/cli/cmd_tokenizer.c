@@ -167,12 +167,46 @@ static int encode_jsonl(const hp_tok *t, hp_err *err) {
     return rc;
 }
 
+/* Length of a plausible UTF-8 sequence at s[0..n) (for display only), 0 if it is not one. */
+static size_t utf8_len(const unsigned char *s, size_t n) {
+    size_t k = s[0] < 0x80 ? 1 : (s[0] & 0xE0) == 0xC0 ? 2 : (s[0] & 0xF0) == 0xE0 ? 3 : (s[0] & 0xF8) == 0xF0 ? 4 : 0;
+    if (!k || k > n) return 0;
+    for (size_t i = 1; i < k; i++)
+        if ((s[i] & 0xC0) != 0x80) return 0;
+    return k;
+}
+
+/* One line per token: the id, a tab, and its bytes quoted (characters as they are, control bytes and
+ * bytes that are not whole UTF-8 characters as \xNN). */
+static void print_tokens(const hp_tok *t, const hp_ids *ids) {
+    hp_buf b = {0};
+    for (size_t i = 0; i < ids->len; i++) {
+        size_t n = 0;
+        const unsigned char *p = (const unsigned char *)hp_tok_token_bytes(t, ids->data[i], &n);
+        hp_buf_printf(&b, "%d\t\"", (int)ids->data[i]);
+        for (size_t j = 0; p && j < n;) {
+            size_t k = utf8_len(p + j, n - j);
+            if (k == 1 && p[j] >= 0x20 && p[j] != 0x7F && p[j] != '"' && p[j] != '\\') hp_buf_putc(&b, (char)p[j]);
+            else if (k > 1) hp_buf_append(&b, p + j, k);
+            else {
+                hp_buf_printf(&b, "\\x%02x", p[j]);
+                k = 1;
+            }
+            j += k;
+        }
+        hp_buf_puts(&b, "\"\n");
+    }
+    fwrite(b.data ? b.data : "", 1, b.len, stdout);
+    hp_buf_free(&b);
+}
+
 static int cmd_encode(int argc, char **argv) {
     const char *path = NULL, *text = NULL;
-    bool jsonl = false;
+    bool jsonl = false, tokens = false;
     hp_opt opts[] = {{"tokenizer", HP_OPT_STR, &path, "tokenizer.json or a directory holding one"},
                      {"text", HP_OPT_STR, &text, "the text (default: all of stdin)"},
                      {"jsonl", HP_OPT_FLAG, &jsonl, "stdin holds one JSON string per line; print a JSON id array per line"},
+                     {"tokens", HP_OPT_FLAG, &tokens, "print one token per line: id, tab, its bytes as a JSON string"},
                      {0}};
     int a = hp_args_parse(argc, argv, 3, opts, "usage: hiper tokenizer encode --tokenizer PATH [--text T | < file]", NULL, 0, NULL);
     if (a) return a == 1 ? HP_EXIT_OK : HP_EXIT_USAGE;
@@ -189,6 +223,7 @@ static int cmd_encode(int argc, char **argv) {
         if (text) len = strlen(text);
         hp_ids ids = {0};
         if (hp_tok_encode(t, s, len, &ids, &err)) rc = hp_cli_error(&err);
+        else if (tokens) print_tokens(t, &ids);
         else print_ids(&ids, false);
         hp_ids_free(&ids);
         free(owned);

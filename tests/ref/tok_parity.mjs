@@ -215,6 +215,8 @@ check("cli train without --corpus → 2", status(["tokenizer", "train", "--vocab
   check("cli decode --ids", r.code === 0 && r.out === "Hello world", JSON.stringify(r.out));
   const e = status(["tokenizer", "encode", "--tokenizer", qwen], "Hello world");
   check("cli encode stdin", e.code === 0 && e.out === "9707 1879\n", JSON.stringify(e.out));
+  const tk = status(["tokenizer", "encode", "--tokens", "--tokenizer", qwen, "--text", "Hi 🎉"]);
+  check("cli encode --tokens", tk.code === 0 && tk.out === '13048\t"Hi"\n11162\t" \\xf0\\x9f"\n236\t"\\x8e"\n231\t"\\x89"\n', JSON.stringify(tk.out));
   const c = status(["tokenizer", "chat"], "not json");
   check("cli chat bad JSON → 1", c.code === 1);
 }
