@@ -56,13 +56,13 @@ static void gemm(bool ta, bool tb, int64_t M, int64_t N, int64_t K, float alpha,
 }
 
 void hp_lin_fwd(const lin *l, const float *x, int64_t T, float *y, bool acc) {
-    gemm(false, true, T, l->out, l->in, 1.0f, x, l->in, l->w->w, l->in, acc ? 1.0f : 0.0f, y, l->out);
-    if (l->b) {
+    if (l->b) { /* y = b (+ y), then y += x W^T */
         const float *b = l->b->w;
-#pragma omp parallel for schedule(static) if (T * l->out > 65536)
         for (int64_t t = 0; t < T; t++)
-            for (int o = 0; o < l->out; o++) y[t * l->out + o] += b[o];
+            for (int o = 0; o < l->out; o++) y[t * l->out + o] = acc ? y[t * l->out + o] + b[o] : b[o];
+        acc = true;
     }
+    gemm(false, true, T, l->out, l->in, 1.0f, x, l->in, l->w->w, l->in, acc ? 1.0f : 0.0f, y, l->out);
     if (l->la) {
         float *xa = hp_xmalloc((size_t)(T * l->r) * sizeof(float));
         gemm(false, true, T, l->r, l->in, 1.0f, x, l->in, l->la->w, l->in, 0.0f, xa, l->r);

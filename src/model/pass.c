@@ -6,7 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-enum { HEAD_ROWS = 64 };
+enum { HEAD_ROWS = 128 };
 
 /* Offsets (in floats, per token) of one layer's activations inside its slab. */
 typedef struct slab {

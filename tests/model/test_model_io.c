@@ -256,11 +256,45 @@ static void test_lr_schedules(void **state) {
     assert_true(fabs(hp_lr_at(&s, 10) - 1e-3) < 1e-15);
 }
 
+/* Same inputs and thread count: bitwise the same outputs and gradients (sizes large enough for the
+ * products to be split across threads). */
+static void test_determinism(void **state) {
+    (void)state;
+    hp_config c = cfg(false);
+    c.hidden_size = 128;
+    c.intermediate_size = 352;
+    c.vocab_size = 300;
+    hp_err e;
+    int32_t ids[400];
+    hp_rng r;
+    hp_rng_seed(&r, 5, 0);
+    for (int i = 0; i < 400; i++) ids[i] = (int32_t)hp_rng_below(&r, 300);
+    int64_t offs[4] = {0, 150, 170, 400};
+    hp_batch b = {ids, offs, 3};
+    float lp[2][400], d[400], *g[2];
+    size_t n = 0;
+    for (int i = 0; i < 400; i++) d[i] = (float)hp_rng_normal(&r);
+    for (int k = 0; k < 2; k++) {
+        hp_model *m = hp_model_init_random(&c, 3, &e);
+        hp_model_zero_grad(m);
+        assert_int_equal(hp_model_forward(m, &b, lp[k], NULL, NULL, &e), HP_OK);
+        assert_int_equal(hp_model_backward(m, &b, d, NULL, NULL, &e), HP_OK);
+        float *gd = hp_model_grad_data(m, &n);
+        g[k] = malloc(n * sizeof(float));
+        memcpy(g[k], gd, n * sizeof(float));
+        hp_model_free(m);
+    }
+    assert_memory_equal(lp[0], lp[1], sizeof lp[0]);
+    assert_memory_equal(g[0], g[1], n * sizeof(float));
+    free(g[0]);
+    free(g[1]);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_roundtrip),       cmocka_unit_test(test_lora_merge_clone_critic),
         cmocka_unit_test(test_load_errors),     cmocka_unit_test(test_optimizer_resume),
-        cmocka_unit_test(test_lr_schedules),
+        cmocka_unit_test(test_lr_schedules),    cmocka_unit_test(test_determinism),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
