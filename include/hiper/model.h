@@ -21,7 +21,8 @@
  *   sequence is one chunk); the forward keeps the last chunk's activations and backward recomputes
  *   the others.
  * - Determinism: the same inputs, seed and thread count give the same numbers. Generation of a
- *   request depends only on its prompt, seed and options, not on the other requests in the batch.
+ *   request depends only on its prompt, seed, options and the thread count, not on the other requests
+ *   in the batch. Threads: OMP_NUM_THREADS; OpenBLAS is set to one thread and called from OpenMP slices.
  * - A model is not thread-safe; two models (policy and critic, reference) are independent.
  * - Errors: functions returning int return HP_OK/HP_FAIL with a message naming the file/tensor/key.
  */
