@@ -51,6 +51,7 @@ static int parse_ids(const char *text, int32_t **ids, int64_t **offs, int *n_seq
         } else if (*p == '-' || isdigit((unsigned char)*p)) {
             char *e;
             long long v = strtoll(p, &e, 10);
+            if (e == p) return hp_fail(err, "%s:%d: '-' without a number in the ids", path, line);
             if (v < 0 || v > INT32_MAX) return hp_fail(err, "%s:%d: bad token id %lld", path, line, v);
             if (n == cap) *ids = hp_xrealloc(*ids, (cap *= 2) * sizeof **ids);
             (*ids)[n++] = (int32_t)v;

@@ -123,10 +123,13 @@ static int parse_entry(hp_st *st, const st_map *m, const uint8_t *data, size_t d
             d->valuedouble > 9e15)
             return hp_fail(err, "%s: tensor '%s': bad shape entry", m->path, name);
         t.shape[i] = (int64_t)d->valuedouble;
+        if (t.shape[i] > 0 && t.numel > ((int64_t)1 << 50) / t.shape[i])
+            return hp_fail(err, "%s: tensor '%s': shape is too large", m->path, name);
         t.numel *= t.shape[i];
     }
     const cJSON *b0 = cJSON_GetArrayItem(off, 0), *b1 = cJSON_GetArrayItem(off, 1);
-    if (!cJSON_IsNumber(b0) || !cJSON_IsNumber(b1) || b0->valuedouble < 0 || b1->valuedouble < b0->valuedouble)
+    if (!cJSON_IsNumber(b0) || !cJSON_IsNumber(b1) || b0->valuedouble < 0 || b1->valuedouble < b0->valuedouble ||
+        b1->valuedouble > 9e15)
         return hp_fail(err, "%s: tensor '%s': bad data_offsets", m->path, name);
     size_t begin = (size_t)b0->valuedouble, end = (size_t)b1->valuedouble;
     if (end > data_len)
