@@ -14,6 +14,10 @@
  * One thread pool: OpenBLAS runs single-threaded and large products are split into OpenMP slices of
  * rows (or columns) of C, so that OpenBLAS's and OpenMP's threads never spin against each other on a
  * small machine. The slices depend only on the thread count, so results are deterministic for it. */
+void hp_blas_single_thread(void) {
+    if (openblas_get_num_threads() != 1) openblas_set_num_threads(1);
+}
+
 void hp_gemm(bool ta, bool tb, int64_t M, int64_t N, int64_t K, float alpha, const float *A, int64_t lda,
              const float *B, int64_t ldb, float beta, float *C, int64_t ldc) {
     if (M <= 0 || N <= 0) return;
@@ -22,7 +26,7 @@ void hp_gemm(bool ta, bool tb, int64_t M, int64_t N, int64_t K, float alpha, con
             for (int64_t j = 0; j < N; j++) C[i * ldc + j] = beta == 0.0f ? 0.0f : beta * C[i * ldc + j];
         return;
     }
-    if (openblas_get_num_threads() != 1) openblas_set_num_threads(1);
+    if (!omp_in_parallel()) hp_blas_single_thread();
     int nt = omp_in_parallel() ? 1 : omp_get_max_threads();
     if (nt > 1 && (double)M * N * K < 4e6) nt = 1;
     bool split_m = M >= N;

@@ -65,6 +65,8 @@ void hp_model_ensure_grads(hp_model *m);
 void hp_model_drop_grads(hp_model *m);
 
 /* kernels.c: row-major f32 helpers. */
+/* OpenBLAS to one thread (process-wide; called when a model is created and before products). */
+void hp_blas_single_thread(void);
 /* C[M,N] = alpha op(A) op(B) + beta C (OpenBLAS, sliced over OpenMP threads). */
 void hp_gemm(bool ta, bool tb, int64_t M, int64_t N, int64_t K, float alpha, const float *A, int64_t lda,
              const float *B, int64_t ldb, float beta, float *C, int64_t ldc);

@@ -45,6 +45,7 @@ static lin mk_lin(hp_model *m, const char *name, int in, int out, bool bias) {
 
 /* Lay out every tensor of cfg (no data yet beyond zeros). */
 static hp_model *model_new(const hp_config *cfg) {
+    hp_blas_single_thread();
     hp_model *m = hp_xcalloc(1, sizeof *m);
     m->cfg = *cfg;
     const hp_config *c = &m->cfg;
