@@ -141,10 +141,7 @@ static void decode_step(hp_model *m, gseq **S, int B, float *logits) {
                 int n = s->len + 1;
                 float mx = -INFINITY;
                 for (int j = 0; j < n; j++) {
-                    const float *kj = kl + (int64_t)j * Dkv;
-                    float d = 0;
-                    for (int e = 0; e < hd; e++) d += qi[e] * kj[e];
-                    sc[j] = d * scale;
+                    sc[j] = hp_dot(qi, kl + (int64_t)j * Dkv, hd) * scale;
                     mx = sc[j] > mx ? sc[j] : mx;
                 }
                 double sum = 0;

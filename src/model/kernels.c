@@ -95,7 +95,7 @@ void hp_lin_bwd(const lin *l, const float *x, const float *dy, int64_t T, float 
 }
 
 /* Dot product with a fixed summation order (4 x 8-lane accumulators, then a fixed tree). */
-static float dot_fixed(const float *a, const float *b, int64_t n) {
+float hp_dot(const float *a, const float *b, int64_t n) {
     __m256 s0 = _mm256_setzero_ps(), s1 = s0, s2 = s0, s3 = s0;
     int64_t i = 0;
     for (; i + 32 <= n; i += 32) {
@@ -117,7 +117,7 @@ void hp_matvec_rows(const float *W, int64_t out, int64_t in, const float *x, int
 #pragma omp parallel for schedule(static) if (out * in * T > 65536)
     for (int64_t j = 0; j < out; j++) {
         const float *w = W + j * in;
-        for (int64_t t = 0; t < T; t++) y[t * out + j] = dot_fixed(w, x + t * in, in);
+        for (int64_t t = 0; t < T; t++) y[t * out + j] = hp_dot(w, x + t * in, in);
     }
 }
 

@@ -75,6 +75,8 @@ void hp_lin_fwd(const lin *l, const float *x, int64_t T, float *y, bool acc);
 /* dx[T,in] (+)= dy W (+ LoRA part); parameter grads accumulate. dx may be NULL. */
 void hp_lin_bwd(const lin *l, const float *x, const float *dy, int64_t T, float *dx, bool dx_acc,
                 float *tmp_r);
+/* Dot product with a fixed summation order (AVX2). */
+float hp_dot(const float *a, const float *b, int64_t n);
 /* Deterministic batched mat-vec used by generation: per row, independent of T. */
 void hp_lin_fwd_rows(const lin *l, const float *x, int64_t T, float *y);
 void hp_matvec_rows(const float *W, int64_t out, int64_t in, const float *x, int64_t T, float *y);
