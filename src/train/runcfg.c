@@ -572,7 +572,7 @@ int hp_runcfg_write(const hp_runcfg *cfg, const char *path, hp_err *err) {
 static const char *const SMALL[] = {
     "description=HiPER on the built-in ALFWorld, small model, 2 CPU cores (the default `hiper train`)",
     "env.prompt_style=compact",
-    "data.max_prompt_length=384",
+    "data.max_prompt_length=448",
     "data.max_response_length=48",
     "data.truncation=left",
     "data.train_batch_size=8",
@@ -596,7 +596,7 @@ static const char *const SMALL[] = {
     "sft.noise=0.15",
     "sft.epochs=4",
     "sft.batch=16",
-    "sft.max_len=448",
+    "sft.max_len=512",
     "sft.lr=2e-3",
     "trainer.total_steps=15",
     "trainer.test_freq=5",
