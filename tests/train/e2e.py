@@ -4,6 +4,8 @@
   e2e.py quick HIPER WORKDIR     `hiper train --quick`: exit 0, finite losses, well-formed outputs
   e2e.py resume HIPER WORKDIR    a run interrupted by kill -9 (and one stopped with --stop-after) and
                                  then resumed reproduces the uninterrupted run's metrics exactly
+  e2e.py estimators HIPER WORKDIR  tiny runs of every shipped small config (GiGPO, GRPO, RLOO, PPO on
+                                 ALFWorld and WebShop, HiPER on WebShop): exit 0, finite metrics
 """
 import json, math, os, shutil, signal, subprocess, sys, time
 
@@ -143,7 +145,31 @@ def resume(hiper, work):
     print("resume: ok")
 
 
+TINY = ["trainer.total_steps=2", "sft.episodes=6", "sft.epochs=1", "trainer.final_eval_episodes=2",
+        "data.val_batch_size=2", "env.max_steps=6", "data.train_batch_size=2", "model.hidden_size=64",
+        "model.intermediate_size=128", "model.num_hidden_layers=2"]
+
+
+def estimators(hiper, work):
+    cfgdir = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "configs")
+    names = sorted(f for f in os.listdir(cfgdir) if f.endswith("_small.json") and f != "hiper_alfworld_small.json")
+    for name in names:
+        d = os.path.join(work, "est_" + name[:-5])
+        shutil.rmtree(d, ignore_errors=True)
+        extra = ["env.rollout.n=2"] if name.split("_")[0] in ("gigpo", "grpo", "rloo") else []
+        p = run([hiper, "train", "--quiet", "--config", os.path.join(cfgdir, name), "--out", d] + TINY + extra)
+        if p.returncode != 0:
+            fail(f"{name}: exit {p.returncode}")
+        rows = read_metrics(d)
+        check_finite(rows, d)
+        if len([r for r in rows if r.get("kind") == "train"]) != 2:
+            fail(f"{name}: expected 2 training steps")
+        if not os.path.exists(os.path.join(d, "report.html")):
+            fail(f"{name}: no report")
+        print(f"{name}: ok")
+
+
 if __name__ == "__main__":
     mode, hiper, work = sys.argv[1], sys.argv[2], sys.argv[3]
     os.makedirs(work, exist_ok=True)
-    {"quick": quick, "resume": resume}[mode](hiper, work)
+    {"quick": quick, "resume": resume, "estimators": estimators}[mode](hiper, work)
