@@ -31,6 +31,7 @@
 
 #include "hiper/base.h"
 #include "hiper/config.h"
+#include "hiper/tok.h" /* hp_token_bytes_fn: pass hp_tok_bytes_fn with ctx = the hp_tok */
 
 typedef struct hp_model hp_model;
 
@@ -161,8 +162,6 @@ int hp_model_enable_lora(hp_model *m, const hp_lora *opts, uint64_t seed, hp_err
 
 /* ---- generation ------------------------------------------------------------------------------ */
 
-/* The raw bytes of a token (for stop strings); matches hp_tok_token_bytes with ctx = the hp_tok. */
-typedef const char *(*hp_token_bytes_fn)(const void *ctx, int32_t id, size_t *len);
 
 typedef struct hp_gen_opts {
     double temperature;   /* <= 0: greedy (argmax) */

@@ -23,9 +23,8 @@
 #define HIPER_SPANS_H
 
 #include "hiper/base.h"
+#include "hiper/tok.h" /* hp_token_bytes_fn (pass hp_tok_bytes_fn with ctx = the hp_tok) */
 
-/* Raw bytes of token id (NULL for an unknown id); ctx is passed through. */
-typedef const char *(*hp_token_bytes_fn)(void *ctx, int32_t id, size_t *len);
 
 /* Token range [begin, end); empty (begin == end) when the block is missing. */
 typedef struct hp_span {
@@ -56,7 +55,7 @@ typedef struct hp_spans {
 } hp_spans;
 
 /* Parse ids[0..n). Fails (naming the token position) when the callback has no bytes for an id. */
-int hp_spans_parse(const int32_t *ids, int32_t n, hp_token_bytes_fn token_bytes, void *ctx,
+int hp_spans_parse(const int32_t *ids, int32_t n, hp_token_bytes_fn token_bytes, const void *ctx,
                    hp_spans *out, hp_err *err);
 void hp_spans_free(hp_spans *s);
 

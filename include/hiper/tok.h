@@ -55,6 +55,12 @@ void hp_tok_decode_buf(const hp_tok *tok, const int32_t *ids, size_t n, bool ski
 /* The raw bytes one token stands for; NULL for an id out of range. */
 const char *hp_tok_token_bytes(const hp_tok *tok, int32_t id, size_t *len);
 
+/* The token-bytes callback shared by generation (stop strings, include/hiper/model.h) and the span
+ * parser (include/hiper/spans.h), so neither links against the tokenizer. */
+typedef const char *(*hp_token_bytes_fn)(const void *ctx, int32_t id, size_t *len);
+/* hp_tok_token_bytes in that shape: ctx is the hp_tok. */
+const char *hp_tok_bytes_fn(const void *ctx, int32_t id, size_t *len);
+
 /* Streaming decode: feed ids one at a time; complete UTF-8 text comes out, incomplete sequences are
  * held back until the bytes that finish them arrive. */
 typedef struct hp_tok_stream {

@@ -16,7 +16,6 @@ static const char usage[] =
     "<|im_end|>/<|endoftext|> or the stop string. Prints the text; --json prints\n"
     "{\"text\", \"ids\", \"logprobs\", \"finish\"} per sample (--n samples with seeds S, S+1, ...).";
 
-static const char *tok_bytes(const void *ctx, int32_t id, size_t *len) { return hp_tok_token_bytes(ctx, id, len); }
 
 static void json_str(hp_buf *b, const char *s) {
     hp_buf_putc(b, '"');
@@ -86,7 +85,7 @@ int hp_cmd_generate(int argc, char **argv) {
     o.eos_ids = eos;
     o.n_eos = n_eos;
     o.stop = stop;
-    o.token_bytes = tok_bytes;
+    o.token_bytes = hp_tok_bytes_fn;
     o.token_ctx = tok;
     hp_gen_req *r = hp_xcalloc((size_t)n, sizeof *r);
     for (int64_t i = 0; i < n; i++) {

@@ -116,7 +116,7 @@ static char *strip_copy(const char *s, size_t n) {
     return hp_xstrndup(s + b, e - b);
 }
 
-int hp_spans_parse(const int32_t *ids, int32_t n, hp_token_bytes_fn token_bytes, void *ctx,
+int hp_spans_parse(const int32_t *ids, int32_t n, hp_token_bytes_fn token_bytes, const void *ctx,
                    hp_spans *out, hp_err *err) {
     memset(out, 0, sizeof *out);
     if (n < 0) return hp_fail(err, "spans: negative token count %d", (int)n);

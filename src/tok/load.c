@@ -365,3 +365,5 @@ const char *hp_tok_token_bytes(const hp_tok *t, int32_t id, size_t *len) {
     if (len) *len = t->tok_nbytes[id];
     return t->tok_bytes[id];
 }
+
+const char *hp_tok_bytes_fn(const void *ctx, int32_t id, size_t *len) { return hp_tok_token_bytes(ctx, id, len); }

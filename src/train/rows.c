@@ -12,9 +12,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-static const char *tok_bytes(void *ctx, int32_t id, size_t *len) {
-    return hp_tok_token_bytes((const hp_tok *)ctx, id, len);
-}
 
 static bool is_hae(const hp_runcfg *cfg) { return !strcmp(cfg->algorithm.adv_estimator, "hae"); }
 static bool is_gae(const hp_runcfg *cfg) { return !strcmp(cfg->algorithm.adv_estimator, "gae"); }
@@ -85,7 +82,7 @@ int hp_rows_build(hp_rows *r, const hp_rollout *ro, const hp_tok *tok, const hp_
     r->spans = sp;
     for (int i = 0; i < n; i++) {
         const hp_turn *t = &ro->turns[i];
-        if (hp_spans_parse(t->response.data, r->n_resp[i], tok_bytes, (void *)tok, &sp[i], err))
+        if (hp_spans_parse(t->response.data, r->n_resp[i], hp_tok_bytes_fn, tok, &sp[i], err))
             return hp_err_wrap(err, "trajectory %d turn %d", t->traj, t->t);
     }
     return HP_OK;

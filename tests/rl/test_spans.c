@@ -18,8 +18,8 @@ typedef struct vocab {
     int n;
 } vocab;
 
-static const char *piece_bytes(void *ctx, int32_t id, size_t *len) {
-    vocab *v = ctx;
+static const char *piece_bytes(const void *ctx, int32_t id, size_t *len) {
+    const vocab *v = ctx;
     if (id < 0 || id >= v->n) return NULL;
     *len = strlen(v->pieces[id]);
     return v->pieces[id];

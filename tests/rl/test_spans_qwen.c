@@ -13,9 +13,6 @@
 #include "hiper/tok.h"
 #include "tok/qwen_fixture.h"
 
-static const char *tok_bytes(void *ctx, int32_t id, size_t *len) {
-    return hp_tok_token_bytes((const hp_tok *)ctx, id, len);
-}
 
 static void check_span(const hp_span *got, bool has, cJSON *want, const char *what, int k) {
     if (cJSON_IsNull(want)) {
@@ -54,7 +51,7 @@ static void test_qwen_reference(void **s) {
         hp_ids_free(&enc);
 
         hp_spans sp;
-        if (hp_spans_parse(ids, n, tok_bytes, tok, &sp, &err)) fail_msg("case %d: %s", k, err.msg);
+        if (hp_spans_parse(ids, n, hp_tok_bytes_fn, tok, &sp, &err)) fail_msg("case %d: %s", k, err.msg);
         check_span(&sp.action, sp.has_action, cJSON_GetObjectItem(c, "action"), "action", k);
         check_span(&sp.subgoal, sp.has_subgoal, cJSON_GetObjectItem(c, "subgoal"), "subgoal", k);
         check_span(&sp.sw, sp.has_switch, cJSON_GetObjectItem(c, "switch"), "switch", k);
@@ -107,7 +104,7 @@ static void test_trained_tokenizer(void **s) {
             off[j + 1] = off[j] + len;
         }
         hp_spans sp;
-        assert_int_equal(hp_spans_parse(ids.data, (int32_t)ids.len, tok_bytes, tok, &sp, &err), HP_OK);
+        assert_int_equal(hp_spans_parse(ids.data, (int32_t)ids.len, hp_tok_bytes_fn, tok, &sp, &err), HP_OK);
         const char *names[] = {"switch", "subgoal", "action"};
         const hp_span *spans[] = {&sp.sw, &sp.subgoal, &sp.action};
         for (int k = 0; k < 3; k++) {
