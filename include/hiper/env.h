@@ -77,6 +77,11 @@ static inline int64_t hp_env_split_size(const hp_env *e, const char *split, hp_e
     return e->ops->split_size(e, split, err);
 }
 
+/* Open n environments of one kind for lock-step use: external environments share server processes
+ * (hp_external_open_many), built-in ones are one environment and n - 1 clones (clones share read-only
+ * data such as WebShop's catalog). On failure nothing is left open. */
+int hp_env_open_many(const char *kind, const cJSON *options, int n, hp_env **out, hp_err *err);
+
 /* Step n environments with one action each (batched when the kind supports it). */
 int hp_env_step_batch(hp_env **envs, int n, const char *const *actions, hp_err *err);
 

@@ -38,7 +38,8 @@ typedef struct hp_eval_result {
     double seconds;
 } hp_eval_result;
 
-/* Play and score: opens one environment of env_kind with env_options and clones it for the batch. */
+/* Play and score: opens the batch with hp_env_open_many (built-in kinds: one environment and clones;
+ * external: environments sharing server processes). */
 int hp_eval_run(const char *env_kind, const cJSON *env_options, const hp_tok *tok, const hp_policy *policy,
                 const hp_eval_cfg *cfg, hp_eval_result *res, hp_err *err);
 /* Same with environments the caller owns (at least cfg->batch of them, of one kind). */

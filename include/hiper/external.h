@@ -52,6 +52,10 @@ typedef struct hp_external_stats {
     int64_t envs;      /* live handles on this host */
 } hp_external_stats;
 
+/* The environment name the server reported in its handshake ("alfworld"), so that an agent can use
+ * that environment's prompts; NULL when env is not an external environment. */
+const char *hp_external_env_name(const hp_env *env);
+
 /* Fill *out for the host of env; false (and *out zeroed) when env is not an external environment. */
 bool hp_external_get_stats(const hp_env *env, hp_external_stats *out);
 

@@ -97,13 +97,11 @@ int hp_eval_run(const char *env_kind, const cJSON *env_options, const hp_tok *to
     if (batch > cfg->n_episodes) batch = cfg->n_episodes > 0 ? cfg->n_episodes : 1;
     hp_env **envs = hp_xcalloc((size_t)batch, sizeof *envs);
     int rc = HP_OK;
-    /* one environment is opened; the others are clones (they share read-only data such as WebShop's
-     * catalog and index, so this is much cheaper than opening each) */
-    if (!(envs[0] = hp_env_open(env_kind, env_options, err))) rc = hp_err_wrap(err, "eval: opening %s", env_kind);
-    for (int i = 1; i < batch && rc == HP_OK; i++)
-        if (!(envs[i] = hp_env_clone(envs[0], err))) rc = hp_err_wrap(err, "eval: cloning %s", env_kind);
-    if (rc == HP_OK) rc = hp_eval_run_envs(envs, batch, tok, policy, cfg, res, err);
-    for (int i = 0; i < batch; i++) hp_env_free(envs[i]);
+    if (hp_env_open_many(env_kind, env_options, batch, envs, err)) rc = hp_err_wrap(err, "eval: opening %s", env_kind);
+    else {
+        rc = hp_eval_run_envs(envs, batch, tok, policy, cfg, res, err);
+        for (int i = 0; i < batch; i++) hp_env_free(envs[i]);
+    }
     free(envs);
     return rc;
 }

@@ -11,6 +11,8 @@
 #include "hiper/runcfg.h"
 #include "hiper/train.h"
 
+#include <cjson/cJSON.h>
+
 #include <stdlib.h>
 #include <string.h>
 
@@ -31,7 +33,7 @@ static void print_keys(void) {
 }
 
 int hp_cmd_train(int argc, char **argv) {
-    const char *config = NULL, *out = NULL, *report = NULL;
+    const char *config = NULL, *out = NULL, *report = NULL, *env_name = NULL, *env_cmd = NULL;
     bool resume = false, quick = false, quiet = false, keys = false, print = false;
     int64_t stop_after = 0;
     const hp_opt opts[] = {
@@ -44,6 +46,8 @@ int hp_cmd_train(int argc, char **argv) {
         {"keys", HP_OPT_FLAG, &keys, "list the configuration keys and exit"},
         {"print-config", HP_OPT_FLAG, &print, "print the resolved configuration and exit"},
         {"stop-after", HP_OPT_INT, &stop_after, "stop after N training steps (to test --resume)"},
+        {"env", HP_OPT_STR, &env_name, "environment kind, short for env.name=KIND (alfworld|webshop|external)"},
+        {"env-cmd", HP_OPT_STR, &env_cmd, "command serving an external environment (implies --env external)"},
         {NULL, HP_OPT_FLAG, NULL, NULL},
     };
     const char *pos[256];
@@ -60,18 +64,35 @@ int hp_cmd_train(int argc, char **argv) {
     /* Overrides: the built-in job's (without --config), then the command line's. */
     int n_base = 0;
     const char *const *base = config ? NULL : hp_runcfg_small_overrides(quick, &n_base);
-    const char **ov = hp_xcalloc((size_t)(n_base + n_pos + 1), sizeof *ov);
-    for (int i = 0; i < n_base; i++) ov[i] = base[i];
-    for (int i = 0; i < n_pos; i++) ov[n_base + i] = pos[i];
+    /* --env / --env-cmd are shorthands for env.name / env.options; explicit key=value wins. */
+    hp_buf env_ov = {0}, opts_ov = {0};
+    if (env_cmd && !env_name) env_name = "external";
+    if (env_name) hp_buf_printf(&env_ov, "env.name=%s", env_name);
+    if (env_cmd) {
+        cJSON *o = cJSON_CreateObject();
+        cJSON_AddStringToObject(o, "cmd", env_cmd);
+        char *js = cJSON_PrintUnformatted(o);
+        hp_buf_printf(&opts_ov, "env.options=%s", js);
+        cJSON_free(js);
+        cJSON_Delete(o);
+    }
+    const char **ov = hp_xcalloc((size_t)(n_base + n_pos + 3), sizeof *ov);
+    int n_ov = 0;
+    for (int i = 0; i < n_base; i++) ov[n_ov++] = base[i];
+    if (env_ov.data) ov[n_ov++] = env_ov.data;
+    if (opts_ov.data) ov[n_ov++] = opts_ov.data;
+    for (int i = 0; i < n_pos; i++) ov[n_ov++] = pos[i];
     hp_runcfg *cfg = hp_xcalloc(1, sizeof *cfg);
     int rc;
     char *stored = out ? hp_path_join(out, "run_config.json") : NULL;
     if (resume && !config && stored && hp_path_exists(stored))
         rc = hp_runcfg_load(cfg, stored, pos, n_pos, &err); /* continue exactly the stored run */
     else
-        rc = hp_runcfg_load(cfg, config, ov, n_base + n_pos, &err);
+        rc = hp_runcfg_load(cfg, config, ov, n_ov, &err);
     free(stored);
     free(ov);
+    hp_buf_free(&env_ov);
+    hp_buf_free(&opts_ov);
     int exit_code = HP_EXIT_OK;
     if (rc) {
         exit_code = hp_cli_error(&err);

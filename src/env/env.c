@@ -15,6 +15,18 @@ hp_env *hp_env_open(const char *kind, const cJSON *options, hp_err *err) {
     return NULL;
 }
 
+int hp_env_open_many(const char *kind, const cJSON *options, int n, hp_env **out, hp_err *err) {
+    if (n <= 0) return HP_OK;
+    if (!strcmp(kind, "external")) return hp_external_open_many(options, n, out, err);
+    if (!(out[0] = hp_env_open(kind, options, err))) return HP_FAIL;
+    for (int i = 1; i < n; i++) {
+        if ((out[i] = hp_env_clone(out[0], err))) continue;
+        for (int j = 0; j < i; j++) hp_env_free(out[j]);
+        return hp_err_wrap(err, "%s: cloning environment %d", kind, i);
+    }
+    return HP_OK;
+}
+
 int hp_env_step_batch(hp_env **envs, int n, const char *const *actions, hp_err *err) {
     if (n <= 0) return HP_OK;
     const hp_env_ops *ops = envs[0]->ops;

@@ -7,6 +7,7 @@
 #include "hiper/train.h"
 
 #include "hiper/agent.h"
+#include "hiper/external.h"
 #include "hiper/model.h"
 #include "hiper/ppo.h"
 #include "train_internal.h"
@@ -41,6 +42,14 @@ static int make_prompt_cfg(trainer *t, hp_err *err) {
     if (hp_fmt_parse(c->env.format, &t->fmt, err) || hp_prompt_style_parse(c->env.prompt_style, &style, err))
         return HP_FAIL;
     t->family = hp_env_family_of(c->env.name);
+    if (!strcmp(c->env.name, "external")) {
+        /* The server names the environment in its handshake; its prompts follow that name, so that a
+         * served ALFWorld is prompted exactly like the built-in one. */
+        hp_env *probe = hp_env_open(c->env.name, t->env_opts, err);
+        if (!probe) return hp_err_wrap(err, "env.options");
+        t->family = hp_env_family_of(hp_external_env_name(probe));
+        hp_env_free(probe);
+    }
     t->prompt = hp_prompt_cfg_default(t->fmt, t->family);
     t->prompt.style = style;
     t->prompt.history_length = (int)c->env.history_length;
@@ -70,13 +79,9 @@ static hp_rollout_cfg rollout_cfg(const trainer *t, const char *split, double te
 
 static hp_env **open_envs(const trainer *t, int n, hp_err *err) {
     hp_env **envs = hp_xcalloc((size_t)n, sizeof *envs);
-    for (int i = 0; i < n; i++) {
-        envs[i] = hp_env_open(t->cfg->env.name, t->env_opts, err);
-        if (!envs[i]) {
-            for (int j = 0; j < i; j++) hp_env_free(envs[j]);
-            free(envs);
-            return NULL;
-        }
+    if (hp_env_open_many(t->cfg->env.name, t->env_opts, n, envs, err)) {
+        free(envs);
+        return NULL;
     }
     return envs;
 }

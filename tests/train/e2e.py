@@ -4,6 +4,9 @@
   e2e.py quick HIPER WORKDIR     `hiper train --quick`: exit 0, finite losses, well-formed outputs
   e2e.py resume HIPER WORKDIR    a run interrupted by kill -9 (and one stopped with --stop-after) and
                                  then resumed reproduces the uninterrupted run's metrics exactly
+  e2e.py external HIPER WORKDIR  the same run on the built-in ALFWorld and on ALFWorld served by
+                                 `hiper serve` through the external protocol gives identical metrics
+                                 and trajectories
   e2e.py estimators HIPER WORKDIR  tiny runs of every shipped small config (GiGPO, GRPO, RLOO, PPO on
                                  ALFWorld and WebShop, HiPER on WebShop): exit 0, finite metrics
 """
@@ -169,7 +172,29 @@ def estimators(hiper, work):
         print(f"{name}: ok")
 
 
+def external(hiper, work):
+    base = os.path.join(work, "ext_base")
+    shutil.rmtree(base, ignore_errors=True)
+    if run([hiper, "train", "--quick", "--quiet", "--out", base]).returncode != 0:
+        fail("base run failed")
+    model = os.path.join(base, "ckpt", "latest", "actor")
+    runs = {}
+    for name, extra in (("in_process", []), ("served", ["--env-cmd", f"{hiper} serve --env alfworld"])):
+        d = os.path.join(work, "ext_" + name)
+        shutil.rmtree(d, ignore_errors=True)
+        p = run([hiper, "train", "--quick", "--quiet", "--out", d, "model.path=" + model, "sft.enable=false"] + extra)
+        if p.returncode != 0:
+            fail(f"{name}: exit {p.returncode}")
+        runs[name] = (strip(read_metrics(d)), open(os.path.join(d, "rollouts.jsonl")).read())
+    a, b = runs["in_process"], runs["served"]
+    if not a[0] or a[0] != b[0]:
+        fail("metrics differ between the built-in and the served environment")
+    if not a[1] or a[1] != b[1]:
+        fail("trajectories differ between the built-in and the served environment")
+    print(f"external: {len(a[0])} metric lines and {a[1].count(chr(10))} trajectories identical")
+
+
 if __name__ == "__main__":
     mode, hiper, work = sys.argv[1], sys.argv[2], sys.argv[3]
     os.makedirs(work, exist_ok=True)
-    {"quick": quick, "resume": resume, "estimators": estimators}[mode](hiper, work)
+    {"quick": quick, "resume": resume, "estimators": estimators, "external": external}[mode](hiper, work)

@@ -413,6 +413,11 @@ int hp_external_open_many(const cJSON *options, int n, hp_env **out, hp_err *err
     return HP_OK;
 }
 
+const char *hp_external_env_name(const hp_env *env) {
+    if (!env || env->ops != &EXT_OPS) return NULL;
+    return hp_ext_host_name(((const hp_ext_env *)env)->host);
+}
+
 bool hp_external_get_stats(const hp_env *env, hp_external_stats *out) {
     memset(out, 0, sizeof *out);
     if (!env || env->ops != &EXT_OPS) return false;
