@@ -44,6 +44,7 @@ int hp_cmd_advantage(int argc, char **argv);
 int hp_cmd_sft(int argc, char **argv);
 int hp_cmd_train(int argc, char **argv);
 int hp_cmd_eval(int argc, char **argv);
+int hp_cmd_report(int argc, char **argv);
 int hp_cmd_serve(int argc, char **argv);
 
 #endif /* HIPER_CLI_H */

@@ -12,6 +12,7 @@ typedef struct {
 static const hp_command COMMANDS[] = {
     {"train", hp_cmd_train, "train an agent with HiPER or a baseline (default: the built-in ALFWorld, small model)"},
     {"eval", hp_cmd_eval, "evaluate a model on an environment split"},
+    {"report", hp_cmd_report, "write a run directory's report.html (training curves)"},
     {"sft", hp_cmd_sft, "supervised warm start on expert demonstrations"},
     {"play", hp_cmd_play, "play an environment in the terminal"},
     {"env", hp_cmd_env, "environment tools (env stats)"},
