@@ -63,6 +63,8 @@ void hp_buf_append(hp_buf *b, const void *data, size_t n);
 void hp_buf_puts(hp_buf *b, const char *s);
 void hp_buf_putc(hp_buf *b, char c);
 void hp_buf_printf(hp_buf *b, const char *fmt, ...) HP_PRINTF(2, 3);
+/* Append s as a quoted JSON string (\" \\ \n \r \t escaped, other control bytes as \u00XX). */
+void hp_buf_json_string(hp_buf *b, const char *s);
 void hp_buf_clear(hp_buf *b); /* len = 0, keeps capacity */
 void hp_buf_free(hp_buf *b);
 /* Hand the string to the caller (who frees it) and reset the buffer. Never NULL. */

@@ -37,21 +37,6 @@ char *hp_text_last_chars(const char *s, size_t n) {
     return hp_xstrdup(s + i);
 }
 
-void hp_text_json_escape(hp_buf *b, const char *s) {
-    for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
-        switch (*p) {
-        case '"': hp_buf_puts(b, "\\\""); break;
-        case '\\': hp_buf_puts(b, "\\\\"); break;
-        case '\n': hp_buf_puts(b, "\\n"); break;
-        case '\r': hp_buf_puts(b, "\\r"); break;
-        case '\t': hp_buf_puts(b, "\\t"); break;
-        default:
-            if (*p < 0x20) hp_buf_printf(b, "\\u%04x", *p);
-            else hp_buf_putc(b, (char)*p);
-        }
-    }
-}
-
 void hp_text_set(char **dst, const char *src) {
     char *c = hp_xstrdup(src ? src : "");
     free(*dst);

@@ -11,8 +11,6 @@ char *hp_text_lower(const char *s);
 char *hp_text_upper(const char *s);
 /* Copy of the last n code points of the UTF-8 string s (the whole string when shorter). */
 char *hp_text_last_chars(const char *s, size_t n);
-/* Append s to b as a JSON string body (without quotes): escapes ", \, control characters. */
-void hp_text_json_escape(hp_buf *b, const char *s);
 /* Replace *dst (freed) by a copy of src. */
 void hp_text_set(char **dst, const char *src);
 

@@ -74,6 +74,23 @@ void hp_buf_printf(hp_buf *b, const char *fmt, ...) {
     b->len += (size_t)n;
 }
 
+void hp_buf_json_string(hp_buf *b, const char *s) {
+    hp_buf_putc(b, '"');
+    for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+        switch (*p) {
+        case '"': hp_buf_puts(b, "\\\""); break;
+        case '\\': hp_buf_puts(b, "\\\\"); break;
+        case '\n': hp_buf_puts(b, "\\n"); break;
+        case '\r': hp_buf_puts(b, "\\r"); break;
+        case '\t': hp_buf_puts(b, "\\t"); break;
+        default:
+            if (*p < 0x20) hp_buf_printf(b, "\\u%04x", *p);
+            else hp_buf_putc(b, (char)*p);
+        }
+    }
+    hp_buf_putc(b, '"');
+}
+
 void hp_buf_clear(hp_buf *b) {
     b->len = 0;
     if (b->data) b->data[0] = '\0';

@@ -17,26 +17,9 @@ static const char USAGE[] =
     "adv_term, ret_term}; gigpo/grpo/rloo {traj, turn, adv}; gae (turn-level) {traj, turn, adv, ret}.\n"
     "The configuration uses the upstream key names; keys not given keep the defaults.";
 
-static void put_json_string(hp_buf *b, const char *s) {
-    hp_buf_putc(b, '"');
-    for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
-        switch (*p) {
-        case '"': hp_buf_puts(b, "\\\""); break;
-        case '\\': hp_buf_puts(b, "\\\\"); break;
-        case '\n': hp_buf_puts(b, "\\n"); break;
-        case '\r': hp_buf_puts(b, "\\r"); break;
-        case '\t': hp_buf_puts(b, "\\t"); break;
-        default:
-            if (*p < 0x20) hp_buf_printf(b, "\\u%04x", *p);
-            else hp_buf_putc(b, (char)*p);
-        }
-    }
-    hp_buf_putc(b, '"');
-}
-
 static void put_head(hp_buf *b, const hp_adv_batch *batch, size_t i) {
     hp_buf_puts(b, "{\"traj\": ");
-    put_json_string(b, batch->traj_name[i]);
+    hp_buf_json_string(b, batch->traj_name[i]);
     hp_buf_printf(b, ", \"turn\": %d", (int)batch->turns[i].turn);
 }
 

@@ -7,6 +7,8 @@
 
 #include "hiper/base.h"
 
+#include <cjson/cJSON.h>
+
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -33,6 +35,23 @@ static void test_buf(void **state) {
     s = hp_buf_take(&b);
     assert_string_equal(s, "");
     free(s);
+}
+
+/* Escaped strings must parse back (with cJSON, an independent JSON parser) to the original bytes. */
+static void test_json_string(void **state) {
+    (void)state;
+    const char *cases[] = {"", "plain", "quote \" and back\\slash", "tab\tnew\nline\rcr", "\x01\x1f ctl",
+                           "caf\xc3\xa9 \xe2\x80\x91 utf-8"};
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        hp_buf b = {0};
+        hp_buf_json_string(&b, cases[i]);
+        cJSON *j = cJSON_Parse(b.data);
+        assert_non_null(j);
+        assert_true(cJSON_IsString(j));
+        assert_string_equal(j->valuestring, cases[i]);
+        cJSON_Delete(j);
+        hp_buf_free(&b);
+    }
 }
 
 static void test_rng_streams(void **state) {
@@ -123,7 +142,7 @@ static void test_parse_numbers(void **state) {
 
 int main(void) {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_err_wrap),       cmocka_unit_test(test_buf),
+        cmocka_unit_test(test_err_wrap),       cmocka_unit_test(test_buf), cmocka_unit_test(test_json_string),
         cmocka_unit_test(test_rng_streams),    cmocka_unit_test(test_shuffle_is_permutation),
         cmocka_unit_test(test_atomic_write),   cmocka_unit_test(test_parse_numbers),
     };
