@@ -1,0 +1,236 @@
+/* Finite-difference check of the training pass's parameter gradients on micro models (no reference
+ * implementation involved): for a sample of elements of every tensor kind — embedding, q/k/v weights
+ * and biases, o, input/post-attention/final norms, gate/up/down, tied head (= embedding), untied
+ * lm_head, value head weight and bias, LoRA A/B — the analytic gradient of
+ *     L = sum_t a[t] logp[t] + b[t] entropy[t]      (policy)   or   sum_{t,k} c[t,k] values[t,k] (critic)
+ * from hp_model_forward + hp_model_backward is compared with the central difference
+ *     (L(w + h) - L(w - h)) / 2h,  L evaluated by hp_model_score (f32 math, f64 sum),
+ * computed twice, with h and h/2 ("double-checked"): the two differences must agree with each other
+ * (the difference itself is trustworthy) and with the analytic gradient.
+ *
+ * Tolerance, suited to f32: the loss carries rounding noise of about 1e-7 relative (~1e-6 absolute
+ * here), so a central difference with h = 4e-3 has ~1e-4..1e-3 absolute noise; the truncation error is
+ * O(h^2). An element passes when |g - fd| <= FD_ATOL + FD_RTOL * max(|g|, |fd|), FD_RTOL = 2e-2,
+ * FD_ATOL = 2e-3 * (the tensor's largest |g|, at least 1e-2). Every tensor's sample includes its
+ * element of largest |g|, where the relative test is the meaningful one. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <cmocka.h>
+
+#include "hiper/model.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define FD_H 4e-3
+#define FD_RTOL 2e-2
+#define FD_ATOL_REL 2e-3
+#define FD_SAMPLES 4
+
+static hp_config micro_cfg(int L, int D, int H, int Hk, int F, int V, bool tied) {
+    hp_config c;
+    hp_config_default(&c);
+    c.num_hidden_layers = L;
+    c.hidden_size = D;
+    c.num_attention_heads = H;
+    c.num_key_value_heads = Hk;
+    c.intermediate_size = F;
+    c.vocab_size = V;
+    c.tie_word_embeddings = tied;
+    c.rope_theta = 100.0;
+    c.rms_norm_eps = 1e-5;
+    return c;
+}
+
+/* Larger weights than the 0.02 init, so that attention is far from uniform and every path carries a
+ * gradient well above the f32 noise floor; non-trivial norms and biases. */
+static void scale_up(hp_model *m, uint64_t seed) {
+    hp_rng r;
+    hp_rng_seed(&r, seed, 3);
+    for (int i = 0; i < hp_model_n_tensors(m); i++) {
+        hp_tensor_info t;
+        hp_model_tensor(m, i, &t);
+        bool norm = hp_str_ends(t.name, "norm.weight"), bias = hp_str_ends(t.name, ".bias");
+        bool lora = strstr(t.name, "lora_") != NULL;
+        for (int64_t k = 0; k < t.numel; k++) {
+            if (norm) t.data[k] = (float)(1.0 + 0.2 * hp_rng_normal(&r));
+            else if (bias) t.data[k] = (float)(0.2 * hp_rng_normal(&r));
+            else if (lora) t.data[k] = (float)(0.2 * hp_rng_normal(&r));
+            else t.data[k] = (float)(0.25 * hp_rng_normal(&r));
+        }
+    }
+}
+
+typedef struct fd_ctx {
+    hp_model *m;
+    hp_batch b;
+    int64_t T;
+    int K;
+    float *wa, *wb; /* upstream weights (policy: logp, entropy; critic: values) */
+    float *o1, *o2;
+} fd_ctx;
+
+static double loss(fd_ctx *x) {
+    hp_err e;
+    if (x->K) {
+        if (hp_model_score(x->m, &x->b, NULL, NULL, x->o1, &e)) fail_msg("%s", e.msg);
+        double s = 0;
+        for (int64_t i = 0; i < x->T * x->K; i++) s += (double)x->wa[i] * x->o1[i];
+        return s;
+    }
+    if (hp_model_score(x->m, &x->b, x->o1, x->o2, NULL, &e)) fail_msg("%s", e.msg);
+    double s = 0;
+    for (int64_t i = 0; i < x->T; i++) s += (double)x->wa[i] * x->o1[i] + (double)x->wb[i] * x->o2[i];
+    return s;
+}
+
+static double central(fd_ctx *x, float *w, double h) {
+    float w0 = *w;
+    *w = (float)(w0 + h);
+    double hp = (double)*w - w0; /* the step actually taken in f32 */
+    double lp = loss(x);
+    *w = (float)(w0 - h);
+    double hm = w0 - (double)*w;
+    double lm = loss(x);
+    *w = w0;
+    return (lp - lm) / (hp + hm);
+}
+
+/* Returns the number of tensors checked; fails on any mismatch. */
+static int check_model(hp_model *m, const char *tag) {
+    int lens[3] = {7, 4, 6};
+    int64_t offs[4] = {0};
+    for (int s = 0; s < 3; s++) offs[s + 1] = offs[s] + lens[s];
+    int64_t T = offs[3];
+    const hp_config *c = hp_model_config(m);
+    int32_t *ids = malloc((size_t)T * sizeof *ids);
+    hp_rng r;
+    hp_rng_seed(&r, 11, 0);
+    for (int64_t t = 0; t < T; t++) ids[t] = (int32_t)hp_rng_below(&r, (uint64_t)c->vocab_size);
+    fd_ctx x = {.m = m, .b = {ids, offs, 3}, .T = T, .K = hp_model_n_values(m)};
+    int64_t nout = x.K ? T * x.K : T;
+    x.wa = malloc((size_t)nout * sizeof(float));
+    x.wb = malloc((size_t)T * sizeof(float));
+    x.o1 = malloc((size_t)nout * sizeof(float));
+    x.o2 = malloc((size_t)T * sizeof(float));
+    for (int64_t i = 0; i < nout; i++) x.wa[i] = (float)hp_rng_normal(&r);
+    for (int64_t i = 0; i < T; i++) x.wb[i] = (float)(0.5 * hp_rng_normal(&r));
+
+    hp_err e;
+    hp_model_zero_grad(m);
+    if (x.K) {
+        assert_int_equal(hp_model_forward(m, &x.b, NULL, NULL, x.o1, &e), HP_OK);
+        assert_int_equal(hp_model_backward(m, &x.b, NULL, NULL, x.wa, &e), HP_OK);
+    } else {
+        assert_int_equal(hp_model_forward(m, &x.b, x.o1, x.o2, NULL, &e), HP_OK);
+        assert_int_equal(hp_model_backward(m, &x.b, x.wa, x.wb, NULL, &e), HP_OK);
+    }
+    bool ok = true;
+    int n_checked = 0;
+    double worst = 0;
+    for (int i = 0; i < hp_model_n_tensors(m); i++) {
+        hp_tensor_info t;
+        hp_model_tensor(m, i, &t);
+        if (!t.grad) continue;
+        int64_t imax = 0;
+        for (int64_t k = 0; k < t.numel; k++)
+            if (fabsf(t.grad[k]) > fabsf(t.grad[imax])) imax = k;
+        double gmax = fabs(t.grad[imax]);
+        double atol = FD_ATOL_REL * fmax(gmax, 1e-2);
+        for (int s = 0; s < FD_SAMPLES; s++) {
+            int64_t k = s == 0 ? imax : (int64_t)hp_rng_below(&r, (uint64_t)t.numel);
+            double g = t.grad[k];
+            double f1 = central(&x, &t.data[k], FD_H), f2 = central(&x, &t.data[k], FD_H / 2);
+            double tol1 = atol + FD_RTOL * fmax(fabs(g), fabs(f1));
+            double tol2 = atol + FD_RTOL * fmax(fabs(f1), fabs(f2));
+            bool good = fabs(g - f1) <= tol1 && fabs(f1 - f2) <= tol2;
+            double rel = fabs(g - f1) / fmax(fmax(fabs(g), fabs(f1)), atol);
+            if (rel > worst) worst = rel;
+            if (!good || getenv("HP_TEST_VERBOSE"))
+                fprintf(stderr, "%s %s %s[%lld]: analytic %.6g, fd(h) %.6g, fd(h/2) %.6g (tensor max |g| %.3g)\n",
+                        good ? "ok" : "MISMATCH", tag, t.name, (long long)k, g, f1, f2, gmax);
+            ok &= good;
+        }
+        n_checked++;
+    }
+    fprintf(stderr, "%s: %d tensors, worst relative difference %.3g\n", tag, n_checked, worst);
+    assert_true(ok);
+    free(ids);
+    free(x.wa);
+    free(x.wb);
+    free(x.o1);
+    free(x.o2);
+    return n_checked;
+}
+
+static bool has_tensor(hp_model *m, const char *name) {
+    hp_tensor_info t;
+    return hp_model_find_tensor(m, name, &t);
+}
+
+static void test_fd_untied(void **state) {
+    (void)state;
+    hp_err e;
+    hp_config c = micro_cfg(2, 16, 4, 2, 24, 20, false);
+    hp_model *m = hp_model_init_random(&c, 5, &e);
+    assert_non_null(m);
+    scale_up(m, 1);
+    assert_true(has_tensor(m, "lm_head.weight"));
+    /* embed, 2 x (ln1, q w/b, k w/b, v w/b, o, ln2, gate, up, down = 12), norm, lm_head */
+    assert_int_equal(check_model(m, "untied"), 1 + 2 * 12 + 2);
+    hp_model_free(m);
+}
+
+static void test_fd_tied_mha(void **state) {
+    (void)state;
+    hp_err e;
+    hp_config c = micro_cfg(1, 12, 2, 2, 20, 19, true);
+    hp_model *m = hp_model_init_random(&c, 6, &e);
+    assert_non_null(m);
+    scale_up(m, 2);
+    assert_false(has_tensor(m, "lm_head.weight"));
+    assert_int_equal(check_model(m, "tied"), 1 + 12 + 1);
+    hp_model_free(m);
+}
+
+static void test_fd_value_head(void **state) {
+    (void)state;
+    hp_err e;
+    hp_config c = micro_cfg(2, 8, 2, 1, 16, 20, true);
+    hp_model *m = hp_model_init_random(&c, 7, &e);
+    assert_non_null(m);
+    assert_int_equal(hp_model_add_value_head(m, 2, 3, &e), HP_OK);
+    scale_up(m, 3);
+    assert_true(has_tensor(m, "score.weight") && has_tensor(m, "score.bias"));
+    assert_int_equal(check_model(m, "critic"), 1 + 2 * 12 + 1 + 2);
+    hp_model_free(m);
+}
+
+static void test_fd_lora(void **state) {
+    (void)state;
+    hp_err e;
+    hp_config c = micro_cfg(1, 16, 4, 1, 24, 20, false);
+    hp_model *m = hp_model_init_random(&c, 8, &e);
+    assert_non_null(m);
+    hp_lora lo = {2, 4.0, HP_LORA_ALL};
+    assert_int_equal(hp_model_enable_lora(m, &lo, 9, &e), HP_OK);
+    scale_up(m, 4);
+    /* only the 7 x (A, B) LoRA tensors train */
+    assert_int_equal(check_model(m, "lora"), 14);
+    hp_model_free(m);
+}
+
+int main(void) {
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_fd_untied),
+        cmocka_unit_test(test_fd_tied_mha),
+        cmocka_unit_test(test_fd_value_head),
+        cmocka_unit_test(test_fd_lora),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
