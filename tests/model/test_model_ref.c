@@ -1,6 +1,7 @@
 /* The Qwen2 training pass against an independent PyTorch (float64) reference: log-probs, entropy,
  * values and every parameter's gradient on packed sequences; tied/untied, GQA, value head, LoRA,
- * bf16-loaded weights, chunked recomputation, and AdamW steps with clipping vs torch.optim.AdamW. */
+ * bf16-loaded weights, chunked recomputation, AdamW steps with clipping vs torch.optim.AdamW, and GQA ratios
+ * 1, 2, 4 with odd sizes. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -264,12 +265,35 @@ static void test_adamw_lora_critic(void **state) {
     run_case(&tc);
 }
 
+/* GQA ratios 1, 2 and 4 (H / Hk) with sizes that are not multiples of the SIMD width: odd head and KV-head
+ * counts, head_dim 4 and 6, odd FFN widths and vocabularies, one-token sequences. */
+static void test_gqa4_odd_sizes(void **state) {
+    (void)state;
+    tcase tc = {.tag = "gqa4_odd", .cfg = small_cfg(2, 48, 8, 2, 37, 67, false), .lens = {3, 10, 1, 6},
+                .n_seq = 4};
+    run_case(&tc);
+}
+
+static void test_gqa2_odd_kv_heads(void **state) {
+    (void)state;
+    tcase tc = {.tag = "gqa2_odd", .cfg = small_cfg(2, 36, 6, 3, 29, 41, true), .lens = {1, 8, 5}, .n_seq = 3};
+    run_case(&tc);
+}
+
+static void test_gqa1_odd_heads(void **state) {
+    (void)state;
+    tcase tc = {.tag = "gqa1_odd", .cfg = small_cfg(1, 20, 5, 5, 19, 23, false), .lens = {11, 1, 2}, .n_seq = 3,
+                .chunk = 4};
+    run_case(&tc);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_untied_gqa_packed), cmocka_unit_test(test_tied_mha_chunked),
         cmocka_unit_test(test_value_head),        cmocka_unit_test(test_lora),
         cmocka_unit_test(test_bf16_loaded),       cmocka_unit_test(test_adamw_clip),
-        cmocka_unit_test(test_adamw_lora_critic),
+        cmocka_unit_test(test_adamw_lora_critic), cmocka_unit_test(test_gqa4_odd_sizes),
+        cmocka_unit_test(test_gqa2_odd_kv_heads), cmocka_unit_test(test_gqa1_odd_heads),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
