@@ -113,6 +113,11 @@ double hp_model_grad_norm(const hp_model *m);
 /* Scale gradients so that their global norm is at most max_norm (if max_norm > 0); returns the norm
  * before clipping (as torch.nn.utils.clip_grad_norm_ does, scale = max_norm / (norm + 1e-6)). */
 double hp_model_clip_grad(hp_model *m, double max_norm);
+/* HP_OK when norm (from hp_model_grad_norm / hp_model_clip_grad) is finite; otherwise HP_FAIL with a
+ * message naming the coming optimizer step, the first tensor whose gradient has a NaN/Inf element and
+ * that element. Costs nothing on the good path; call it between clipping and hp_model_adamw_step so
+ * that a NaN never reaches the weights. (A non-finite norm leaves the gradients unscaled.) */
+int hp_model_check_grad(const hp_model *m, double norm, hp_err *err);
 
 typedef struct hp_adamw {
     double beta1;        /* 0.9 */

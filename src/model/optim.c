@@ -19,11 +19,28 @@ double hp_model_grad_norm(const hp_model *m) {
     return sqrt(s);
 }
 
+int hp_model_check_grad(const hp_model *m, double norm, hp_err *err) {
+    if (isfinite(norm)) return HP_OK;
+    for (int i = 0; i < m->np; i++) {
+        const mp *p = m->p[i];
+        if (!p->g) continue;
+        for (int64_t k = 0; k < p->numel; k++)
+            if (!isfinite(p->g[k]))
+                return hp_fail(err,
+                               "optimizer step %lld: the gradient of '%s' is not finite (element %lld = %g; global "
+                               "grad norm %g) — the step is refused",
+                               (long long)(m->step + 1), p->name, (long long)k, (double)p->g[k], norm);
+    }
+    /* Every element finite but the sum of squares overflowed. */
+    return hp_fail(err, "optimizer step %lld: the global grad norm is %g (overflow) — the step is refused",
+                   (long long)(m->step + 1), norm);
+}
+
 double hp_model_clip_grad(hp_model *m, double max_norm) {
     double n = hp_model_grad_norm(m);
     if (max_norm > 0 && m->grad_arena) {
         double c = max_norm / (n + 1e-6);
-        if (c < 1.0) {
+        if (c < 1.0 && isfinite(n)) {
             float cf = (float)c;
             for (size_t i = 0; i < m->grad_n; i++) m->grad_arena[i] *= cf;
         }

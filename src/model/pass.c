@@ -336,6 +336,42 @@ static void ensure_acts(hp_model *m, size_t n) {
     }
 }
 
+/* The first non-finite output of a chunk → an error naming the token, its sequence and position, and
+ * the first parameter tensor holding a NaN/Inf, if any (a silent NaN would otherwise train on). */
+static int check_outputs(const hp_model *m, const hp_batch *b, int s0, int s1, const float *logp, const float *ent,
+                         const float *values, int K, hp_err *err) {
+    for (int s = s0; s < s1; s++)
+        for (int64_t t = b->offsets[s]; t < b->offsets[s + 1]; t++) {
+            const char *what = NULL;
+            double v = 0;
+            if (logp && !isfinite(logp[t])) what = "log-prob", v = logp[t];
+            else if (ent && !isfinite(ent[t])) what = "entropy", v = ent[t];
+            for (int k = 0; values && !what && k < K; k++)
+                if (!isfinite(values[t * K + k])) what = "value", v = values[t * K + k];
+            if (!what) continue;
+            const char *bad = NULL;
+            for (int i = 0; i < m->np && !bad; i++)
+                for (int64_t j = 0; j < m->p[i]->numel; j++)
+                    if (!isfinite(m->p[i]->w[j])) {
+                        bad = m->p[i]->name;
+                        break;
+                    }
+            return hp_fail(err, "forward: %s %g at token %lld (sequence %d, position %lld)%s%s%s", what, v,
+                           (long long)t, s, (long long)(t - b->offsets[s]), bad ? "; parameter '" : "",
+                           bad ? bad : "", bad ? "' is not finite" : "");
+        }
+    return HP_OK;
+}
+
+static int check_upstream(const char *what, const float *d, int64_t n, int K, hp_err *err) {
+    for (int64_t i = 0; d && i < n; i++)
+        if (!isfinite(d[i]))
+            return K ? hp_fail(err, "backward: %s[%lld] (token %lld, head %lld) is %g", what, (long long)i,
+                               (long long)(i / K), (long long)(i % K), (double)d[i])
+                     : hp_fail(err, "backward: %s[%lld] is %g", what, (long long)i, (double)d[i]);
+    return HP_OK;
+}
+
 static int forward_impl(hp_model *m, const hp_batch *b, float *logp, float *ent, float *values, bool keep,
                         hp_err *err) {
     if (check_batch(m, b, err)) return HP_FAIL;
@@ -365,6 +401,11 @@ static int forward_impl(hp_model *m, const hp_batch *b, float *logp, float *ent,
             head_forward(m, b->ids + t0, loffs, s1 - s0, final_h(&cm, &d), T, logp ? logp + t0 : NULL,
                          ent ? ent + t0 : NULL, values ? values + t0 * d.K : NULL);
             free(loffs);
+            if (check_outputs(m, b, s0, s1, logp, ent, values, d.K, err)) {
+                m->a.valid = false;
+                free(scratch);
+                return HP_FAIL;
+            }
             if (cm.n_slabs > 1) {
                 m->a.valid = true;
                 m->a.seq0 = s0;
@@ -392,6 +433,11 @@ int hp_model_backward(hp_model *m, const hp_batch *b, const float *dlogp, const 
     dims d = get_dims(m);
     if (d.K > 0 && !dvalues) return hp_fail(err, "backward: a critic needs dvalues");
     if (d.K == 0 && !dlogp && !dentropy) return hp_fail(err, "backward: a policy needs dlogp or dentropy");
+    int64_t n = b->offsets[b->n_seq];
+    if (check_upstream("dlogp", d.K ? NULL : dlogp, n, 0, err) ||
+        check_upstream("dentropy", d.K ? NULL : dentropy, n, 0, err) ||
+        check_upstream("dvalues", d.K ? dvalues : NULL, n * d.K, d.K, err))
+        return HP_FAIL;
     hp_model_ensure_grads(m);
     /* Chunk starts, then walk them in reverse. */
     int *starts = hp_xmalloc((size_t)(b->n_seq + 1) * sizeof *starts);

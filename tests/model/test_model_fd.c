@@ -225,12 +225,60 @@ static void test_fd_lora(void **state) {
     hp_model_free(m);
 }
 
+/* NaN/Inf never trains silently: a non-finite weight surfaces as a forward error naming the token and
+ * the tensor, a non-finite upstream gradient as a backward error naming the element, a non-finite
+ * gradient as an hp_model_check_grad error naming the step and the tensor. */
+static void test_non_finite(void **state) {
+    (void)state;
+    hp_err e;
+    hp_config c = micro_cfg(1, 8, 2, 1, 16, 20, false);
+    hp_model *m = hp_model_init_random(&c, 10, &e);
+    assert_non_null(m);
+    int32_t ids[6] = {1, 2, 3, 4, 5, 6};
+    int64_t offs[3] = {0, 4, 6};
+    hp_batch b = {ids, offs, 2};
+    float lp[6], ent[6], up[6] = {1, 1, 1, 1, 1, 1};
+    hp_model_zero_grad(m);
+    assert_int_equal(hp_model_forward(m, &b, lp, ent, NULL, &e), HP_OK);
+    assert_int_equal(hp_model_backward(m, &b, up, NULL, NULL, &e), HP_OK);
+    double n = hp_model_clip_grad(m, 1.0);
+    assert_true(isfinite(n) && n > 0);
+    assert_int_equal(hp_model_check_grad(m, n, &e), HP_OK);
+
+    /* upstream gradient */
+    up[3] = NAN;
+    assert_int_equal(hp_model_backward(m, &b, up, NULL, NULL, &e), HP_FAIL);
+    assert_non_null(strstr(e.msg, "dlogp[3] is nan"));
+    up[3] = 1;
+
+    /* gradient: the first non-finite tensor is named, clipping leaves it alone, the step is refused */
+    hp_tensor_info t;
+    assert_true(hp_model_find_tensor(m, "model.layers.0.mlp.up_proj.weight", &t));
+    t.grad[5] = INFINITY;
+    n = hp_model_clip_grad(m, 1.0);
+    assert_false(isfinite(n));
+    assert_int_equal(hp_model_check_grad(m, n, &e), HP_FAIL);
+    assert_non_null(strstr(e.msg, "optimizer step 1: the gradient of 'model.layers.0.mlp.up_proj.weight' is not finite"));
+    assert_non_null(strstr(e.msg, "element 5 = inf"));
+    hp_model_zero_grad(m);
+
+    /* a NaN weight: the forward names the first bad output and the tensor */
+    assert_true(hp_model_find_tensor(m, "model.layers.0.self_attn.v_proj.weight", &t));
+    t.data[0] = NAN;
+    assert_int_equal(hp_model_score(m, &b, lp, ent, NULL, &e), HP_FAIL);
+    assert_non_null(strstr(e.msg, "forward: log-prob nan at token 0 (sequence 0, position 0)"));
+    assert_non_null(strstr(e.msg, "parameter 'model.layers.0.self_attn.v_proj.weight' is not finite"));
+    assert_int_equal(hp_model_forward(m, &b, lp, NULL, NULL, &e), HP_FAIL);
+    hp_model_free(m);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_fd_untied),
         cmocka_unit_test(test_fd_tied_mha),
         cmocka_unit_test(test_fd_value_head),
         cmocka_unit_test(test_fd_lora),
+        cmocka_unit_test(test_non_finite),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
