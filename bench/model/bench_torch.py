@@ -3,7 +3,9 @@
 
 Usage: OMP_NUM_THREADS=2 bench_torch.py [--layers L --dim D --heads H --kv-heads K --ffn F --vocab V]
                                         [--seq S --nseq N --gen-batch B --gen-prompt P --gen-new G]
-Prints the same JSON keys as bench_model (score_tok_s, train_tok_s, gen_tok_s).
+Prints the same JSON keys as bench_model (score_tok_s, train_tok_s, gen_tok_s, prefill_tok_s,
+decode_tok_s). train = forward + backward + torch.optim.AdamW step. Generation: prefill of all prompts
+as one batch, then decode steps; decode tokens/s = the sampled tokens after the first over the decode time.
 """
 import argparse
 import json
@@ -88,6 +90,7 @@ class Model(nn.Module):
 
 
 m = Model()
+opt = torch.optim.AdamW(m.parameters(), lr=1e-6)
 ids = torch.randint(0, V, (a.nseq, a.seq))
 
 
@@ -97,7 +100,9 @@ def pass_(train):
     logp = lp.gather(-1, ids[:, 1:, None])[..., 0]
     ent = -(lp.exp() * lp).sum(-1)
     if train:
+        opt.zero_grad()
         (1e-3 * (logp.sum() + ent.sum())).backward()
+        opt.step()
 
 
 t_s = t_t = c_s = c_t = 1e30
@@ -115,6 +120,7 @@ with torch.no_grad():
     t0, c0 = time.time(), time.process_time()
     cache = {}
     logits = m(prompts, cache)[:, -1]
+    t_pf = time.time() - t0
     n = 0
     for step in range(a.gen_new):
         tok = torch.multinomial(torch.softmax(logits, -1), 1)
@@ -122,8 +128,10 @@ with torch.no_grad():
         if step + 1 < a.gen_new:
             logits = m(tok, cache, a.gen_prompt + step)[:, -1]
     t_g, c_g = time.time() - t0, time.process_time() - c0
+    dec = (n - a.gen_batch) / (t_g - t_pf) if a.gen_new > 1 else 0
 T = a.seq * a.nseq
 print(json.dumps({"torch_threads": torch.get_num_threads(), "tokens": T, "score_tok_s": round(T / t_s, 1),
                   "train_tok_s": round(T / t_t, 1), "gen_tok_s": round(n / t_g, 1),
+                  "prefill_tok_s": round(a.gen_batch * a.gen_prompt / t_pf, 1), "decode_tok_s": round(dec, 2),
                   "cpu_time_rates": {"score_tok_s": round(T / c_s, 1), "train_tok_s": round(T / c_t, 1),
                                      "gen_tok_s": round(n / c_g, 1)}}))
