@@ -176,7 +176,7 @@ int main(int argc, char **argv) {
     double decode_bytes_s = decode_tps / gb * step_bytes;
     struct rusage ru;
     getrusage(RUSAGE_SELF, &ru);
-    double score_tps = T / t_score, train_tps = T / t_train;
+    double score_tps = no_score ? 0 : T / t_score, train_tps = T / t_train;
     printf("{\"params\": %lld, \"trainable\": %lld, \"tokens\": %lld, \"seq\": %d, \"threads\": %d,\n"
            " \"sgemm_gflops\": %.1f, \"sgemm_peak_gflops\": %.1f, \"triad_gb_s\": %.2f,\n"
            " \"score_tok_s\": %.1f, \"score_gflops\": %.1f, \"score_share\": %.2f, \"score_peak_share\": %.2f,\n"
