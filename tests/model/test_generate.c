@@ -98,6 +98,48 @@ static void test_kv_cache_matches_forward(void **state) {
     hp_model_free(m);
 }
 
+/* The KV cache against the full forward for GQA ratios 4 and 1 with odd sizes (head_dim 6 and 10,
+ * odd KV-head count, FFN width and vocabulary). */
+static void test_kv_cache_gqa_odd(void **state) {
+    (void)state;
+    const int shapes[2][5] = {{48, 8, 2, 37, 53}, {50, 5, 5, 29, 41}}; /* D, H, Hk, F, V */
+    for (int s = 0; s < 2; s++) {
+        hp_config c;
+        hp_config_default(&c);
+        c.num_hidden_layers = 2;
+        c.hidden_size = shapes[s][0];
+        c.num_attention_heads = shapes[s][1];
+        c.num_key_value_heads = shapes[s][2];
+        c.intermediate_size = shapes[s][3];
+        c.vocab_size = shapes[s][4];
+        hp_err e;
+        hp_model *m = hp_model_init_random(&c, 5 + (uint64_t)s, &e);
+        assert_non_null(m);
+        for (int i = 0; i < hp_model_n_tensors(m); i++) {
+            hp_tensor_info t;
+            hp_model_tensor(m, i, &t);
+            if (t.ndim == 2)
+                for (int64_t k = 0; k < t.numel; k++) t.data[k] *= 15.0f;
+        }
+        enum { N = 4 };
+        hp_gen_req r[N];
+        int32_t *pr[N];
+        make_reqs(r, N, pr, 7, c.vocab_size);
+        hp_gen_opts o;
+        hp_gen_opts_default(&o);
+        o.max_new = 9;
+        o.max_batch = 2;
+        assert_int_equal(hp_generate(m, &o, r, N, &e), HP_OK);
+        for (int i = 0; i < N; i++) {
+            assert_int_equal(r[i].n_out, 9);
+            check_against_forward(m, &r[i]);
+            hp_gen_req_free(&r[i]);
+            free(pr[i]);
+        }
+        hp_model_free(m);
+    }
+}
+
 static void test_determinism_batch_composition(void **state) {
     (void)state;
     hp_model *m = tiny(97, 2);
@@ -300,7 +342,7 @@ static void test_bad_requests(void **state) {
 
 int main(void) {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_kv_cache_matches_forward),
+        cmocka_unit_test(test_kv_cache_matches_forward), cmocka_unit_test(test_kv_cache_gqa_odd),
         cmocka_unit_test(test_determinism_batch_composition),
         cmocka_unit_test(test_eos_and_stop),
         cmocka_unit_test(test_sampling_distribution),
