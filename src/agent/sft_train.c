@@ -140,7 +140,9 @@ int hp_sft_train(struct hp_model *model, const hp_tok *tok, const hp_sft_set *se
             rc = batch_pass(model, items, nb, true, &l, &nt, err);
             if (rc) break;
             double norm = hp_model_clip_grad(model, cfg->grad_clip);
-            if (isfinite(norm)) hp_model_adamw_step(model, &opt, cfg->lr);
+            /* a non-finite gradient stops SFT with the step and the first bad tensor named */
+            if ((rc = hp_model_check_grad(model, norm, err))) break;
+            hp_model_adamw_step(model, &opt, cfg->lr);
             s += l * (double)nt;
             n += nt;
             rep->steps++;

@@ -73,7 +73,12 @@ static double optim_step(hp_model *m, double clip, double lr, double wd, const h
         o.weight_decay = wd;
         hp_model_adamw_step(m, &o, lr);
     } else {
+        /* verl skips a step whose gradient norm is not finite; we do too, count it in the metrics
+         * (skipped_steps) and say which tensor went bad, so a NaN run is never silent. */
         (*skipped)++;
+        hp_err bad = {{0}};
+        hp_model_check_grad(m, norm, &bad);
+        fprintf(stderr, "hiper: warning: optimizer step skipped: %s\n", bad.msg);
     }
     hp_model_zero_grad(m);
     return norm;
