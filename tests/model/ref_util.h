@@ -14,6 +14,22 @@
 
 #define REF_PY "/usr/bin/python3 " HP_SOURCE_DIR "/tests/ref/model_qwen2_ref.py"
 
+/* A small Qwen2 configuration for tests. */
+static inline hp_config tu_config(int L, int D, int H, int Hk, int F, int V, bool tied, double rope_theta) {
+    hp_config c;
+    hp_config_default(&c);
+    c.num_hidden_layers = L;
+    c.hidden_size = D;
+    c.num_attention_heads = H;
+    c.num_key_value_heads = Hk;
+    c.intermediate_size = F;
+    c.vocab_size = V;
+    c.tie_word_embeddings = tied;
+    c.rope_theta = rope_theta;
+    c.rms_norm_eps = 1e-5;
+    return c;
+}
+
 static inline char *tu_tmpdir(const char *tag) {
     hp_buf b = {0};
     hp_buf_printf(&b, "%s/tmp_%s.%ld", HP_BINARY_DIR, tag, (long)getpid());

@@ -21,6 +21,7 @@
 #include <cmocka.h>
 
 #include "hiper/model.h"
+#include "ref_util.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -31,21 +32,6 @@
 #define FD_RTOL 2e-2
 #define FD_ATOL_REL 2e-3
 #define FD_SAMPLES 4
-
-static hp_config micro_cfg(int L, int D, int H, int Hk, int F, int V, bool tied) {
-    hp_config c;
-    hp_config_default(&c);
-    c.num_hidden_layers = L;
-    c.hidden_size = D;
-    c.num_attention_heads = H;
-    c.num_key_value_heads = Hk;
-    c.intermediate_size = F;
-    c.vocab_size = V;
-    c.tie_word_embeddings = tied;
-    c.rope_theta = 100.0;
-    c.rms_norm_eps = 1e-5;
-    return c;
-}
 
 /* Larger weights than the 0.02 init, so that attention is far from uniform and every path carries a
  * gradient well above the f32 noise floor; non-trivial norms and biases. */
@@ -176,7 +162,7 @@ static bool has_tensor(hp_model *m, const char *name) {
 static void test_fd_untied(void **state) {
     (void)state;
     hp_err e;
-    hp_config c = micro_cfg(2, 16, 4, 2, 24, 20, false);
+    hp_config c = tu_config(2, 16, 4, 2, 24, 20, false, 100.0);
     hp_model *m = hp_model_init_random(&c, 5, &e);
     assert_non_null(m);
     scale_up(m, 1);
@@ -189,7 +175,7 @@ static void test_fd_untied(void **state) {
 static void test_fd_tied_mha(void **state) {
     (void)state;
     hp_err e;
-    hp_config c = micro_cfg(1, 12, 2, 2, 20, 19, true);
+    hp_config c = tu_config(1, 12, 2, 2, 20, 19, true, 100.0);
     hp_model *m = hp_model_init_random(&c, 6, &e);
     assert_non_null(m);
     scale_up(m, 2);
@@ -201,7 +187,7 @@ static void test_fd_tied_mha(void **state) {
 static void test_fd_value_head(void **state) {
     (void)state;
     hp_err e;
-    hp_config c = micro_cfg(2, 8, 2, 1, 16, 20, true);
+    hp_config c = tu_config(2, 8, 2, 1, 16, 20, true, 100.0);
     hp_model *m = hp_model_init_random(&c, 7, &e);
     assert_non_null(m);
     assert_int_equal(hp_model_add_value_head(m, 2, 3, &e), HP_OK);
@@ -214,7 +200,7 @@ static void test_fd_value_head(void **state) {
 static void test_fd_lora(void **state) {
     (void)state;
     hp_err e;
-    hp_config c = micro_cfg(1, 16, 4, 1, 24, 20, false);
+    hp_config c = tu_config(1, 16, 4, 1, 24, 20, false, 100.0);
     hp_model *m = hp_model_init_random(&c, 8, &e);
     assert_non_null(m);
     hp_lora lo = {2, 4.0, HP_LORA_ALL};
@@ -231,7 +217,7 @@ static void test_fd_lora(void **state) {
 static void test_non_finite(void **state) {
     (void)state;
     hp_err e;
-    hp_config c = micro_cfg(1, 8, 2, 1, 16, 20, false);
+    hp_config c = tu_config(1, 8, 2, 1, 16, 20, false, 100.0);
     hp_model *m = hp_model_init_random(&c, 10, &e);
     assert_non_null(m);
     int32_t ids[6] = {1, 2, 3, 4, 5, 6};

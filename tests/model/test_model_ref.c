@@ -25,21 +25,6 @@ typedef struct tcase {
     bool no_entropy;
 } tcase;
 
-static hp_config small_cfg(int L, int D, int H, int Hk, int F, int V, bool tied) {
-    hp_config c;
-    hp_config_default(&c);
-    c.num_hidden_layers = L;
-    c.hidden_size = D;
-    c.num_attention_heads = H;
-    c.num_key_value_heads = Hk;
-    c.intermediate_size = F;
-    c.vocab_size = V;
-    c.tie_word_embeddings = tied;
-    c.rope_theta = 1000.0;
-    c.rms_norm_eps = 1e-5;
-    return c;
-}
-
 /* Make norms and biases non-trivial so that their gradients are tested through every path. */
 static void perturb(hp_model *m, uint64_t seed) {
     hp_rng r;
@@ -220,47 +205,47 @@ static void run_case(const tcase *tc) {
 
 static void test_untied_gqa_packed(void **state) {
     (void)state;
-    tcase tc = {.tag = "untied_gqa", .cfg = small_cfg(2, 32, 4, 2, 48, 61, false), .lens = {5, 9, 1, 7}, .n_seq = 4};
+    tcase tc = {.tag = "untied_gqa", .cfg = tu_config(2, 32, 4, 2, 48, 61, false, 1000.0), .lens = {5, 9, 1, 7}, .n_seq = 4};
     run_case(&tc);
 }
 
 static void test_tied_mha_chunked(void **state) {
     (void)state;
     /* chunk of 8 tokens: the three sequences run as separate chunks, two of them recomputed. */
-    tcase tc = {.tag = "tied_chunked", .cfg = small_cfg(3, 24, 3, 3, 40, 53, true), .lens = {6, 11, 4},
+    tcase tc = {.tag = "tied_chunked", .cfg = tu_config(3, 24, 3, 3, 40, 53, true, 1000.0), .lens = {6, 11, 4},
                 .n_seq = 3, .chunk = 8};
     run_case(&tc);
 }
 
 static void test_value_head(void **state) {
     (void)state;
-    tcase tc = {.tag = "critic", .cfg = small_cfg(2, 32, 4, 1, 48, 40, true), .lens = {7, 5}, .n_seq = 2, .K = 3};
+    tcase tc = {.tag = "critic", .cfg = tu_config(2, 32, 4, 1, 48, 40, true, 1000.0), .lens = {7, 5}, .n_seq = 2, .K = 3};
     run_case(&tc);
 }
 
 static void test_lora(void **state) {
     (void)state;
-    tcase tc = {.tag = "lora", .cfg = small_cfg(2, 32, 4, 2, 48, 45, false), .lens = {6, 8}, .n_seq = 2,
+    tcase tc = {.tag = "lora", .cfg = tu_config(2, 32, 4, 2, 48, 45, false, 1000.0), .lens = {6, 8}, .n_seq = 2,
                 .lora_rank = 4, .no_entropy = true};
     run_case(&tc);
 }
 
 static void test_bf16_loaded(void **state) {
     (void)state;
-    tcase tc = {.tag = "bf16", .cfg = small_cfg(2, 32, 4, 2, 48, 50, true), .lens = {9, 4}, .n_seq = 2, .bf16 = true};
+    tcase tc = {.tag = "bf16", .cfg = tu_config(2, 32, 4, 2, 48, 50, true, 1000.0), .lens = {9, 4}, .n_seq = 2, .bf16 = true};
     run_case(&tc);
 }
 
 static void test_adamw_clip(void **state) {
     (void)state;
-    tcase tc = {.tag = "adamw", .cfg = small_cfg(2, 16, 2, 1, 24, 30, false), .lens = {6, 5}, .n_seq = 2,
+    tcase tc = {.tag = "adamw", .cfg = tu_config(2, 16, 2, 1, 24, 30, false, 1000.0), .lens = {6, 5}, .n_seq = 2,
                 .adam_steps = 3, .clip = 0.5};
     run_case(&tc);
 }
 
 static void test_adamw_lora_critic(void **state) {
     (void)state;
-    tcase tc = {.tag = "adamw_lora_critic", .cfg = small_cfg(2, 16, 2, 2, 24, 30, true), .lens = {6, 5},
+    tcase tc = {.tag = "adamw_lora_critic", .cfg = tu_config(2, 16, 2, 2, 24, 30, true, 1000.0), .lens = {6, 5},
                 .n_seq = 2, .K = 2, .lora_rank = 2, .adam_steps = 2};
     run_case(&tc);
 }
@@ -269,20 +254,20 @@ static void test_adamw_lora_critic(void **state) {
  * counts, head_dim 4 and 6, odd FFN widths and vocabularies, one-token sequences. */
 static void test_gqa4_odd_sizes(void **state) {
     (void)state;
-    tcase tc = {.tag = "gqa4_odd", .cfg = small_cfg(2, 48, 8, 2, 37, 67, false), .lens = {3, 10, 1, 6},
+    tcase tc = {.tag = "gqa4_odd", .cfg = tu_config(2, 48, 8, 2, 37, 67, false, 1000.0), .lens = {3, 10, 1, 6},
                 .n_seq = 4};
     run_case(&tc);
 }
 
 static void test_gqa2_odd_kv_heads(void **state) {
     (void)state;
-    tcase tc = {.tag = "gqa2_odd", .cfg = small_cfg(2, 36, 6, 3, 29, 41, true), .lens = {1, 8, 5}, .n_seq = 3};
+    tcase tc = {.tag = "gqa2_odd", .cfg = tu_config(2, 36, 6, 3, 29, 41, true, 1000.0), .lens = {1, 8, 5}, .n_seq = 3};
     run_case(&tc);
 }
 
 static void test_gqa1_odd_heads(void **state) {
     (void)state;
-    tcase tc = {.tag = "gqa1_odd", .cfg = small_cfg(1, 20, 5, 5, 19, 23, false), .lens = {11, 1, 2}, .n_seq = 3,
+    tcase tc = {.tag = "gqa1_odd", .cfg = tu_config(1, 20, 5, 5, 19, 23, false, 1000.0), .lens = {11, 1, 2}, .n_seq = 3,
                 .chunk = 4};
     run_case(&tc);
 }
