@@ -4,6 +4,7 @@
 #include "train_internal.h"
 
 #include "hiper/model.h"
+#include "hiper/prompt.h"
 
 #include <cjson/cJSON.h>
 #include <dirent.h>
@@ -50,13 +51,18 @@ static int save_model(const char *dir, const char *name, hp_model *m, const char
     return rc;
 }
 
-int hp_ckpt_save(const char *dir, hp_model *actor, hp_model *critic, const char *tokdir, const hp_ckpt_state *st,
-                 hp_err *err) {
+int hp_ckpt_save(const char *dir, hp_model *actor, hp_model *critic, const char *tokdir,
+                 const hp_prompt_cfg *prompt, const char *env_kind, const hp_ckpt_state *st, hp_err *err) {
     hp_buf tmp = {0};
     hp_buf_printf(&tmp, "%s.tmp", dir);
     int rc = hp_remove_tree(tmp.data, err);
     if (rc == HP_OK) rc = hp_mkdirs(tmp.data, err);
     if (rc == HP_OK) rc = save_model(tmp.data, "actor", actor, tokdir, err);
+    if (rc == HP_OK) {
+        char *ad = hp_path_join(tmp.data, "actor");
+        rc = hp_prompt_cfg_save(prompt, env_kind, ad, err);
+        free(ad);
+    }
     if (rc == HP_OK && critic) rc = save_model(tmp.data, "critic", critic, tokdir, err);
     if (rc == HP_OK) {
         char *sp = hp_path_join(tmp.data, "state.json");

@@ -10,6 +10,7 @@
 
 struct hp_model;
 struct hp_rollout;
+struct hp_prompt_cfg;
 
 /* One training batch. Row i is turn i of the rollout: its sequence is prompt + response, laid end to
  * end with the others in ids (offsets[i] .. offsets[i+1]). Per response token arrays are indexed by
@@ -77,10 +78,11 @@ typedef struct hp_ckpt_state {
     int64_t best_step;
 } hp_ckpt_state;
 
-/* Write dir (atomically: dir.tmp, then swapped in) with actor/, critic/ (if any), their optimizer
- * states and state.json. */
+/* Write dir (atomically: dir.tmp, then swapped in) with actor/ (and its agent.json: the prompt
+ * settings, so that `hiper eval --model dir/actor` prompts as training did), critic/ (if any), their
+ * optimizer states and state.json. */
 int hp_ckpt_save(const char *dir, struct hp_model *actor, struct hp_model *critic, const char *tokenizer_dir,
-                 const hp_ckpt_state *st, hp_err *err);
+                 const struct hp_prompt_cfg *prompt, const char *env_kind, const hp_ckpt_state *st, hp_err *err);
 /* Find the latest complete checkpoint directory (repairing an interrupted swap); NULL if none. */
 char *hp_ckpt_find(const char *dir, hp_err *err);
 /* Load a checkpoint written by hp_ckpt_save: models (with optimizer state) and state. */

@@ -238,6 +238,7 @@ static int prepare_reference(trainer *t, hp_err *err) {
         if (rc) hp_err_wrap(err, "SFT warm start");
     }
     if (rc == HP_OK) rc = hp_model_save(m, t->refdir, t->tokdir, err);
+    if (rc == HP_OK) rc = hp_prompt_cfg_save(&t->prompt, t->cfg->env.name, t->refdir, err);
     hp_model_free(m);
     return rc;
 }
@@ -319,7 +320,7 @@ static int validate(trainer *t, int64_t step, hp_err *err) {
         t->st.best_step = step;
         hp_ckpt_state bs = t->st;
         bs.next_step = step;
-        rc = hp_ckpt_save(t->best, t->actor, t->critic, t->tokdir, &bs, err);
+        rc = hp_ckpt_save(t->best, t->actor, t->critic, t->tokdir, &t->prompt, t->cfg->env.name, &bs, err);
     }
     return rc;
 }
@@ -454,7 +455,7 @@ static int load_models(trainer *t, hp_err *err) {
         if (!t->critic) return hp_err_wrap(err, "critic backbone");
         if (hp_model_add_value_head(t->critic, K, (uint64_t)c->trainer.seed + 17, err)) return HP_FAIL;
     }
-    return hp_ckpt_save(t->latest, t->actor, t->critic, t->tokdir, &t->st, err);
+    return hp_ckpt_save(t->latest, t->actor, t->critic, t->tokdir, &t->prompt, t->cfg->env.name, &t->st, err);
 }
 
 static int check_config(const trainer *t, hp_err *err) {
@@ -548,7 +549,7 @@ int hp_train_run(const hp_runcfg *cfg, const hp_train_opts *opts, hp_err *err) {
         bool last = t.st.next_step == cfg->trainer.total_steps;
         if (last && f > 0) rc = validate(&t, t.st.next_step, err);
         if (rc == HP_OK && (last || t.st.next_step % cfg->trainer.save_freq == 0))
-            rc = hp_ckpt_save(t.latest, t.actor, t.critic, t.tokdir, &t.st, err);
+            rc = hp_ckpt_save(t.latest, t.actor, t.critic, t.tokdir, &t.prompt, t.cfg->env.name, &t.st, err);
         if (opts->stop_after > 0 && ++done_here >= opts->stop_after) break;
     }
     close_envs(envs, n_envs);

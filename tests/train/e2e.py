@@ -67,7 +67,8 @@ def quick(hiper, work):
         fail("no validation line")
     for f in ("report.html", "eval_before.json", "eval_after.json", "ckpt/latest/state.json",
               "ckpt/latest/actor/model.safetensors", "ckpt/latest/critic/model.safetensors",
-              "ckpt/best/state.json", "ref/config.json", "tokenizer/tokenizer.json"):
+              "ckpt/best/state.json", "ref/config.json", "tokenizer/tokenizer.json",
+              "ref/agent.json", "ckpt/latest/actor/agent.json"):
         if not os.path.exists(os.path.join(d, f)):
             fail(f"missing {f}")
     if "<svg" not in open(os.path.join(d, "report.html")).read():
