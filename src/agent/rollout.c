@@ -133,6 +133,14 @@ static int reset_all(run_state *st, const int64_t *idx, hp_err *err) {
         tr->task_type = v->task_type;
         tr->task_type_name = hp_xstrdup(v->task_type_name ? v->task_type_name : "");
     }
+    /* A later reset can end earlier episodes: when an external server fails, every episode on it is
+     * ended as truncated (hiper/external.h). Such an episode has no turn and counts as truncated. */
+    for (int i = 0; i < st->n; i++) {
+        const hp_env_view *v = hp_env_get_view(st->envs[i]);
+        if (!st->slots[i].active || !v->done) continue;
+        st->slots[i].active = false;
+        st->out->trajs[i].truncated = v->truncated;
+    }
     return HP_OK;
 }
 

@@ -334,7 +334,14 @@ static int train_step(trainer *t, hp_env **envs, int64_t step, hp_err *err) {
     hp_policy pol = hp_policy_model(t->actor);
     if (hp_rollout_run(envs, t->tok, &pol, &rc, &ro, err)) {
         hp_rollout_free(&ro);
-        return hp_err_wrap(err, "rollout at step %lld", (long long)step);
+        /* An environment that failed for good (an external server past max_restarts): nothing has
+         * changed since the last step, so keep that state as the checkpoint to resume from. */
+        hp_err cause = *err, ck = {{0}};
+        if (hp_ckpt_save(t->latest, t->actor, t->critic, t->tokdir, &t->prompt, c->env.name, &t->st, &ck))
+            return hp_fail(err, "rollout at step %lld: %s (saving the checkpoint failed too: %s)", (long long)step,
+                           cause.msg, ck.msg);
+        return hp_fail(err, "rollout at step %lld: %s (checkpoint saved in %s: --resume continues once the cause "
+                       "is fixed)", (long long)step, cause.msg, t->latest);
     }
     double t1 = hp_now();
     /* 2. rows: tokens, spans; 3. scores: old and reference log-probs, critic values */
@@ -403,6 +410,15 @@ static int train_step(trainer *t, hp_env **envs, int64_t step, hp_err *err) {
         add_num(o, "critic_grad_norm", us.critic_grad_norm);
         add_num(o, "optim_steps", us.actor_steps);
         add_num(o, "skipped_steps", us.skipped_steps);
+        int ep_truncated = 0;
+        for (int k = 0; k < ro.n_trajs; k++) ep_truncated += ro.trajs[k].truncated;
+        add_num(o, "episodes_truncated", ep_truncated);
+        hp_external_stats xs;
+        if (hp_external_get_stats(envs[0], &xs)) { /* cumulative counters of the first server process */
+            add_num(o, "env_faults", (double)xs.faults);
+            add_num(o, "env_restarts", (double)xs.restarts);
+            add_num(o, "env_truncated", (double)xs.truncated);
+        }
         add_num(o, "prompt_truncated", ro.n_prompt_truncated);
         add_num(o, "response_truncated", ro.n_resp_truncated);
         add_num(o, "max_prompt_len", ro.max_prompt_len);

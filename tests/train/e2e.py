@@ -6,7 +6,9 @@
                                  then resumed reproduces the uninterrupted run's metrics exactly
   e2e.py external HIPER WORKDIR  the same run on the built-in ALFWorld and on ALFWorld served by
                                  `hiper serve` through the external protocol gives identical metrics
-                                 and trajectories
+                                 and trajectories; with a server that crashes (tests/external/
+                                 toy_server.py) faults are counted and training goes on, and repeated
+                                 failures stop the run with an error after saving a checkpoint
   e2e.py estimators HIPER WORKDIR  tiny runs of every shipped small config (GiGPO, GRPO, RLOO, PPO on
                                  ALFWorld and WebShop, HiPER on WebShop): exit 0, finite metrics
 """
@@ -186,13 +188,46 @@ def external(hiper, work):
         p = run([hiper, "train", "--quick", "--quiet", "--out", d, "model.path=" + model, "sft.enable=false"] + extra)
         if p.returncode != 0:
             fail(f"{name}: exit {p.returncode}")
-        runs[name] = (strip(read_metrics(d)), open(os.path.join(d, "rollouts.jsonl")).read())
+        # the served run also reports its server's counters (env_faults, env_restarts, env_truncated)
+        rows = [{k: v for k, v in r.items() if not k.startswith("env_")} for r in strip(read_metrics(d))]
+        runs[name] = (rows, open(os.path.join(d, "rollouts.jsonl")).read())
     a, b = runs["in_process"], runs["served"]
     if not a[0] or a[0] != b[0]:
         fail("metrics differ between the built-in and the served environment")
     if not a[1] or a[1] != b[1]:
         fail("trajectories differ between the built-in and the served environment")
     print(f"external: {len(a[0])} metric lines and {a[1].count(chr(10))} trajectories identical")
+    external_faults(hiper, work, model)
+
+
+def external_faults(hiper, work, model):
+    toy = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "external", "toy_server.py")
+    common = ["--quick", "--quiet", "model.path=" + model, "sft.enable=false", "env.name=external",
+              "env.train_split=train", "env.val_split=test", "env.test_split=test",
+              "trainer.final_eval_episodes=0", "trainer.val_before_train=false"]
+
+    def opts(crash_at):
+        return "env.options=" + json.dumps({"cmd": f"/usr/bin/python3 {toy} --crash {crash_at}", "max_restarts": 1})
+
+    # Every server process crashes at its 6th request: episodes end truncated, the run goes on.
+    d = os.path.join(work, "ext_faults")
+    shutil.rmtree(d, ignore_errors=True)
+    p = run([hiper, "train", "--out", d, opts(6)] + common)
+    if p.returncode != 0:
+        fail(f"a run with occasional server crashes exited {p.returncode}")
+    train = [r for r in read_metrics(d) if r.get("kind") == "train"]
+    if not train or train[-1].get("env_faults", 0) < 1 or train[-1].get("env_truncated", 0) < 1:
+        fail(f"faults not in the metrics: {train[-1] if train else None}")
+    # Every process crashes at its 2nd request: past max_restarts the run stops with a clear error
+    # and leaves a checkpoint to resume from.
+    d = os.path.join(work, "ext_giveup")
+    shutil.rmtree(d, ignore_errors=True)
+    p = run([hiper, "train", "--out", d, opts(2)] + common)
+    if p.returncode != 1 or "in a row" not in p.stdout or "checkpoint saved" not in p.stdout:
+        fail(f"giving up: exit {p.returncode}, output {p.stdout[-400:]!r}")
+    if not os.path.exists(os.path.join(d, "ckpt", "latest", "state.json")):
+        fail("giving up left no checkpoint")
+    print("external faults: ok")
 
 
 if __name__ == "__main__":
