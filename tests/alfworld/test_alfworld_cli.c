@@ -7,12 +7,13 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include "shell_util.h"
+
 #include "hiper/base.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/wait.h>
 
 static char OUT[1 << 16];
 
@@ -20,12 +21,7 @@ static int run(const char *input, const char *args) {
     char cmd[2048];
     if (input) snprintf(cmd, sizeof cmd, "printf '%s' | %s %s 2>&1", input, HP_CLI, args);
     else snprintf(cmd, sizeof cmd, "%s %s 2>&1 </dev/null", HP_CLI, args);
-    FILE *p = popen(cmd, "r");
-    assert_non_null(p);
-    size_t n = fread(OUT, 1, sizeof OUT - 1, p);
-    OUT[n] = '\0';
-    int st = pclose(p);
-    return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+    return tu_shell(cmd, OUT, sizeof OUT);
 }
 
 static void test_play_piped(void **state) {

@@ -5,21 +5,17 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include "shell_util.h"
+
 #include "hiper/base.h"
 
 #include <stdlib.h>
 #include <string.h>
-#include <sys/wait.h>
 
 static int run(const char *args, char *out, size_t cap) {
     char cmd[1024];
     snprintf(cmd, sizeof cmd, "%s %s 2>&1", HP_CLI, args);
-    FILE *p = popen(cmd, "r");
-    assert_non_null(p);
-    size_t n = fread(out, 1, cap - 1, p);
-    out[n] = '\0';
-    int st = pclose(p);
-    return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+    return tu_shell(cmd, out, cap);
 }
 
 static void test_help_and_exit_codes(void **state) {

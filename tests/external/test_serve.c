@@ -8,6 +8,8 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include "shell_util.h"
+
 #include "hiper/alfworld.h"
 #include "hiper/env.h"
 #include "hiper/external.h"
@@ -200,12 +202,7 @@ static void test_serve_requests(void **state) {
 static int run(const char *args, char *out, size_t cap) {
     char cmd[1024];
     snprintf(cmd, sizeof cmd, "%s serve %s 2>&1 </dev/null", HP_CLI, args);
-    FILE *p = popen(cmd, "r");
-    assert_non_null(p);
-    size_t n = fread(out, 1, cap - 1, p);
-    out[n] = '\0';
-    int st = pclose(p);
-    return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+    return tu_shell(cmd, out, cap);
 }
 
 static void test_cli(void **state) {
