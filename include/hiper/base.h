@@ -96,6 +96,8 @@ uint64_t hp_hash64(const void *data, size_t n, uint64_t seed);
 int hp_read_file(const char *path, char **data, size_t *len, hp_err *err);
 /* Write a whole file atomically (temporary file + fsync + rename). */
 int hp_write_file_atomic(const char *path, const void *data, size_t len, hp_err *err);
+/* Write a text (a JSON document, say) and a final newline, atomically. */
+int hp_write_text_atomic(const char *path, const char *text, hp_err *err);
 
 /* An atomically committed output stream: write through fp, then commit (rename) or abort. */
 typedef struct hp_afile {

@@ -17,12 +17,8 @@ int hp_prompt_cfg_save(const hp_prompt_cfg *cfg, const char *env_kind, const cha
     char *s = cJSON_Print(o);
     cJSON_Delete(o);
     char *path = hp_path_join(dir, "agent.json");
-    hp_buf b = {0};
-    hp_buf_puts(&b, s);
-    hp_buf_putc(&b, '\n');
+    int rc = hp_write_text_atomic(path, s, err);
     cJSON_free(s);
-    int rc = hp_write_file_atomic(path, b.data, b.len, err);
-    hp_buf_free(&b);
     free(path);
     return rc;
 }

@@ -77,6 +77,16 @@ int hp_write_file_atomic(const char *path, const void *data, size_t len, hp_err 
     return hp_afile_commit(&af, err);
 }
 
+int hp_write_text_atomic(const char *path, const char *text, hp_err *err) {
+    hp_afile af;
+    if (hp_afile_open(&af, path, err)) return HP_FAIL;
+    if (fputs(text, af.fp) == EOF || fputc('\n', af.fp) == EOF) {
+        hp_afile_abort(&af);
+        return hp_fail(err, "%s: write error", path);
+    }
+    return hp_afile_commit(&af, err);
+}
+
 int hp_mkdirs(const char *path, hp_err *err) {
     char *p = hp_xstrdup(path);
     for (char *s = p + 1; *s; s++) {

@@ -203,11 +203,7 @@ char *hp_config_to_json(const hp_config *c) {
 
 int hp_config_write(const hp_config *c, const char *path, hp_err *err) {
     char *s = hp_config_to_json(c);
-    hp_buf b = {0};
-    hp_buf_puts(&b, s);
-    hp_buf_putc(&b, '\n');
+    int rc = hp_write_text_atomic(path, s, err);
     free(s);
-    int rc = hp_write_file_atomic(path, b.data, b.len, err);
-    hp_buf_free(&b);
     return rc;
 }

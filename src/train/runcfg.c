@@ -556,12 +556,8 @@ char *hp_runcfg_to_json(const hp_runcfg *cfg) {
 
 int hp_runcfg_write(const hp_runcfg *cfg, const char *path, hp_err *err) {
     char *s = hp_runcfg_to_json(cfg);
-    hp_buf b = {0};
-    hp_buf_puts(&b, s);
-    hp_buf_putc(&b, '\n');
+    int rc = hp_write_text_atomic(path, s, err);
     free(s);
-    int rc = hp_write_file_atomic(path, b.data, b.len, err);
-    hp_buf_free(&b);
     return rc;
 }
 

@@ -119,6 +119,13 @@ static void test_atomic_write(void **state) {
     assert_int_equal(hp_read_file(path, &data, &len, &e), HP_OK);
     assert_string_equal(data, "hello");
     free(data);
+    /* a text gets its final newline */
+    assert_int_equal(hp_write_text_atomic(path, "{\"a\": 1}", &e), HP_OK);
+    assert_int_equal(hp_read_file(path, &data, &len, &e), HP_OK);
+    assert_string_equal(data, "{\"a\": 1}\n");
+    free(data);
+    assert_int_equal(hp_write_text_atomic("/nonexistent/dir/t.json", "x", &e), HP_FAIL);
+    assert_non_null(strstr(e.msg, "/nonexistent/dir/t.json"));
     /* errors name the file */
     assert_int_equal(hp_read_file("/nonexistent/x.json", &data, &len, &e), HP_FAIL);
     assert_non_null(strstr(e.msg, "/nonexistent/x.json"));
