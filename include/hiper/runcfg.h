@@ -122,9 +122,10 @@ typedef struct hp_runcfg {
     struct {
         bool enable;
         int64_t episodes;
-        double noise;
+        double noise, noise_repeat;
         int64_t epochs, batch, max_len;
         double lr, weight_decay, grad_clip;
+        double lr_warmup_steps_ratio, min_lr_ratio; /* linear warm-up, then cosine decay to lr * min_lr_ratio */
     } sft;
 
     struct {

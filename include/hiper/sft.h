@@ -5,8 +5,9 @@
  *   is rendered exactly as a rollout renders it (prompt.h, same memory and format) and whose response is
  *   the ideal response in the run's format (hp_prompt_response): for HiPER, SWITCH on the first turn
  *   and whenever the expert's subgoal label changes, KEEP otherwise, the label as subgoal.
- * - Noise: with probability `noise` a turn's action is replaced by a random admissible action (a
- *   detour; the expert replans from the new state); such turns are played but, unless
+ * - Noise: with probability `noise` a turn's action is replaced by a detour: with probability
+ *   `noise_repeat` the previous action again, else a random admissible action (the expert replans from
+ *   the new state); such turns are played but, unless
  *   keep_noisy_targets, not used as targets. The demonstrations are imperfect in the sense that the
  *   played trajectories contain detours, so RL has room to improve.
  * - Loss: cross-entropy on response tokens only (weight 1 on response tokens, 0 on prompt tokens),
@@ -48,7 +49,11 @@ typedef struct hp_demo_cfg {
     const char *split;     /* "train" */
     int n_episodes;
     int max_steps;         /* 50 */
-    double noise;          /* share of random detour steps */
+    double noise;          /* share of detour steps */
+    double noise_repeat;   /* share of the detours that repeat the previous action (usually a no-op such as
+                            * "go to" where the agent already is, answered "Nothing happens."), so the
+                            * demonstrations show recovering from the loops a weak policy falls into; the
+                            * other detours are random admissible commands */
     bool keep_noisy_targets;
     uint64_t seed;
 } hp_demo_cfg;
@@ -83,6 +88,8 @@ typedef struct hp_sft_cfg {
     int epochs;
     int batch;        /* examples per optimiser step */
     double lr;
+    double warmup_ratio;  /* share of the steps with a linear warm-up from 0 to lr */
+    double min_lr_ratio;  /* then cosine decay to lr * min_lr_ratio at the last step (1 = constant) */
     double weight_decay;
     double grad_clip;
     int max_len;      /* longest example in tokens (prompt + response) */
@@ -91,6 +98,10 @@ typedef struct hp_sft_cfg {
 } hp_sft_cfg;
 
 hp_sft_cfg hp_sft_cfg_default(void);
+
+/* The learning rate of optimiser step `step` (0-based) out of `total`: linear warm-up over the first
+ * round(warmup_ratio * total) steps, then cosine decay from lr to lr * min_lr_ratio at the last step. */
+double hp_sft_lr_at(const hp_sft_cfg *cfg, int step, int total);
 
 typedef struct hp_sft_report {
     int steps;

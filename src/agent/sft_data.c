@@ -68,7 +68,7 @@ static int play_demos(hp_env *env, hp_expert *ex, const hp_demo_cfg *cfg, demo_v
     if (size == 0) return hp_fail(err, "demonstrations: split '%s' is empty", cfg->split);
     hp_rng rng;
     hp_rng_seed(&rng, cfg->seed, 0x64656d6fULL);
-    hp_buf action = {0}, label = {0}, prev = {0};
+    hp_buf action = {0}, label = {0}, prev = {0}, last_act = {0};
     hp_memory m = {0};
     int rc = HP_OK;
     for (int ep = 0; ep < cfg->n_episodes && rc == HP_OK; ep++) {
@@ -80,6 +80,7 @@ static int play_demos(hp_env *env, hp_expert *ex, const hp_demo_cfg *cfg, demo_v
         const hp_env_view *v = hp_env_get_view(env);
         hp_memory_reset(&m, cfg->prompt.family, v);
         hp_buf_clear(&prev);
+        hp_buf_clear(&last_act);
         for (int t = 0; t < cfg->max_steps && !v->done; t++) {
             if (ex->next(ex->self, env, &action, &label, err)) {
                 rc = hp_err_wrap(err, "demonstrations: expert at %s[%lld] step %d", cfg->split, (long long)idx, t);
@@ -88,7 +89,8 @@ static int play_demos(hp_env *env, hp_expert *ex, const hp_demo_cfg *cfg, demo_v
             demo_step s = {0};
             const char *act = action.data;
             if (cfg->noise > 0 && hp_rng_uniform(&rng) < cfg->noise) {
-                const char *r = random_admissible(v, &rng);
+                bool repeat = cfg->noise_repeat > 0 && hp_rng_uniform(&rng) < cfg->noise_repeat;
+                const char *r = repeat && last_act.len ? last_act.data : random_admissible(v, &rng);
                 if (r) {
                     act = r;
                     s.noisy = true;
@@ -107,6 +109,8 @@ static int play_demos(hp_env *env, hp_expert *ex, const hp_demo_cfg *cfg, demo_v
             hp_buf_puts(&prev, label.data);
             if (cfg->prompt.fmt == HP_FMT_HIPER) hp_memory_set_subgoal(&m, p.subgoal);
             int step_rc = hp_env_step(env, exec, err);
+            hp_buf_clear(&last_act);
+            hp_buf_puts(&last_act, exec);
             free(exec);
             if (step_rc) {
                 rc = hp_err_wrap(err, "demonstrations: step %d of %s[%lld]", t, cfg->split, (long long)idx);
@@ -124,6 +128,7 @@ static int play_demos(hp_env *env, hp_expert *ex, const hp_demo_cfg *cfg, demo_v
     hp_buf_free(&action);
     hp_buf_free(&label);
     hp_buf_free(&prev);
+    hp_buf_free(&last_act);
     return rc;
 }
 
@@ -142,9 +147,12 @@ static void collect_visit(void *ctx, const hp_demo_cfg *cfg, const hp_memory *m,
 
 int hp_sft_collect(hp_env *env, hp_expert *expert, const hp_demo_cfg *cfg, hp_sft_set *out, hp_err *err) {
     memset(out, 0, sizeof *out);
-    if (cfg->n_episodes < 0 || cfg->max_steps < 1 || !(cfg->noise >= 0 && cfg->noise <= 1))
-        return hp_fail(err, "demonstrations: need episodes >= 0, max_steps >= 1 and 0 <= noise <= 1 (got %d, %d, %g)",
-                       cfg->n_episodes, cfg->max_steps, cfg->noise);
+    if (cfg->n_episodes < 0 || cfg->max_steps < 1 || !(cfg->noise >= 0 && cfg->noise <= 1) ||
+        !(cfg->noise_repeat >= 0 && cfg->noise_repeat <= 1))
+        return hp_fail(err,
+                       "demonstrations: need episodes >= 0, max_steps >= 1, 0 <= noise <= 1 and 0 <= noise_repeat <= 1 "
+                       "(got %d, %d, %g, %g)",
+                       cfg->n_episodes, cfg->max_steps, cfg->noise, cfg->noise_repeat);
     if (play_demos(env, expert, cfg, collect_visit, out, out, err)) {
         hp_sft_set_free(out);
         return HP_FAIL;

@@ -12,6 +12,8 @@ hp_sft_cfg hp_sft_cfg_default(void) {
     c.epochs = 3;
     c.batch = 16;
     c.lr = 1e-3;
+    c.warmup_ratio = 0.03;
+    c.min_lr_ratio = 0.1;
     c.weight_decay = 0.01;
     c.grad_clip = 1.0;
     c.max_len = 2048;
@@ -108,6 +110,16 @@ int hp_sft_eval_loss(struct hp_model *model, const hp_tok *tok, const hp_sft_set
     return rc;
 }
 
+/* Learning rate at step `step` (0-based) of `total`: linear warm-up, then cosine decay. */
+double hp_sft_lr_at(const hp_sft_cfg *cfg, int step, int total) {
+    int warm = (int)(cfg->warmup_ratio * total + 0.5);
+    if (step < warm) return cfg->lr * (step + 1) / (warm + 1);
+    int span = total - warm - 1;
+    double p = span > 0 ? (double)(step - warm) / span : 1.0;
+    double cosine = 0.5 * (1.0 + cos(M_PI * p));
+    return cfg->lr * (cfg->min_lr_ratio + (1.0 - cfg->min_lr_ratio) * cosine);
+}
+
 int hp_sft_train(struct hp_model *model, const hp_tok *tok, const hp_sft_set *set, const hp_sft_cfg *cfg,
                  hp_sft_report *rep, hp_err *err) {
     memset(rep, 0, sizeof *rep);
@@ -115,6 +127,9 @@ int hp_sft_train(struct hp_model *model, const hp_tok *tok, const hp_sft_set *se
         return hp_fail(err, "sft: need epochs >= 1, batch >= 1 and lr > 0 (got %d, %d, %g)", cfg->epochs, cfg->batch,
                        cfg->lr);
     if (set->n == 0) return hp_fail(err, "sft: no examples");
+    if (!(cfg->warmup_ratio >= 0 && cfg->warmup_ratio < 1 && cfg->min_lr_ratio >= 0 && cfg->min_lr_ratio <= 1))
+        return hp_fail(err, "sft: need 0 <= warmup ratio < 1 and 0 <= min lr ratio <= 1 (got %g, %g)", cfg->warmup_ratio,
+                       cfg->min_lr_ratio);
     double t0 = hp_now();
     tok_set ts;
     if (tokenize_all(tok, set, cfg->max_len, &ts, err)) return HP_FAIL;
@@ -124,6 +139,7 @@ int hp_sft_train(struct hp_model *model, const hp_tok *tok, const hp_sft_set *se
     hp_adamw_default(&opt);
     opt.weight_decay = cfg->weight_decay;
     int rc = HP_OK;
+    int total_steps = cfg->epochs * ((ts.n + cfg->batch - 1) / cfg->batch);
     for (int ep = 0; ep < cfg->epochs && rc == HP_OK; ep++) {
         hp_rng r;
         hp_rng_seed(&r, cfg->seed, 0x736674ULL + (uint64_t)ep);
@@ -142,7 +158,7 @@ int hp_sft_train(struct hp_model *model, const hp_tok *tok, const hp_sft_set *se
             double norm = hp_model_clip_grad(model, cfg->grad_clip);
             /* a non-finite gradient stops SFT with the step and the first bad tensor named */
             if ((rc = hp_model_check_grad(model, norm, err))) break;
-            hp_model_adamw_step(model, &opt, cfg->lr);
+            hp_model_adamw_step(model, &opt, hp_sft_lr_at(cfg, rep->steps, total_steps));
             s += l * (double)nt;
             n += nt;
             rep->steps++;

@@ -23,7 +23,7 @@ static const char USAGE[] =
 typedef struct sft_args {
     const char *model, *env, *out, *corpus, *format, *style, *split, *env_options, *tokenizer;
     int64_t episodes, epochs, seed, batch, max_len, max_steps, history, max_prompt;
-    double lr, noise, weight_decay;
+    double lr, warmup, min_lr, noise, noise_repeat, weight_decay;
     bool keep_noisy, quiet;
 } sft_args;
 
@@ -60,6 +60,7 @@ static int run_sft(const sft_args *a, hp_err *err) {
     dc.split = a->split;
     dc.n_episodes = (int)a->episodes;
     dc.noise = a->noise;
+    dc.noise_repeat = a->noise_repeat;
     dc.seed = (uint64_t)a->seed;
     dc.keep_noisy_targets = a->keep_noisy;
     if (a->max_steps > 0) dc.max_steps = (int)a->max_steps;
@@ -94,6 +95,8 @@ static int run_sft(const sft_args *a, hp_err *err) {
     sc.max_len = (int)a->max_len;
     sc.seed = (uint64_t)a->seed;
     sc.weight_decay = a->weight_decay;
+    sc.warmup_ratio = a->warmup;
+    sc.min_lr_ratio = a->min_lr;
     sc.log_every = a->quiet ? 0 : 10;
     /* the loss on (up to) the first 64 examples, before and after */
     hp_sft_set probe = set;
@@ -119,7 +122,8 @@ static int run_sft(const sft_args *a, hp_err *err) {
 
 int hp_cmd_sft(int argc, char **argv) {
     sft_args a = {.split = "train", .episodes = 100, .epochs = 3, .seed = 1, .batch = 16, .max_len = 2048,
-                  .max_steps = 0, .history = -1, .max_prompt = -1, .lr = 1e-3, .noise = 0.1, .weight_decay = 0.01};
+                  .max_steps = 0, .history = -1, .max_prompt = -1, .lr = 1e-3, .warmup = 0.03, .min_lr = 0.1, .noise = 0.1,
+                  .weight_decay = 0.01};
     const hp_opt opts[] = {
         {"model", HP_OPT_STR, &a.model, "model directory (config.json, model.safetensors, tokenizer.json)"},
         {"env", HP_OPT_STR, &a.env, "alfworld | webshop"},
@@ -127,7 +131,10 @@ int hp_cmd_sft(int argc, char **argv) {
         {"episodes", HP_OPT_INT, &a.episodes, "expert episodes (100)"},
         {"epochs", HP_OPT_INT, &a.epochs, "passes over the demonstrations (3)"},
         {"lr", HP_OPT_F64, &a.lr, "AdamW learning rate (1e-3)"},
-        {"noise", HP_OPT_F64, &a.noise, "share of random detour steps in the demonstrations (0.1)"},
+        {"warmup-ratio", HP_OPT_F64, &a.warmup, "share of the steps warming the learning rate up (0.03)"},
+        {"min-lr-ratio", HP_OPT_F64, &a.min_lr, "cosine decay ends at lr times this; 1 = constant (0.1)"},
+        {"noise", HP_OPT_F64, &a.noise, "share of detour steps in the demonstrations (0.1)"},
+        {"noise-repeat", HP_OPT_F64, &a.noise_repeat, "share of the detours that repeat the previous action (0)"},
         {"seed", HP_OPT_INT, &a.seed, "seed (1)"},
         {"format", HP_OPT_STR, &a.format, "hiper | think | action (default: agent.json, else hiper)"},
         {"style", HP_OPT_STR, &a.style, "upstream | compact (default: agent.json, else upstream)"},
@@ -153,8 +160,9 @@ int hp_cmd_sft(int argc, char **argv) {
     if (strcmp(a.env, "alfworld") && strcmp(a.env, "webshop"))
         return hp_cli_usage_error("sft", "--env must be alfworld or webshop (got '%s')", a.env);
     if (!a.corpus && (!a.model || !a.out)) return hp_cli_usage_error("sft", "--model and --out are required");
-    if (a.episodes < 0 || a.epochs < 1 || a.batch < 1 || !(a.lr > 0) || !(a.noise >= 0 && a.noise <= 1))
-        return hp_cli_usage_error("sft", "need --episodes >= 0, --epochs >= 1, --batch >= 1, --lr > 0, 0 <= --noise <= 1");
+    if (a.episodes < 0 || a.epochs < 1 || a.batch < 1 || !(a.lr > 0) || !(a.noise >= 0 && a.noise <= 1) ||
+        !(a.noise_repeat >= 0 && a.noise_repeat <= 1))
+        return hp_cli_usage_error("sft", "need --episodes >= 0, --epochs >= 1, --batch >= 1, --lr > 0, 0 <= --noise, --noise-repeat <= 1");
     hp_err err = {{0}};
     return run_sft(&a, &err) ? hp_cli_error(&err) : HP_EXIT_OK;
 }

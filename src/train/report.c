@@ -96,10 +96,12 @@ int hp_train_report(const char *dir, hp_err *err) {
     memset(s, 0, sizeof s);
     for (int k = 0; k < NK; k++) s[k].key = KEYS[k][0], s[k].title = KEYS[k][1];
     char *mp = hp_path_join(dir, "metrics.jsonl"), *text = NULL;
-    size_t len;
-    int rc = hp_read_file(mp, &text, &len, err);
+    size_t len = 0;
+    /* a run with trainer.total_steps = 0 (SFT and evaluation only) has no metrics: no curves */
+    int rc = hp_path_exists(mp) ? hp_read_file(mp, &text, &len, err) : HP_OK;
     free(mp);
     if (rc) return hp_err_wrap(err, "report");
+    if (!text) text = hp_xcalloc(1, 1);
     char *save = NULL;
     for (char *line = strtok_r(text, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
         cJSON *o = cJSON_Parse(line);

@@ -101,11 +101,14 @@ static const hp_rc_key KEYS[] = {
     F("model.lora_alpha", model.lora_alpha, "LoRA α"),
     B("sft.enable", sft.enable, "supervised warm start before RL"),
     I("sft.episodes", sft.episodes, "expert episodes played for demonstrations"),
-    F("sft.noise", sft.noise, "share of random detour steps in the demonstrations"),
+    F("sft.noise", sft.noise, "share of detour steps in the demonstrations"),
+    F("sft.noise_repeat", sft.noise_repeat, "share of the detours that repeat the previous action (else random)"),
     I("sft.epochs", sft.epochs, "SFT epochs"),
     I("sft.batch", sft.batch, "SFT examples per optimiser step"),
     I("sft.max_len", sft.max_len, "longest SFT example (tokens)"),
     F("sft.lr", sft.lr, "SFT learning rate"),
+    F("sft.lr_warmup_steps_ratio", sft.lr_warmup_steps_ratio, "share of SFT steps warming the learning rate up"),
+    F("sft.min_lr_ratio", sft.min_lr_ratio, "SFT cosine decay ends at sft.lr times this (1 = constant)"),
     F("sft.weight_decay", sft.weight_decay, "SFT weight decay"),
     F("sft.grad_clip", sft.grad_clip, "SFT gradient clip"),
     I("trainer.total_steps", trainer.total_steps, "training steps"),
@@ -241,10 +244,13 @@ int hp_runcfg_defaults(hp_runcfg *c, const char *est, const char *env, hp_err *e
     c->sft.enable = false;
     c->sft.episodes = 200;
     c->sft.noise = 0.1;
+    c->sft.noise_repeat = 0.0;
     c->sft.epochs = 2;
     c->sft.batch = 16;
     c->sft.max_len = 1024;
     c->sft.lr = 1e-3;
+    c->sft.lr_warmup_steps_ratio = 0.03;
+    c->sft.min_lr_ratio = 0.1;
     c->sft.weight_decay = 0.0;
     c->sft.grad_clip = 1.0;
 
@@ -516,6 +522,10 @@ int hp_runcfg_validate(const hp_runcfg *c, hp_err *err) {
     REQUIRE(c->model.num_hidden_layers >= 1, "model.num_hidden_layers", "must be >= 1");
     REQUIRE(c->model.lora_rank >= 0, "model.lora_rank", "must be >= 0");
     REQUIRE(c->sft.noise >= 0 && c->sft.noise <= 1, "sft.noise", "must be in [0, 1]");
+    REQUIRE(c->sft.noise_repeat >= 0 && c->sft.noise_repeat <= 1, "sft.noise_repeat", "must be in [0, 1]");
+    REQUIRE(c->sft.lr_warmup_steps_ratio >= 0 && c->sft.lr_warmup_steps_ratio < 1, "sft.lr_warmup_steps_ratio",
+            "must be in [0, 1)");
+    REQUIRE(c->sft.min_lr_ratio >= 0 && c->sft.min_lr_ratio <= 1, "sft.min_lr_ratio", "must be in [0, 1]");
     REQUIRE(c->sft.batch >= 1 && c->sft.epochs >= 0, "sft.batch", "batch must be >= 1 and epochs >= 0");
     REQUIRE(c->trainer.total_steps >= 0, "trainer.total_steps", "must be >= 0");
     REQUIRE(c->trainer.test_freq >= 0, "trainer.test_freq", "must be >= 0");

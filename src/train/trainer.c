@@ -111,6 +111,7 @@ static hp_demo_cfg demo_cfg(const trainer *t) {
     d.n_episodes = (int)c->sft.episodes;
     d.max_steps = (int)c->env.max_steps;
     d.noise = c->sft.noise;
+    d.noise_repeat = c->sft.noise_repeat;
     d.seed = run_seed(c) ^ 0x5f7ULL;
     return d;
 }
@@ -223,6 +224,8 @@ static int prepare_reference(trainer *t, hp_err *err) {
             s.epochs = (int)c->sft.epochs;
             s.batch = (int)c->sft.batch;
             s.lr = c->sft.lr;
+            s.warmup_ratio = c->sft.lr_warmup_steps_ratio;
+            s.min_lr_ratio = c->sft.min_lr_ratio;
             s.weight_decay = c->sft.weight_decay;
             s.grad_clip = c->sft.grad_clip;
             s.max_len = (int)c->sft.max_len;

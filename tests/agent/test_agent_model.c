@@ -250,6 +250,58 @@ static void test_demos_win(void **state) {
     }
 }
 
+/* A repeated-action detour replays the previous command: with every step a detour and every detour a
+ * repeat, each target after the first names the first action, and the environment answers the
+ * repeats of a completed "go to" with "Nothing happens.". */
+static void test_demos_repeat_detour(void **state) {
+    (void)state;
+    hp_err e = {{0}};
+    hp_env *env = hp_env_open("alfworld", NULL, &e);
+    if (!env) fail_msg("%s", e.msg);
+    hp_expert ex;
+    if (hp_expert_open("alfworld", &ex, &e)) fail_msg("%s", e.msg);
+    hp_demo_cfg dc = hp_demo_cfg_default(HP_FMT_ACTION, HP_FAM_ALFWORLD);
+    dc.n_episodes = 3;
+    dc.max_steps = 4;
+    dc.noise = 1;
+    dc.noise_repeat = 1;
+    dc.keep_noisy_targets = true;
+    hp_sft_set set;
+    if (hp_sft_collect(env, &ex, &dc, &set, &e)) fail_msg("%s", e.msg);
+    assert_int_equal(set.n, 12);
+    assert_int_equal(set.n_noisy_turns, 12);
+    for (int ep = 0; ep < 3; ep++) {
+        const char *first = set.ex[4 * ep].response;
+        for (int t = 1; t < 4; t++) assert_string_equal(set.ex[4 * ep + t].response, first);
+        if (strstr(first, "go to")) assert_non_null(strstr(set.ex[4 * ep + 2].prompt, "Nothing happens."));
+    }
+    hp_sft_set_free(&set);
+    dc.noise_repeat = 1.5;
+    assert_int_equal(hp_sft_collect(env, &ex, &dc, &set, &e), HP_FAIL);
+    assert_non_null(strstr(e.msg, "noise_repeat"));
+    hp_expert_close(&ex);
+    hp_env_free(env);
+}
+
+/* The SFT schedule (verl's warm-up + cosine with min_lr_ratio): warm-up climbs linearly to lr, the
+ * cosine is at its midpoint halfway through the decay and ends at lr * min_lr_ratio. */
+static void test_sft_lr_schedule(void **state) {
+    (void)state;
+    hp_sft_cfg c = hp_sft_cfg_default();
+    c.lr = 1e-3;
+    c.warmup_ratio = 0.1;
+    c.min_lr_ratio = 0.2;
+    /* 101 steps: 10 of warm-up, then steps 10..100 decay */
+    assert_float_equal(hp_sft_lr_at(&c, 0, 101), 1e-3 / 11, 1e-12);
+    assert_float_equal(hp_sft_lr_at(&c, 9, 101), 1e-3 * 10 / 11, 1e-12);
+    assert_float_equal(hp_sft_lr_at(&c, 10, 101), 1e-3, 1e-12);
+    assert_float_equal(hp_sft_lr_at(&c, 55, 101), 1e-3 * 0.6, 1e-12);
+    assert_float_equal(hp_sft_lr_at(&c, 100, 101), 2e-4, 1e-12);
+    c.min_lr_ratio = 1;
+    c.warmup_ratio = 0;
+    for (int s = 0; s < 7; s++) assert_float_equal(hp_sft_lr_at(&c, s, 7), 1e-3, 1e-15);
+}
+
 /* Built twice: test_agent_model (rollout, eval, demonstrations) and test_agent_sft (training), so
  * that each stays short under the sanitizers. */
 int main(void) {
@@ -258,9 +310,12 @@ int main(void) {
     (void)test_rollout_with_model;
     (void)test_eval_counts;
     (void)test_demos_win;
+    (void)test_demos_repeat_detour;
+    (void)test_sft_lr_schedule;
 #else
     const struct CMUnitTest tests[] = {cmocka_unit_test(test_rollout_with_model), cmocka_unit_test(test_eval_counts),
-                                       cmocka_unit_test(test_demos_win)};
+                                       cmocka_unit_test(test_demos_win), cmocka_unit_test(test_demos_repeat_detour),
+                                       cmocka_unit_test(test_sft_lr_schedule)};
     (void)test_sft_lowers_loss;
 #endif
     return cmocka_run_group_tests(tests, setup, teardown);
