@@ -573,10 +573,12 @@ int hp_runcfg_write(const hp_runcfg *cfg, const char *path, hp_err *err) {
 
 /* ---- the built-in main job ----------------------------------------------------------------------- */
 
-/* Sized from the compute budget of design.md and measured here: a ~1.3 M-parameter model with a BPE
- * vocabulary of at most 2 k and the compact prompt (≤ 448 tokens), 8 tasks per step, ~1100
- * demonstration turns. One OpenMP thread: at these matrix sizes two threads ran the quick job 13x
- * slower on the shared 2-core machine (112 s against 8.5 s). */
+/* Sized from the compute budget of design.md and measured here (docs/training.md, "The main job"): a
+ * ~1.3 M-parameter model with a BPE vocabulary of at most 2 k and the compact prompt (<= 448 tokens).
+ * Its warm start is what makes RL possible: 600 expert episodes (about 5.7 k turns) for 3 epochs at
+ * 3e-3 with a cosine decay; one or two epochs, or 5e-3, left it unable to copy the task's object into
+ * its subgoal. Two OpenMP threads: at hidden size 160 they run SFT 1.8x faster than one on an idle
+ * 2-core machine (the quick job's hidden size 64 is too small to share). */
 static const char *const SMALL[] = {
     "description=HiPER on the built-in ALFWorld, small model, 2 CPU cores (the default `hiper train`)",
     "env.prompt_style=compact",
@@ -585,7 +587,7 @@ static const char *const SMALL[] = {
     "data.truncation=left",
     "data.train_batch_size=8",
     "data.val_batch_size=16",
-    "env.max_steps=20",
+    "env.max_steps=30",
     "model.tokenizer_vocab=2048",
     "model.hidden_size=160",
     "model.intermediate_size=432",
@@ -593,23 +595,24 @@ static const char *const SMALL[] = {
     "model.num_attention_heads=4",
     "model.num_key_value_heads=2",
     "model.max_position_embeddings=512",
-    "actor.optim.lr=3e-5",
+    "actor.optim.lr=5e-5",
     "actor.recompute_old_logp=false",
     "critic.optim.lr=3e-4",
     "actor.ppo_mini_batch_size=64",
     "actor.ppo_micro_batch_size=32",
     "critic.ppo_micro_batch_size=32",
     "sft.enable=true",
-    "sft.episodes=120",
+    "sft.episodes=600",
     "sft.noise=0.15",
-    "sft.epochs=4",
-    "sft.batch=16",
+    "sft.noise_repeat=0.3",
+    "sft.epochs=3",
+    "sft.batch=8",
     "sft.max_len=512",
-    "sft.lr=2e-3",
-    "trainer.total_steps=15",
-    "trainer.test_freq=5",
+    "sft.lr=3e-3",
+    "trainer.total_steps=20",
+    "trainer.test_freq=10",
     "trainer.final_eval_episodes=40",
-    "trainer.threads=1",
+    "trainer.threads=2",
     "trainer.experiment_name=hiper_alfworld_small",
 };
 
