@@ -575,7 +575,7 @@ int hp_runcfg_write(const hp_runcfg *cfg, const char *path, hp_err *err) {
 
 /* Sized from the compute budget of design.md and measured here (docs/training.md, "The main job"): a
  * ~1.3 M-parameter model with a BPE vocabulary of at most 2 k and the compact prompt (<= 448 tokens).
- * Its warm start is what makes RL possible: 500 expert episodes (about 5 k turns) for 3 epochs at
+ * Its warm start is what makes RL possible: 600 expert episodes (about 6 k turns) for 3 epochs at
  * 3e-3 with a cosine decay; one or two epochs, or 5e-3, left it unable to copy the task's object into
  * its subgoal. Two OpenMP threads: at hidden size 160 they run SFT 1.8x faster than one on an idle
  * 2-core machine (the quick job's hidden size 64 is too small to share). */
@@ -602,13 +602,14 @@ static const char *const SMALL[] = {
     "actor.ppo_micro_batch_size=32",
     "critic.ppo_micro_batch_size=32",
     "sft.enable=true",
-    "sft.episodes=500",
+    "sft.episodes=600",
     "sft.noise=0.15",
     "sft.noise_repeat=0.3",
     "sft.epochs=3",
     "sft.batch=8",
     "sft.max_len=512",
     "sft.lr=3e-3",
+    "sft.weight_decay=0.01",
     "trainer.total_steps=16",
     "trainer.test_freq=8",
     "trainer.final_eval_episodes=40",
