@@ -46,4 +46,17 @@ static inline char *select_lines(const char *text, const char *key, const char *
     return hp_buf_take(&out);
 }
 
+/* A JSON array of row objects as JSON lines, the input of hp_adv_batch_parse (caller frees). */
+static inline hp_buf rows_jsonl(const cJSON *rows) {
+    hp_buf lines = {0};
+    const cJSON *row;
+    cJSON_ArrayForEach(row, rows) {
+        char *t = cJSON_PrintUnformatted(row);
+        hp_buf_puts(&lines, t);
+        hp_buf_putc(&lines, '\n');
+        free(t);
+    }
+    return lines;
+}
+
 #endif

@@ -67,14 +67,7 @@ static void test_turn_gae(void **s) {
     cJSON *c;
     int n_cases = 0;
     cJSON_ArrayForEach(c, cJSON_GetObjectItem(ref, "turns")) {
-        hp_buf lines = {0};
-        cJSON *row;
-        cJSON_ArrayForEach(row, cJSON_GetObjectItem(c, "rows")) {
-            char *t = cJSON_PrintUnformatted(row);
-            hp_buf_puts(&lines, t);
-            hp_buf_putc(&lines, '\n');
-            free(t);
-        }
+        hp_buf lines = rows_jsonl(cJSON_GetObjectItem(c, "rows"));
         hp_adv_batch b;
         hp_err err = {{0}};
         assert_int_equal(hp_adv_batch_parse(lines.data, lines.len, &b, &err), HP_OK);

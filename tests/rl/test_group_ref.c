@@ -26,14 +26,7 @@ static void test_random_batches(void **s) {
         hp_err err = {{0}};
         assert_int_equal(hp_group_config_parse(cj, &cfg, &err), HP_OK);
         free(cj);
-        hp_buf lines = {0};
-        cJSON *row;
-        cJSON_ArrayForEach(row, cJSON_GetObjectItem(c, "rows")) {
-            char *t = cJSON_PrintUnformatted(row);
-            hp_buf_puts(&lines, t);
-            hp_buf_putc(&lines, '\n');
-            free(t);
-        }
+        hp_buf lines = rows_jsonl(cJSON_GetObjectItem(c, "rows"));
         hp_adv_batch b;
         assert_int_equal(hp_adv_batch_parse(lines.data, lines.len, &b, &err), HP_OK);
         hp_gigpo_out *go = calloc(b.n, sizeof *go);

@@ -22,6 +22,16 @@ static hp_tok *qwen(void) {
     return t;
 }
 
+/* The Qwen2.5 tokenizer fixture (qwen_fixture.h). */
+static hp_tok *qwen25(void) {
+    hp_err err = {{0}};
+    const char *path = hp_test_qwen25_tokenizer(&err);
+    if (!path) fail_msg("%s", err.msg);
+    hp_tok *t = hp_tok_load(path, &err);
+    if (!t) fail_msg("%s", err.msg);
+    return t;
+}
+
 static void test_bytelevel_table(void **state) {
     (void)state;
     /* GPT-2's bytes_to_unicode: printable bytes map to themselves, the rest to 256.. in order */
@@ -104,10 +114,7 @@ static void test_qwen_known_ids(void **state) {
 static void test_qwen25_default_prompt_ids(void **state) {
     (void)state;
     hp_err err = {{0}};
-    const char *path = hp_test_qwen25_tokenizer(&err);
-    if (!path) fail_msg("%s", err.msg);
-    hp_tok *t = hp_tok_load(path, &err);
-    assert_non_null(t);
+    hp_tok *t = qwen25();
     hp_chat_msg m[] = {{"user", "hi"}};
     char *text = hp_chat_render(m, 1, true);
     hp_ids ids = {0};
@@ -166,10 +173,7 @@ static void test_stream_decode(void **state) {
 static void test_qwen25_fixture(void **state) {
     (void)state;
     hp_err err = {{0}};
-    const char *path = hp_test_qwen25_tokenizer(&err);
-    if (!path) fail_msg("%s", err.msg);
-    hp_tok *t = hp_tok_load(path, &err);
-    assert_non_null(t);
+    hp_tok *t = qwen25();
     assert_int_equal(hp_tok_vocab_size(t), 151665);
     assert_int_equal(hp_tok_id(t, "<tool_call>"), 151657);
     hp_ids ids = {0};
