@@ -1,6 +1,7 @@
 /* A small --long-option parser shared by every subcommand (see cli.h). */
 #include "cli.h"
 
+#include <errno.h>
 #include <stdarg.h>
 #include <string.h>
 
@@ -110,4 +111,27 @@ int hp_cli_usage_error(const char *cmd, const char *fmt, ...) {
     fprintf(stderr, "\n(see 'hiper %s --help')\n", cmd);
     va_end(ap);
     return HP_EXIT_USAGE;
+}
+
+int hp_cli_write(const void *data, size_t len, hp_err *err) {
+    errno = 0;
+    bool bad = len > 0 && fwrite(data, 1, len, stdout) != len;
+    if (!bad) bad = fflush(stdout) != 0;
+    if (!bad && ferror(stdout)) return hp_fail(err, "writing stdout: an earlier write failed");
+    if (bad) return hp_fail(err, "writing stdout: %s", errno ? strerror(errno) : "write error");
+    return HP_OK;
+}
+
+int hp_cli_finish(int rc) {
+    errno = 0;
+    bool bad = fflush(stdout) != 0;
+    int e = bad ? errno : 0;
+    if (!bad && ferror(stdout)) bad = true; /* failed earlier: the reason went with that write */
+    if (fclose(stdout) != 0 && !bad) {
+        bad = true;
+        e = errno;
+    }
+    if (!bad || rc != HP_EXIT_OK) return rc; /* a command that failed has said why already */
+    fprintf(stderr, "hiper: error: writing stdout: %s\n", e ? strerror(e) : "write error (the output is incomplete)");
+    return HP_EXIT_ERROR;
 }

@@ -32,6 +32,15 @@ int hp_cli_errorf(const char *fmt, ...) HP_PRINTF(1, 2);
 /* Print "hiper: <msg>" plus a hint and return HP_EXIT_USAGE. */
 int hp_cli_usage_error(const char *cmd, const char *fmt, ...) HP_PRINTF(2, 3);
 
+/* Standard output is checked, never assumed: a command writes its results with hp_cli_write (which
+ * flushes and names the reason of a failure, "writing stdout: No space left on device"), and main
+ * checks stdout once more when the command returns (hp_cli_finish), so that output lost to a full
+ * disk, a closed pipe or an I/O error is an error (exit 1), never a silent exit 0. */
+int hp_cli_write(const void *data, size_t len, hp_err *err);
+/* Flush and close stdout; when that (or any earlier write) failed and rc is 0, print one error and
+ * return HP_EXIT_ERROR, else return rc. */
+int hp_cli_finish(int rc);
+
 /* Subcommands: each receives the full argv, with argv[1] its own name. */
 typedef int (*hp_cmd_fn)(int argc, char **argv);
 int hp_cmd_tokenizer(int argc, char **argv);

@@ -158,8 +158,7 @@ int hp_cmd_advantage(int argc, char **argv) {
         if (!strncmp(err.msg, "line ", 5)) hp_err_wrap(&err, "%s", input ? input : "stdin");
         else if (config && strstr(err.msg, "config")) hp_err_wrap(&err, "%s", config);
     } else {
-        fwrite(out.data, 1, out.len, stdout);
-        if (fflush(stdout) != 0) rc = hp_fail(&err, "cannot write the output");
+        rc = hp_cli_write(out.data, out.len, &err); /* out.data is NULL when there are no records */
     }
     hp_buf_free(&out);
     hp_adv_batch_free(&batch);

@@ -131,7 +131,10 @@ int hp_cmd_score(int argc, char **argv) {
                 sum += lp[t];
                 hp_buf_printf(&o, "%s%.9g", k++ ? ", " : "", lp[t]);
             }
-        printf("{\"loss\": %.9g, %s]}\n", -sum / (double)npred, o.data + 1);
+        hp_buf line = {0};
+        hp_buf_printf(&line, "{\"loss\": %.9g, %s]}\n", -sum / (double)npred, o.data + 1);
+        rc = hp_cli_write(line.data, line.len, &err);
+        hp_buf_free(&line);
         hp_buf_free(&o);
     }
     free(lp);

@@ -24,18 +24,20 @@ static char *read_stream(FILE *fp, size_t *len) {
     return hp_buf_take(&b);
 }
 
-static void print_ids(const hp_ids *ids, bool json) {
+/* The printers append to a buffer that the caller writes with hp_cli_write (a failed write is an
+ * error naming its reason, never ignored). */
+static void print_ids(const hp_ids *ids, bool json, hp_buf *out) {
     hp_buf b = {0};
     if (json) hp_buf_putc(&b, '[');
     for (size_t i = 0; i < ids->len; i++) hp_buf_printf(&b, i ? (json ? ",%d" : " %d") : "%d", (int)ids->data[i]);
     if (json) hp_buf_putc(&b, ']');
     hp_buf_putc(&b, '\n');
-    fwrite(b.data, 1, b.len, stdout);
+    hp_buf_append(out, b.data, b.len);
     hp_buf_free(&b);
 }
 
 /* Print s[0..n) as a JSON string line (NUL bytes and control characters escaped). */
-static void print_json_string(const char *s, size_t n) {
+static void print_json_string(const char *s, size_t n, hp_buf *out) {
     hp_buf b = {0};
     hp_buf_putc(&b, '"');
     for (size_t i = 0; i < n; i++) {
@@ -48,31 +50,36 @@ static void print_json_string(const char *s, size_t n) {
         else hp_buf_putc(&b, (char)c);
     }
     hp_buf_puts(&b, "\"\n");
-    fwrite(b.data, 1, b.len, stdout);
+    hp_buf_append(out, b.data, b.len);
     hp_buf_free(&b);
 }
 
-/* Call fn on every line of stdin (a JSON value each). */
-typedef int (*line_fn)(const cJSON *value, void *ctx, hp_err *err);
+/* Call fn on every line of stdin (a JSON value each); what it appends to out is written after each
+ * line. */
+typedef int (*line_fn)(const cJSON *value, void *ctx, hp_buf *out, hp_err *err);
 
 static int each_jsonl_line(line_fn fn, void *ctx, hp_err *err) {
     size_t len;
     char *all = read_stream(stdin, &len);
     int rc = HP_OK, line = 0;
+    hp_buf out = {0};
     for (char *p = all, *nl; p < all + len; p = nl + 1) {
         line++;
         nl = memchr(p, '\n', (size_t)(all + len - p));
         if (!nl) nl = all + len;
         if (nl == p) continue;
         cJSON *v = cJSON_ParseWithLength(p, (size_t)(nl - p));
-        if (!v) rc = hp_fail(err, "stdin line %d: not valid JSON", line);
-        else rc = fn(v, ctx, err);
+        hp_buf_clear(&out);
+        if (!v) rc = hp_fail(err, "not valid JSON");
+        else rc = fn(v, ctx, &out, err);
         cJSON_Delete(v);
         if (rc) {
             hp_err_wrap(err, "stdin line %d", line);
             break;
         }
+        if ((rc = hp_cli_write(out.data, out.len, err))) break;
     }
+    hp_buf_free(&out);
     free(all);
     return rc;
 }
@@ -147,7 +154,7 @@ static int encode_jsonl(const hp_tok *t, hp_err *err) {
     size_t len;
     char *all = read_stream(stdin, &len);
     int rc = HP_OK, line = 0;
-    hp_buf text = {0};
+    hp_buf text = {0}, out = {0};
     hp_ids ids = {0};
     for (char *p = all, *nl; p < all + len && !rc; p = nl + 1) {
         line++;
@@ -158,10 +165,16 @@ static int encode_jsonl(const hp_tok *t, hp_err *err) {
         hp_ids_clear(&ids);
         rc = json_string(p, (size_t)(nl - p), &text, err);
         if (!rc) rc = hp_tok_encode(t, text.data ? text.data : "", text.len, &ids, err);
-        if (!rc) print_ids(&ids, true);
-        else hp_err_wrap(err, "stdin line %d", line);
+        if (rc) {
+            hp_err_wrap(err, "stdin line %d", line);
+            break;
+        }
+        hp_buf_clear(&out);
+        print_ids(&ids, true, &out);
+        rc = hp_cli_write(out.data, out.len, err);
     }
     hp_buf_free(&text);
+    hp_buf_free(&out);
     hp_ids_free(&ids);
     free(all);
     return rc;
@@ -178,7 +191,7 @@ static size_t utf8_len(const unsigned char *s, size_t n) {
 
 /* One line per token: the id, a tab, and its bytes quoted (characters as they are, control bytes and
  * bytes that are not whole UTF-8 characters as \xNN). */
-static void print_tokens(const hp_tok *t, const hp_ids *ids) {
+static void print_tokens(const hp_tok *t, const hp_ids *ids, hp_buf *out) {
     hp_buf b = {0};
     for (size_t i = 0; i < ids->len; i++) {
         size_t n = 0;
@@ -196,7 +209,7 @@ static void print_tokens(const hp_tok *t, const hp_ids *ids) {
         }
         hp_buf_puts(&b, "\"\n");
     }
-    fwrite(b.data ? b.data : "", 1, b.len, stdout);
+    hp_buf_append(out, b.data, b.len);
     hp_buf_free(&b);
 }
 
@@ -222,9 +235,15 @@ static int cmd_encode(int argc, char **argv) {
         const char *s = text ? text : owned;
         if (text) len = strlen(text);
         hp_ids ids = {0};
-        if (hp_tok_encode(t, s, len, &ids, &err)) rc = hp_cli_error(&err);
-        else if (tokens) print_tokens(t, &ids);
-        else print_ids(&ids, false);
+        hp_buf out = {0};
+        int er = hp_tok_encode(t, s, len, &ids, &err);
+        if (!er) {
+            if (tokens) print_tokens(t, &ids, &out);
+            else print_ids(&ids, false, &out);
+            er = hp_cli_write(out.data, out.len, &err);
+        }
+        if (er) rc = hp_cli_error(&err);
+        hp_buf_free(&out);
         hp_ids_free(&ids);
         free(owned);
     }
@@ -237,7 +256,7 @@ typedef struct {
     bool skip_special;
 } decode_ctx;
 
-static int decode_line(const cJSON *v, void *ctx, hp_err *err) {
+static int decode_line(const cJSON *v, void *ctx, hp_buf *out, hp_err *err) {
     decode_ctx *d = ctx;
     if (!cJSON_IsArray(v)) return hp_fail(err, "expected a JSON array of ids");
     hp_ids ids = {0};
@@ -251,7 +270,7 @@ static int decode_line(const cJSON *v, void *ctx, hp_err *err) {
     }
     hp_buf text = {0};
     hp_tok_decode_buf(d->tok, ids.data, ids.len, d->skip_special, &text);
-    print_json_string(text.data ? text.data : "", text.len);
+    print_json_string(text.data ? text.data : "", text.len, out);
     hp_buf_free(&text);
     hp_ids_free(&ids);
     return HP_OK;
@@ -299,7 +318,7 @@ static int cmd_decode(int argc, char **argv) {
         } else {
             hp_buf text = {0};
             hp_tok_decode_buf(t, ids.data, ids.len, skip, &text);
-            fwrite(text.data ? text.data : "", 1, text.len, stdout);
+            if (hp_cli_write(text.data, text.len, &err)) rc = hp_cli_error(&err);
             hp_buf_free(&text);
         }
         hp_ids_free(&ids);
@@ -316,7 +335,7 @@ typedef struct {
 } chat_ctx;
 
 /* A message list: [{"role": ..., "content": ...}, ...]. */
-static int chat_value(const cJSON *v, void *ctx, hp_err *err) {
+static int chat_value(const cJSON *v, void *ctx, hp_buf *out, hp_err *err) {
     chat_ctx *c = ctx;
     if (!cJSON_IsArray(v)) return hp_fail(err, "expected a JSON array of {\"role\", \"content\"} messages");
     int n = cJSON_GetArraySize(v), i = 0;
@@ -337,12 +356,12 @@ static int chat_value(const cJSON *v, void *ctx, hp_err *err) {
     if (c->tok) {
         hp_ids ids = {0};
         rc = hp_tok_encode(c->tok, text, strlen(text), &ids, err);
-        if (!rc) print_ids(&ids, c->jsonl);
+        if (!rc) print_ids(&ids, c->jsonl, out);
         hp_ids_free(&ids);
     } else if (c->jsonl) {
-        print_json_string(text, strlen(text));
+        print_json_string(text, strlen(text), out);
     } else {
-        fputs(text, stdout);
+        hp_buf_puts(out, text);
     }
     free(text);
     return rc;
@@ -370,8 +389,10 @@ static int cmd_chat(int argc, char **argv) {
         size_t len;
         char *all = read_stream(stdin, &len);
         cJSON *v = cJSON_ParseWithLength(all, len);
+        hp_buf out = {0};
         if (!v) rc = hp_cli_errorf("stdin: not valid JSON");
-        else if (chat_value(v, &c, &err)) rc = hp_cli_error(&err);
+        else if (chat_value(v, &c, &out, &err) || hp_cli_write(out.data, out.len, &err)) rc = hp_cli_error(&err);
+        hp_buf_free(&out);
         cJSON_Delete(v);
         free(all);
     }

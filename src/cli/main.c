@@ -2,6 +2,7 @@
 #include "cli.h"
 
 #include <string.h>
+#include <unistd.h>
 
 typedef struct {
     const char *name;
@@ -32,7 +33,7 @@ static void print_help(FILE *out) {
     fprintf(out, "  %-10s %s\n  %-10s %s\n", "help", "show this help", "version", "print the version");
 }
 
-int main(int argc, char **argv) {
+static int dispatch(int argc, char **argv) {
     if (argc < 2) {
         print_help(stderr);
         return HP_EXIT_USAGE;
@@ -59,4 +60,11 @@ int main(int argc, char **argv) {
         if (!strcmp(COMMANDS[i].name, cmd)) return COMMANDS[i].fn(argc, argv);
     fprintf(stderr, "hiper: unknown command '%s' (see 'hiper help')\n", cmd);
     return HP_EXIT_USAGE;
+}
+
+int main(int argc, char **argv) {
+    /* Not a terminal: a 64 KiB buffer, so that a write error on any output up to that size surfaces
+     * in the final flush with its reason (ENOSPC, EPIPE, EIO); commands that stream flush as before. */
+    if (!isatty(STDOUT_FILENO)) setvbuf(stdout, NULL, _IOFBF, (size_t)1 << 16);
+    return hp_cli_finish(dispatch(argc, argv));
 }
