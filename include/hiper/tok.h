@@ -31,6 +31,15 @@ void hp_ids_push(hp_ids *ids, int32_t id);
 void hp_ids_append(hp_ids *ids, const int32_t *src, size_t n);
 void hp_ids_clear(hp_ids *ids);
 void hp_ids_free(hp_ids *ids);
+/* Sequences of token ids from a file's text (hiper score --ids), strictly one of two forms:
+ *   JSON: one list of ids [1, 2, 3], or a list of non-empty lists [[1, 2], [3, 4]], nothing after it;
+ *   text: ids separated by spaces or commas, one sequence per line (blank lines are skipped).
+ * An id is an integer in [0, 2^31). Mixed or deeper nesting, a sign, a fraction, text after the JSON
+ * value or any other character is an error naming path and the line or element. On success ids holds
+ * every id and (*offs)[0..*n_seq] the boundaries ((*offs)[0] = 0, newly allocated); ids is emptied
+ * first. */
+int hp_ids_parse_seqs(const char *text, size_t len, const char *path, hp_ids *ids, int64_t **offs, int *n_seq,
+                      hp_err *err);
 
 /* Load from a tokenizer.json file or from a model directory holding one. */
 hp_tok *hp_tok_load(const char *path, hp_err *err);

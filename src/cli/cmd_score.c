@@ -4,71 +4,19 @@
 
 #include "hiper/model.h"
 #include "hiper/safetensors.h"
+#include "hiper/tok.h"
 
-#include <ctype.h>
 #include <stdlib.h>
 #include <string.h>
 
 static const char usage[] =
     "usage: hiper score --model DIR --ids FILE [--grad-out FILE.safetensors]\n"
     "\n"
-    "FILE holds token ids: whitespace/comma separated integers, one sequence per line, or JSON (a list\n"
-    "of ids, or a list of lists). Prints {\"loss\": L, \"logprobs\": [...]} where logprobs are\n"
-    "log p(ids[t+1] | ids[..t]) of every predicted token (each sequence's, concatenated) and L their\n"
-    "negated mean. --grad-out writes dL/dparameter for every tensor (F32); a tied embedding gets the\n"
+    "FILE holds token ids: integers separated by spaces or commas, one sequence per line, or JSON (a\n"
+    "list of ids, or a list of lists of ids; nothing else). Prints {\"loss\": L, \"logprobs\": [...]}\n"
+    "where logprobs are log p(ids[t+1] | ids[..t]) of every predicted token (each sequence's,\n"
+    "concatenated) and L their negated mean. --grad-out writes dL/dparameter for every tensor (F32); a tied embedding gets the\n"
     "sum of both uses.";
-
-/* Parse ids: '[' nesting decides JSON lists of lists; otherwise newlines separate sequences. */
-static int parse_ids(const char *text, int32_t **ids, int64_t **offs, int *n_seq, hp_err *err, const char *path) {
-    size_t cap = 256, n = 0;
-    int ns = 0, scap = 16, depth = 0, maxdepth = 0;
-    *ids = hp_xmalloc(cap * sizeof **ids);
-    *offs = hp_xmalloc((size_t)(scap + 1) * sizeof **offs);
-    (*offs)[0] = 0;
-    for (const char *p = text; *p; p++) {
-        if (*p == '[') maxdepth = ++depth > maxdepth ? depth : maxdepth;
-        else if (*p == ']') depth--;
-    }
-    bool json_nested = maxdepth >= 2;
-    int line = 1;
-    depth = 0;
-    for (const char *p = text;;) {
-        bool end_seq = false;
-        if (*p == '\0') end_seq = true;
-        else if (*p == '\n') {
-            line++;
-            end_seq = !json_nested;
-            p++;
-        } else if (*p == '[') {
-            depth++;
-            p++;
-        } else if (*p == ']') {
-            depth--;
-            end_seq = json_nested && depth == 1;
-            p++;
-        } else if (isspace((unsigned char)*p) || *p == ',') {
-            p++;
-        } else if (*p == '-' || isdigit((unsigned char)*p)) {
-            char *e;
-            long long v = strtoll(p, &e, 10);
-            if (e == p) return hp_fail(err, "%s:%d: '-' without a number in the ids", path, line);
-            if (v < 0 || v > INT32_MAX) return hp_fail(err, "%s:%d: bad token id %lld", path, line, v);
-            if (n == cap) *ids = hp_xrealloc(*ids, (cap *= 2) * sizeof **ids);
-            (*ids)[n++] = (int32_t)v;
-            p = e;
-        } else {
-            return hp_fail(err, "%s:%d: unexpected character '%c' in the ids", path, line, *p);
-        }
-        if (end_seq && (int64_t)n > (*offs)[ns]) {
-            if (ns == scap) *offs = hp_xrealloc(*offs, (size_t)((scap *= 2) + 1) * sizeof **offs);
-            (*offs)[++ns] = (int64_t)n;
-        }
-        if (*p == '\0' && end_seq) break;
-    }
-    *n_seq = ns;
-    if (ns == 0) return hp_fail(err, "%s: no token ids", path);
-    return HP_OK;
-}
 
 static int write_grads(hp_model *m, const char *path, hp_err *err) {
     hp_st_writer *w = hp_st_writer_new();
@@ -98,10 +46,11 @@ int hp_cmd_score(int argc, char **argv) {
     char *text;
     size_t len;
     if (hp_read_file(ids_path, &text, &len, &err)) return hp_cli_error(&err);
-    int32_t *ids = NULL;
+    hp_ids seq = {0};
     int64_t *offs = NULL;
     int n_seq = 0;
-    int rc = parse_ids(text, &ids, &offs, &n_seq, &err, ids_path);
+    int rc = hp_ids_parse_seqs(text, len, ids_path, &seq, &offs, &n_seq, &err);
+    int32_t *ids = seq.data;
     free(text);
     hp_model *m = rc == HP_OK ? hp_model_load(model_dir, &err) : NULL;
     if (m && hp_model_n_values(m) > 0) rc = hp_fail(&err, "%s: a critic (value head) has no log-probs", model_dir);
