@@ -1,4 +1,5 @@
-/* hiper/webshop.h — the WebShop text environment (spec: ../shared/spec/webshop.md; choices: docs/webshop.md).
+/* hiper/webshop.h — the WebShop text environment (Yao et al. 2022) as verl-agent drives it: the pages,
+ * search, action grammar and reward of WebShop's Python code (web_agent_site) in C; choices: docs/webshop.md.
  *
  * Contract:
  * - hp_webshop_open builds a catalog (the real WebShop JSON files from option "catalog_dir", or a seeded
@@ -13,8 +14,8 @@
  *   every clickable. view.reward = 10 on a won Buy Now (raw reward exactly 1.0), else 0; view.score =
  *   raw reward in [0, 1]. Episodes end at Buy Now or after max_steps (default 15; truncated).
  * - Options (JSON object, all optional; unknown keys are errors):
- *     data_dir (string)      folder holding items_ins_v2_1000.json (default: ../shared/data/webshop found
- *                            from the working directory upwards, then HP_WEBSHOP_DATA env variable)
+ *     data_dir (string)      folder holding items_ins_v2_1000.json (default: $HP_WEBSHOP_DATA, else the
+ *                            repository's data/webshop, else <prefix>/share/hiper/data/webshop)
  *     catalog_dir (string)   folder with items_shuffle_1000.json (or items_shuffle.json) and
  *                            items_ins_v2_1000.json (or items_ins_v2.json); real-data mode
  *     num_products (int)     procedural catalog size, 10..1000000 (default 1000)

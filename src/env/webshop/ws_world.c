@@ -3,6 +3,7 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 void ws_world_release(ws_world *w) {
     if (!w || atomic_fetch_sub(&w->refs, 1) != 1) return;
@@ -20,20 +21,50 @@ int ws_category_index(const char *c) {
     return -1;
 }
 
-/* Find ../shared/data/webshop from the working directory upwards. */
+#ifndef HP_DATA_DIR
+#define HP_DATA_DIR "" /* set by the build: the source tree's data/ folder */
+#endif
+#ifndef HP_INSTALL_DATA_DIR
+#define HP_INSTALL_DATA_DIR "" /* set by the build: <prefix>/share/hiper/data */
+#endif
+
+/* dir/webshop when it holds items_ins_v2_1000.json, else NULL. */
+static char *ws_data_in(const char *dir) {
+    if (!dir || !*dir) return NULL;
+    char *ws = hp_path_join(dir, "webshop");
+    char *p = hp_path_join(ws, "items_ins_v2_1000.json");
+    bool ok = hp_path_exists(p);
+    free(p);
+    if (ok) return ws;
+    free(ws);
+    return NULL;
+}
+
+/* <dir of the running executable>/../share/hiper/data: an installed tree that was moved elsewhere. */
+static char *ws_data_beside_exe(void) {
+    char exe[4096];
+    ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
+    if (n <= 0) return NULL;
+    exe[n] = 0;
+    char *slash = strrchr(exe, '/');
+    if (!slash) return NULL;
+    *slash = 0;
+    char *data = hp_path_join(exe, "../share/hiper/data");
+    char *ws = ws_data_in(data);
+    free(data);
+    return ws;
+}
+
+/* The WebShop data folder when the options do not name one: $HP_WEBSHOP_DATA, else data/webshop of the
+ * source tree the binary was built from, else share/hiper/data/webshop of the installation (beside the
+ * executable, then under the configured prefix). NULL when none holds the files. */
 static char *ws_default_data_dir(void) {
     const char *env = getenv("HP_WEBSHOP_DATA");
     if (env && *env) return hp_xstrdup(env);
-    static const char *const cands[] = {"../shared/data/webshop", "../../shared/data/webshop",
-                                        "../../../shared/data/webshop", "shared/data/webshop",
-                                        "../../../../shared/data/webshop"};
-    for (size_t i = 0; i < sizeof cands / sizeof *cands; i++) {
-        char *p = hp_path_join(cands[i], "items_ins_v2_1000.json");
-        bool ok = hp_path_exists(p);
-        free(p);
-        if (ok) return hp_xstrdup(cands[i]);
-    }
-    return NULL;
+    char *d = ws_data_in(HP_DATA_DIR);
+    if (!d) d = ws_data_beside_exe();
+    if (!d) d = ws_data_in(HP_INSTALL_DATA_DIR);
+    return d;
 }
 
 typedef struct ws_opts {
@@ -138,8 +169,9 @@ static ws_world *ws_world_build(const ws_opts *o, hp_err *err) {
     char *dir = o->data_dir ? hp_xstrdup(o->data_dir) : ws_default_data_dir();
     bool need_dir = !o->catalog_dir || !strcmp(o->style, "human");
     if (need_dir && !dir)
-        rc = hp_fail(err, "webshop: cannot find ../shared/data/webshop (items_ins_v2_1000.json) from the working "
-                          "directory; set the option data_dir or HP_WEBSHOP_DATA");
+        rc = hp_fail(err, "webshop: cannot find the WebShop data (items_ins_v2_1000.json) in %s/webshop or an installed "
+                          "share/hiper/data/webshop; set the option data_dir or HP_WEBSHOP_DATA to the folder holding it "
+                          "(the repository's data/webshop)", *HP_DATA_DIR ? HP_DATA_DIR : "the source tree's data");
     if (!rc && o->catalog_dir) {
         rc = ws_catalog_load(w, o->catalog_dir, (uint64_t)o->goal_seed, err);
     } else if (!rc) {
