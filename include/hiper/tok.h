@@ -7,7 +7,9 @@
  *   (when the file says so) and split by the Split pre-tokenizer's regex (PCRE2, \s as Unicode
  *   White_Space like Oniguruma), mapped through the ByteLevel byte→unicode table, and merged by BPE
  *   rank. Input must be valid UTF-8. A file using anything else is refused at load with an error
- *   naming the file and the key (docs/tokenizer.md lists what is supported).
+ *   naming the file and the key (docs/tokenizer.md lists what is supported). The ids 0..largest are
+ *   each given to exactly one token (model.vocab and added_tokens together) and no string is listed
+ *   twice: a duplicate id or string, or an id with no token, is refused naming the file and the id.
  * - Decoding is Hugging Face's: ByteLevel-decoded bytes, invalid UTF-8 → U+FFFD per maximal subpart.
  * - hp_tok_token_bytes gives the raw bytes a token stands for (ByteLevel-decoded), so that text offsets
  *   of every token can be computed without decoding whole strings; special tokens give their content.

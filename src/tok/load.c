@@ -57,15 +57,57 @@ static void set_token(hp_tok *t, int32_t id, const char *s) {
     t->tok_str[id] = hp_xstrdup(s);
 }
 
+/* s as a JSON string literal (quotes and control characters escaped) in out[0..cap), for messages. */
+static const char *quoted(const char *s, char *out, size_t cap) {
+    hp_buf b = {0};
+    hp_buf_json_string(&b, s);
+    snprintf(out, cap, "%s", b.data);
+    hp_buf_free(&b);
+    return out;
+}
+
+/* Every id is given once and every token string once: a duplicate would make two strings encode to
+ * one id (or one string to two), which Hugging Face's loader does not do either. */
 static int load_vocab(hp_tok *t, const cJSON *model, hp_err *err) {
     const cJSON *vocab = get(model, "vocab");
     if (!cJSON_IsObject(vocab)) return bad(t->path, err, "model.vocab is missing or not an object");
+    hp_strmap seen;
+    hp_strmap_init(&seen, (size_t)cJSON_GetArraySize(vocab));
+    int rc = HP_OK;
     const cJSON *e;
     cJSON_ArrayForEach(e, vocab) {
-        if (!cJSON_IsNumber(e) || e->valuedouble < 0 || e->valuedouble > HP_TOK_MAX_ID || e->valuedouble != (double)e->valueint)
-            return bad(t->path, err, "model.vocab[\"%s\"] is not a valid id", e->string);
-        set_token(t, e->valueint, e->string);
+        if (!cJSON_IsNumber(e) || e->valuedouble < 0 || e->valuedouble > HP_TOK_MAX_ID || e->valuedouble != (double)e->valueint) {
+            rc = bad(t->path, err, "model.vocab[\"%s\"] is not a valid id", e->string);
+            break;
+        }
+        int32_t id = e->valueint, before = hp_strmap_get(&seen, e->string, strlen(e->string));
+        char q1[256], q2[256];
+        if (before >= 0) {
+            rc = bad(t->path, err, "model.vocab: token %s is listed twice (ids %d and %d)", quoted(e->string, q1, sizeof q1),
+                     before, id);
+            break;
+        }
+        if (id < t->n_ids && t->tok_str[id]) {
+            rc = bad(t->path, err, "model.vocab: id %d is given to both %s and %s", id, quoted(t->tok_str[id], q1, sizeof q1),
+                     quoted(e->string, q2, sizeof q2));
+            break;
+        }
+        hp_strmap_put(&seen, e->string, strlen(e->string), id);
+        set_token(t, id, e->string);
     }
+    hp_strmap_free(&seen);
+    return rc;
+}
+
+/* Ids run from 0 to the largest without a gap (added tokens included): an id with no token would
+ * decode to nothing and shift what the model's rows mean. */
+static int check_no_gap(hp_tok *t, hp_err *err) {
+    int32_t last = t->n_ids - 1;
+    while (last >= 0 && !t->tok_str[last]) last--;
+    for (int32_t i = 0; i < last; i++)
+        if (!t->tok_str[i])
+            return bad(t->path, err, "no token has id %d (model.vocab and added_tokens must cover the ids 0..%d "
+                                     "without a gap)", i, last);
     return HP_OK;
 }
 
@@ -168,6 +210,15 @@ static int load_added(hp_tok *t, const cJSON *root, hp_err *err) {
         for (int f = 0; f < 3; f++)
             if (cJSON_IsTrue(get(a, flags[f])))
                 return bad(t->path, err, "added_tokens[%s]: \"%s\": true is not supported", idx, flags[f]);
+        int32_t idv = id->valueint;
+        char q[256];
+        if (idv < t->n_ids && t->tok_str[idv] && (t->is_added[idv] || strcmp(t->tok_str[idv], content->valuestring)))
+            return bad(t->path, err, "added_tokens[%s]: id %d is already %s %s", idx, idv,
+                       t->is_added[idv] ? "the added token" : "the vocabulary's token", quoted(t->tok_str[idv], q, sizeof q));
+        for (int k = 0; k < i; k++)
+            if (!strcmp(t->added[k].content, content->valuestring))
+                return bad(t->path, err, "added_tokens[%s]: %s is added twice (ids %d and %d)", idx,
+                           quoted(content->valuestring, q, sizeof q), t->added[k].id, idv);
         hp_tok_added *d = &t->added[i++];
         t->n_added = i; /* counted at once, so that a later error frees this one */
         d->content = hp_xstrdup(content->valuestring);
@@ -294,7 +345,8 @@ static void finish(hp_tok *t) {
 static int load_json(hp_tok *t, const cJSON *root, hp_err *err) {
     if (!cJSON_IsObject(root)) return bad(t->path, err, "not a JSON object");
     const cJSON *model = get(root, "model");
-    if (check_model(t, model, err) || load_vocab(t, model, err) || load_added(t, root, err)) return HP_FAIL;
+    if (check_model(t, model, err) || load_vocab(t, model, err) || load_added(t, root, err) || check_no_gap(t, err))
+        return HP_FAIL;
     /* merges are resolved against the vocabulary, so build the lookup first */
     finish(t);
     if (load_merges(t, model, err) || load_normalizer(t, root, err) || load_pretok(t, root, err) ||
