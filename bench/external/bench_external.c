@@ -99,6 +99,6 @@ int main(int argc, char **argv) {
     int rc = 0;
     if (!strcmp(which, "all") || !strcmp(which, "alfworld")) rc |= bench_kind("alfworld", NULL, "train", cli, seconds);
     if (!strcmp(which, "all") || !strcmp(which, "webshop"))
-        rc |= bench_kind("webshop", "{\"data_dir\": \"" HP_SHARED_DIR "/data/webshop\"}", "train", cli, seconds);
+        rc |= bench_kind("webshop", "{\"data_dir\": \"" HP_DATA_DIR "/webshop\"}", "train", cli, seconds);
     return rc;
 }

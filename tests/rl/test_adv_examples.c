@@ -1,4 +1,4 @@
-/* Every worked example of spec/examples (hiper.md §11, baselines.md §7) through the estimators:
+/* Every worked example of tests/rl/fixtures (HAE and the baselines; its README) through the estimators:
  * HAE cases A–H (1e-6, 1e-5 after normalisation) and the GiGPO/GRPO/RLOO cases A, Adup, B, C (1e-5;
  * case C holds the intended value 0 where the authors' float32 code shows its artefact). */
 #include <setjmp.h>

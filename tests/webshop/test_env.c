@@ -14,7 +14,7 @@
 
 static cJSON *opts_with(const char *extra) {
     char buf[1024];
-    snprintf(buf, sizeof buf, "{\"data_dir\": \"%s/data/webshop\"%s%s}", HP_SHARED_DIR, extra ? ", " : "", extra ? extra : "");
+    snprintf(buf, sizeof buf, "{\"data_dir\": \"%s/data/webshop\"%s%s}", HP_SOURCE_DIR, extra ? ", " : "", extra ? extra : "");
     cJSON *o = cJSON_Parse(buf);
     assert_non_null(o);
     return o;

@@ -71,7 +71,7 @@ static void test_golden_pages(void **state) {
     char path[1024], *data;
     size_t len;
     hp_err err;
-    snprintf(path, sizeof path, "%s/data/webshop/page_renders.txt", HP_SHARED_DIR);
+    snprintf(path, sizeof path, "%s/tests/webshop/fixtures/page_renders.txt", HP_SOURCE_DIR);
     if (hp_read_file(path, &data, &len, &err)) fail_msg("%s", err.msg);
     ws_world *w = fixture();
     ws_pv pv = {0};

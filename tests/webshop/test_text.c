@@ -1,6 +1,6 @@
-/* WebShop text primitives against independent references: thefuzz 0.19 values (fuzz_vectors.tsv),
- * WebShop's normalize_color (normalize_color_vectors.tsv), Porter's published examples, the spec's
- * tokenizer and BM25 rules, and Python's float repr. */
+/* WebShop text primitives against independent references: thefuzz 0.19 values and WebShop's
+ * normalize_color (fuzz_vectors.tsv, normalize_color_vectors.tsv in tests/webshop/fixtures), Porter's
+ * published examples, WebShop's tokenizer and BM25 rules, and Python's float repr. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -12,9 +12,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-static char *read_shared(const char *name) {
+static char *read_fixture(const char *name) {
     char path[1024];
-    snprintf(path, sizeof path, "%s/data/webshop/%s", HP_SHARED_DIR, name);
+    snprintf(path, sizeof path, "%s/tests/webshop/fixtures/%s", HP_SOURCE_DIR, name);
     char *data;
     size_t len;
     hp_err err;
@@ -33,7 +33,7 @@ static int tsv_fields(char *line, char **f, int max) {
 
 static void test_fuzz_vectors(void **state) {
     (void)state;
-    char *data = read_shared("fuzz_vectors.tsv");
+    char *data = read_fixture("fuzz_vectors.tsv");
     int n = 0, pass = 0, bad = 0;
     char *save = NULL;
     for (char *line = strtok_r(data, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
@@ -80,7 +80,7 @@ static void test_fuzz_spec_examples(void **state) {
 
 static void test_normalize_color(void **state) {
     (void)state;
-    char *data = read_shared("normalize_color_vectors.tsv");
+    char *data = read_fixture("normalize_color_vectors.tsv");
     int n = 0;
     char *save = NULL;
     for (char *line = strtok_r(data, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
