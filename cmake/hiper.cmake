@@ -55,10 +55,42 @@ function(hp_collect out)
   set(${out} ${seen} PARENT_SCOPE)
 endfunction()
 
-# hp_test(NAME SOURCES a.c ... MODULES m1 m2 ... [LABELS l] [TIMEOUT s]): a cmocka test executable
-# linked only against the modules it needs, registered with ctest.
+# hp_needs(OK NAME what...): whether the optional references a test needs are installed (what: python =
+# /usr/bin/python3, torch = PyTorch and NumPy for it, node = Node.js, jsref = the npm packages of
+# tests/ref, i.e. Hugging Face's JS tokenizer and the Qwen tokenizer.json; tests/CMakeLists.txt looks for
+# them). When one is missing, NAME is registered as a test that ctest reports as skipped, with the reason.
+function(hp_needs ok name)
+  set(missing)
+  foreach(w ${ARGN})
+    if(w STREQUAL "python" AND NOT HP_HAVE_PYTHON)
+      list(APPEND missing "/usr/bin/python3")
+    elseif(w STREQUAL "torch" AND NOT HP_HAVE_TORCH)
+      list(APPEND missing "PyTorch and NumPy for /usr/bin/python3 (python3-torch, python3-numpy)")
+    elseif(w STREQUAL "node" AND NOT HP_NODE)
+      list(APPEND missing "Node.js (nodejs)")
+    elseif(w STREQUAL "jsref" AND NOT HP_HAVE_JSREF)
+      list(APPEND missing "the npm packages of tests/ref (npm ci in tests/ref)")
+    elseif(NOT w MATCHES "^(python|torch|node|jsref)$")
+      message(FATAL_ERROR "hp_needs: unknown dependency '${w}'")
+    endif()
+  endforeach()
+  if(missing)
+    list(JOIN missing ", " what)
+    add_test(NAME ${name} COMMAND ${CMAKE_COMMAND} -E echo
+             "SKIPPED ${name}: needs ${what}; scripts/deps.sh test installs it, then configure again")
+    set_tests_properties(${name} PROPERTIES SKIP_REGULAR_EXPRESSION "SKIPPED ")
+    set_property(GLOBAL APPEND PROPERTY HP_SKIPPED_TESTS "${name} (${what})")
+    set(${ok} FALSE PARENT_SCOPE)
+  else()
+    set(${ok} TRUE PARENT_SCOPE)
+  endif()
+endfunction()
+
+# hp_test(NAME SOURCES a.c ... MODULES m1 m2 ... [LABELS l] [TIMEOUT s] [NEEDS what...]): a cmocka test
+# executable linked only against the modules it needs, registered with ctest. With NEEDS (see hp_needs)
+# the executable is always built, and registered as skipped when a reference it runs is missing.
 function(hp_test name)
-  cmake_parse_arguments(T "" "TIMEOUT" "SOURCES;MODULES;LABELS" ${ARGN})
+  cmake_parse_arguments(T "" "TIMEOUT" "SOURCES;MODULES;LABELS;NEEDS" ${ARGN})
   hp_collect(mods ${T_MODULES})
   set(objs)
   foreach(m ${mods})
@@ -68,11 +100,17 @@ function(hp_test name)
   target_include_directories(${name} PRIVATE ${PROJECT_SOURCE_DIR}/include ${PROJECT_SOURCE_DIR}/src ${PROJECT_SOURCE_DIR}/tests)
   target_link_libraries(${name} PRIVATE hp_deps PkgConfig::CMOCKA)
   target_compile_definitions(${name} PRIVATE HP_SOURCE_DIR="${PROJECT_SOURCE_DIR}" HP_BINARY_DIR="${PROJECT_BINARY_DIR}")
-  add_test(NAME ${name} COMMAND ${name} WORKING_DIRECTORY ${PROJECT_BINARY_DIR})
-  if(NOT T_TIMEOUT)
-    set(T_TIMEOUT 300)
+  set(ok TRUE)
+  if(T_NEEDS)
+    hp_needs(ok ${name} ${T_NEEDS})
   endif()
-  set_tests_properties(${name} PROPERTIES TIMEOUT ${T_TIMEOUT} LABELS "${T_LABELS}")
+  if(ok)
+    add_test(NAME ${name} COMMAND ${name} WORKING_DIRECTORY ${PROJECT_BINARY_DIR})
+    if(NOT T_TIMEOUT)
+      set(T_TIMEOUT 300)
+    endif()
+    set_tests_properties(${name} PROPERTIES TIMEOUT ${T_TIMEOUT} LABELS "${T_LABELS}")
+  endif()
 endfunction()
 
 # hp_bench(NAME SOURCES ... MODULES ...): a benchmark program (never run by ctest).
