@@ -6,6 +6,12 @@
  *   the file and the key. Missing required keys, wrong types and inconsistent sizes (hidden_size not
  *   divisible by num_attention_heads, heads not divisible by num_key_value_heads, odd head_dim) are
  *   errors naming the key.
+ * - Keys that change what the model computes and that the engine does not implement are refused with
+ *   an error naming the file and the key, never ignored: hidden_act other than "silu" ("swish"),
+ *   rope_scaling other than null or {"rope_type": "default"}, rope_parameters with another rope_type
+ *   (its rope_theta is used), partial_rotary_factor other than 1, use_sliding_window true, layer_types
+ *   other than "full_attention", attention_dropout other than 0, quantization_config, and head_dim
+ *   other than hidden_size / num_attention_heads.
  * - Optional keys take Qwen2 defaults: rms_norm_eps 1e-6, rope_theta 10000, tie_word_embeddings false,
  *   max_position_embeddings 32768, torch_dtype "float32", num_labels 0 (no value head).
  * - Writing produces a config.json that Hugging Face transformers loads as the same model.

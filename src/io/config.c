@@ -66,8 +66,79 @@ static int get_int(const cJSON *j, const char *key, bool required, int *out, con
 static int get_num(const cJSON *j, const char *key, double *out, const char *path, hp_err *err) {
     const cJSON *v = cJSON_GetObjectItemCaseSensitive(j, key);
     if (!v || cJSON_IsNull(v)) return HP_OK;
-    if (!cJSON_IsNumber(v)) return hp_fail(err, "%s: key '%s' must be a number", path, key);
+    if (!cJSON_IsNumber(v) || !isfinite(v->valuedouble)) return hp_fail(err, "%s: key '%s' must be a finite number", path, key);
     *out = v->valuedouble;
+    return HP_OK;
+}
+
+static bool is_set(const cJSON *v) { return v && !cJSON_IsNull(v); }
+
+/* Keys that change what the model computes and that this engine does not implement: refused, never
+ * ignored (the engine is Qwen2 with SiLU, plain RoPE, full attention everywhere, no dropout, float
+ * weights). Keys that only matter for features off by default (sliding_window without
+ * use_sliding_window) pass. */
+static int check_unsupported(const cJSON *j, hp_config *c, const char *path, hp_err *err) {
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(j, "hidden_act");
+    if (is_set(v) && (!cJSON_IsString(v) || (strcmp(v->valuestring, "silu") && strcmp(v->valuestring, "swish"))))
+        return hp_fail(err, "%s: key 'hidden_act' is %s%s%s: only \"silu\" is implemented", path,
+                       cJSON_IsString(v) ? "\"" : "", cJSON_IsString(v) ? v->valuestring : "not a string",
+                       cJSON_IsString(v) ? "\"" : "");
+    /* RoPE: plain only. transformers 5 writes rope_parameters {"rope_type", "rope_theta"}. */
+    const char *rope_keys[] = {"rope_scaling", "rope_parameters"};
+    for (int k = 0; k < 2; k++) {
+        v = cJSON_GetObjectItemCaseSensitive(j, rope_keys[k]);
+        if (!is_set(v)) continue;
+        if (!cJSON_IsObject(v)) return hp_fail(err, "%s: key '%s' must be an object or null", path, rope_keys[k]);
+        const cJSON *type = cJSON_GetObjectItemCaseSensitive(v, "rope_type");
+        if (!type) type = cJSON_GetObjectItemCaseSensitive(v, "type");
+        bool plain = k == 1 ? !type || (cJSON_IsString(type) && !strcmp(type->valuestring, "default"))
+                            : cJSON_IsString(type) && !strcmp(type->valuestring, "default");
+        if (!plain)
+            return hp_fail(err, "%s: key '%s' asks for RoPE scaling (%s%s%s), which is not implemented (only plain RoPE: "
+                           "null or {\"rope_type\": \"default\"})", path, rope_keys[k], cJSON_IsString(type) ? "\"" : "",
+                           cJSON_IsString(type) ? type->valuestring : "no rope_type", cJSON_IsString(type) ? "\"" : "");
+        const cJSON *pf = cJSON_GetObjectItemCaseSensitive(v, "partial_rotary_factor");
+        if (is_set(pf) && !(cJSON_IsNumber(pf) && pf->valuedouble == 1.0))
+            return hp_fail(err, "%s: key '%s.partial_rotary_factor': only 1 (RoPE on the whole head) is implemented",
+                           path, rope_keys[k]);
+        const cJSON *th = cJSON_GetObjectItemCaseSensitive(v, "rope_theta");
+        if (is_set(th)) {
+            if (!cJSON_IsNumber(th) || !isfinite(th->valuedouble))
+                return hp_fail(err, "%s: key '%s.rope_theta' must be a finite number", path, rope_keys[k]);
+            const cJSON *top = cJSON_GetObjectItemCaseSensitive(j, "rope_theta");
+            if (is_set(top) && cJSON_IsNumber(top) && top->valuedouble != th->valuedouble)
+                return hp_fail(err, "%s: keys 'rope_theta' (%g) and '%s.rope_theta' (%g) disagree", path,
+                               top->valuedouble, rope_keys[k], th->valuedouble);
+            c->rope_theta = th->valuedouble;
+        }
+    }
+    v = cJSON_GetObjectItemCaseSensitive(j, "partial_rotary_factor");
+    if (is_set(v) && !(cJSON_IsNumber(v) && v->valuedouble == 1.0))
+        return hp_fail(err, "%s: key 'partial_rotary_factor': only 1 (RoPE on the whole head) is implemented", path);
+    v = cJSON_GetObjectItemCaseSensitive(j, "use_sliding_window");
+    if (is_set(v) && !cJSON_IsFalse(v))
+        return hp_fail(err, "%s: key 'use_sliding_window' is %s: sliding-window attention is not implemented (only false)",
+                       path, cJSON_IsTrue(v) ? "true" : "not false");
+    v = cJSON_GetObjectItemCaseSensitive(j, "layer_types");
+    if (is_set(v)) {
+        if (!cJSON_IsArray(v)) return hp_fail(err, "%s: key 'layer_types' must be a list", path);
+        int i = 0;
+        for (const cJSON *e = v->child; e; e = e->next, i++)
+            if (!cJSON_IsString(e) || strcmp(e->valuestring, "full_attention"))
+                return hp_fail(err, "%s: key 'layer_types[%d]' is not \"full_attention\" (only full attention is "
+                               "implemented)", path, i);
+    }
+    v = cJSON_GetObjectItemCaseSensitive(j, "attention_dropout");
+    if (is_set(v) && !(cJSON_IsNumber(v) && v->valuedouble == 0.0))
+        return hp_fail(err, "%s: key 'attention_dropout': only 0 is implemented (no dropout)", path);
+    v = cJSON_GetObjectItemCaseSensitive(j, "quantization_config");
+    if (is_set(v)) return hp_fail(err, "%s: key 'quantization_config': quantized weights are not supported", path);
+    v = cJSON_GetObjectItemCaseSensitive(j, "head_dim");
+    if (is_set(v) && c->num_attention_heads > 0 &&
+        !(cJSON_IsNumber(v) && v->valuedouble == (double)(c->hidden_size / c->num_attention_heads) &&
+          c->hidden_size % c->num_attention_heads == 0))
+        return hp_fail(err, "%s: key 'head_dim' must equal hidden_size / num_attention_heads (%d / %d): another head "
+                       "size is not implemented", path, c->hidden_size, c->num_attention_heads);
     return HP_OK;
 }
 
@@ -116,7 +187,9 @@ int hp_config_parse(const char *json, size_t len, const char *path, hp_config *c
     if (rc == HP_OK && cJSON_IsArray(eos) && cJSON_GetArraySize(eos) > 0)
         eos = cJSON_GetArrayItem(eos, 0);
     if (rc == HP_OK && eos && !cJSON_IsNull(eos)) {
-        if (!cJSON_IsNumber(eos)) rc = hp_fail(err, "%s: key 'eos_token_id' must be an integer", path);
+        if (!cJSON_IsNumber(eos) || !(eos->valuedouble >= -1 && eos->valuedouble < 2147483647.0) ||
+            eos->valuedouble != floor(eos->valuedouble))
+            rc = hp_fail(err, "%s: key 'eos_token_id' must be an integer id", path);
         else c->eos_token_id = (int)eos->valuedouble;
     }
     const cJSON *nl = cJSON_GetObjectItemCaseSensitive(j, "num_labels");
@@ -141,6 +214,7 @@ int hp_config_parse(const char *json, size_t len, const char *path, hp_config *c
                  !strcmp(cJSON_GetArrayItem(ar, 0)->valuestring, "Qwen2ForTokenClassification");
     if (rc == HP_OK && !is_tc) c->num_labels = 0;
     if (rc == HP_OK) rc = check_arch(j, c, path, err);
+    if (rc == HP_OK) rc = check_unsupported(j, c, path, err);
     cJSON_Delete(j);
     if (rc == HP_OK) rc = hp_config_validate(c, path, err);
     return rc;
