@@ -5,7 +5,9 @@
  *   "data_offsets": [begin, end]}, "__metadata__": {...}}, then the data block. Offsets are relative to
  *   the data block; every tensor's byte size must equal prod(shape) * dtype size and lie inside the file.
  * - Reading maps the file (mmap) read-only; F32, BF16 and F16 are converted to f32 on request.
- *   A model directory with model.safetensors.index.json is opened as one set of shards.
+ *   A model directory with model.safetensors.index.json is opened as one set of shards; every shard
+ *   the index's weight_map names must be a plain file name in the index's directory (no '/', not
+ *   "." or ".."), else the index is refused naming the tensor and the name.
  * - Writing produces F32 or BF16 (round to nearest even), "__metadata__": {"format": "pt"}, tensors in
  *   the order added, data contiguous, and the header padded with spaces to a multiple of 8 bytes as the
  *   Hugging Face writer does. The file is written atomically (temporary file + rename).

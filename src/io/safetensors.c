@@ -214,6 +214,13 @@ static int open_index(hp_st_full *f, const char *index_path, hp_err *err) {
             rc = hp_fail(err, "%s: weight_map['%s'] is not a file name", index_path, e->string);
             break;
         }
+        /* A shard is a file next to the index: a path could open any file on the machine. */
+        const char *shard = e->valuestring;
+        if (!shard[0] || strchr(shard, '/') || !strcmp(shard, ".") || !strcmp(shard, "..")) {
+            rc = hp_fail(err, "%s: weight_map['%s'] names '%s', which is not a file name in the model directory "
+                         "(a shard name has no '/' and is not '..')", index_path, e->string, shard);
+            break;
+        }
         bool dup = false;
         for (int i = 0; i < n_seen; i++) dup |= !strcmp(seen[i], e->valuestring);
         if (dup) continue;
