@@ -5,8 +5,11 @@
 #include "hiper/model.h"
 #include "hiper/tok.h"
 
+#include <dirent.h>
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 static const char usage[] =
     "usage: hiper init --tokenizer DIR --out DIR [--layers L] [--dim D] [--heads H] [--kv-heads K]\n"
@@ -16,6 +19,42 @@ static const char usage[] =
     "tokenizer's (--vocab only without --tokenizer, or to pad it). Defaults: 4 layers, dim 256, 4 heads,\n"
     "2 kv heads, ffn 704, tied embeddings, seed 0. Prints {\"out\": ..., \"params\": N}.";
 
+/* --out is replaced as a whole (hp_model_save), so it must be new, empty, or a model directory holding
+ * nothing but model files: anything else would be deleted with it. */
+static bool model_file(const char *name) {
+    static const char *const names[] = {"config.json", "generation_config.json", "model.safetensors.index.json",
+                                        "tokenizer.json", "tokenizer_config.json", "special_tokens_map.json",
+                                        "added_tokens.json", "vocab.json", "merges.txt", "agent.json", NULL};
+    for (int i = 0; names[i]; i++)
+        if (!strcmp(name, names[i])) return true;
+    return hp_str_ends(name, ".safetensors");
+}
+
+static int check_out_dir(const char *out, hp_err *err) {
+    struct stat st;
+    if (lstat(out, &st) != 0) return HP_OK; /* new */
+    if (!S_ISDIR(st.st_mode)) return hp_fail(err, "%s exists and is not a directory; refusing to replace it", out);
+    DIR *d = opendir(out);
+    if (!d) return hp_fail(err, "%s: cannot read the directory: %s", out, strerror(errno));
+    int rc = HP_OK;
+    bool has_config = false, empty = true;
+    for (struct dirent *e; rc == HP_OK && (e = readdir(d));) {
+        if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, "..")) continue;
+        empty = false;
+        has_config |= !strcmp(e->d_name, "config.json");
+        char *p = hp_path_join(out, e->d_name);
+        struct stat es;
+        if (lstat(p, &es) != 0 || !S_ISREG(es.st_mode) || !model_file(e->d_name))
+            rc = hp_fail(err, "%s holds '%s', which is not a model file; refusing to replace the directory (init "
+                              "writes a new model directory: give a new or empty --out)", out, e->d_name);
+        free(p);
+    }
+    closedir(d);
+    if (rc == HP_OK && !empty && !has_config)
+        rc = hp_fail(err, "%s is not empty and has no config.json (not a model directory); refusing to replace it", out);
+    return rc;
+}
+
 int hp_cmd_init(int argc, char **argv) {
     int64_t layers = 4, dim = 256, heads = 4, kv = 2, ffn = 704, seed = 0, vocab = 0, max_pos = 4096;
     double theta = 10000.0;
@@ -23,7 +62,7 @@ int hp_cmd_init(int argc, char **argv) {
     bool untied = false, bf16 = false;
     const hp_opt opts[] = {
         {"tokenizer", HP_OPT_STR, &tokdir, "directory (or tokenizer.json) of the tokenizer to copy"},
-        {"out", HP_OPT_STR, &out, "output model directory (replaced atomically)"},
+        {"out", HP_OPT_STR, &out, "output model directory: new, empty, or a model directory (replaced atomically)"},
         {"layers", HP_OPT_INT, &layers, "decoder layers (4)"},
         {"dim", HP_OPT_INT, &dim, "hidden size (256)"},
         {"heads", HP_OPT_INT, &heads, "attention heads (4)"},
@@ -46,6 +85,7 @@ int hp_cmd_init(int argc, char **argv) {
         dim > 1 << 20 || ffn > 1 << 22 || heads > 4096 || kv > 4096 || vocab > 1 << 24 || max_pos > 1 << 24)
         return hp_cli_usage_error("init", "sizes must be positive and reasonable");
     hp_err err;
+    if (check_out_dir(out, &err)) return hp_cli_error(&err);
     hp_config c;
     hp_config_default(&c);
     c.num_hidden_layers = (int)layers;
