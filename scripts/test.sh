@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
-# The whole test suite, as CI runs it: install dependencies, build with gcc and run every test, build
-# with clang (warnings are fatal), then run the suite again under AddressSanitizer + UBSan.
+# The whole test suite, as CI runs it: install the build and test dependencies (scripts/deps.sh test),
+# build with gcc and run every test, build with clang (warnings are fatal), then run the suite again
+# under AddressSanitizer + UBSan.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-scripts/deps.sh
+scripts/deps.sh test
 
 echo "== gcc release build + tests"
 BUILD_DIR=build scripts/build.sh
