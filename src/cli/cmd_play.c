@@ -62,6 +62,8 @@ int hp_cmd_play(int argc, char **argv) {
     if (!env) return hp_cli_error(&err);
     hp_alfworld_expert *x = expert && !strcmp(kind, "alfworld") ? hp_alfworld_expert_create() : NULL;
     hp_webshop_expert *wx = NULL;
+    char *line = NULL; /* any length (getline): a long line is one command, never several */
+    size_t line_cap = 0;
     rc = HP_EXIT_OK;
     if (expert && !strcmp(kind, "webshop") && !(wx = hp_webshop_expert_create(&err))) {
         rc = hp_cli_error(&err);
@@ -74,7 +76,6 @@ int hp_cmd_play(int argc, char **argv) {
     const hp_env_view *v = hp_env_get_view(env);
     printf("%s game %lld, task type %s\n", kind, (long long)index, v->task_type_name);
     show(v, quiet);
-    char line[4096];
     while (!v->done) {
         const char *cmd, *sub = NULL;
         if (x || wx) {
@@ -86,7 +87,7 @@ int hp_cmd_play(int argc, char **argv) {
         } else {
             printf("> ");
             fflush(stdout);
-            if (!fgets(line, sizeof line, stdin)) {
+            if (getline(&line, &line_cap, stdin) < 0) {
                 printf("\n(end of input)\n");
                 break;
             }
@@ -102,6 +103,7 @@ int hp_cmd_play(int argc, char **argv) {
     printf("=== %s after %d steps (score %g%s)\n", v->won ? "won" : v->done ? "done" : "stopped", v->steps, v->score,
            v->truncated ? ", truncated" : "");
 done:
+    free(line);
     hp_alfworld_expert_free(x);
     if (wx) hp_webshop_expert_free(wx);
     hp_env_free(env);
