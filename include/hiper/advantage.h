@@ -1,7 +1,8 @@
 /* hiper/advantage.h — per-turn advantage estimators over a batch of multi-turn trajectories:
  * HiPER's hierarchical advantage estimation (HAE) and the baselines GiGPO, GRPO, RLOO and PPO's GAE.
  *
- * Contract (spec: hiper.md §4 and §7, baselines.md §1–§2, examples/README.md):
+ * Contract (HAE as the HiPER authors' code computes it, verl-agent's estimators, one row per turn;
+ * worked examples in tests/rl/fixtures, docs/advantage.md):
  * - Input is an array of turn records (one record = one training row = one turn of one trajectory) in
  *   any order. Every estimator groups the rows by trajectory and sorts them by turn index (stable:
  *   rows with equal (traj, turn) keep their input order), in time linear in the number of rows.
@@ -42,7 +43,7 @@ typedef struct hp_adv_turn {
  * (Unicode whitespace) and upper(). Every other word ("SWITCH", "MAYBE", ...) starts a segment. */
 bool hp_adv_switch_is_keep(const char *switch_word);
 
-/* ---- HAE (hiper.md §4) ------------------------------------------------------------------------ */
+/* ---- HAE: shaping, segments, low / high (SMDP) / termination levels, normalisation -------------- */
 
 typedef enum { HP_KEEP_PENALTY_NORMALIZED = 0, HP_KEEP_PENALTY_FIXED = 1 } hp_keep_penalty_mode;
 
@@ -78,7 +79,7 @@ typedef struct hp_hae_out {
 int hp_adv_hae(const hp_adv_turn *turns, size_t n, const hp_hae_config *cfg, hp_hae_out *out,
                hp_err *err);
 
-/* ---- GiGPO, GRPO, RLOO (baselines.md §2.1–§2.3) ------------------------------------------------ */
+/* ---- GiGPO, GRPO, RLOO (verl-agent's critic-free group estimators) ------------------------------ */
 
 typedef enum { HP_GIGPO_MEAN_NORM = 0, HP_GIGPO_MEAN_STD_NORM = 1 } hp_gigpo_mode;
 
@@ -121,7 +122,7 @@ int hp_adv_rloo(const hp_adv_turn *turns, size_t n, const hp_group_config *cfg, 
  * variant of GiGPO's anchor grouping). */
 double hp_adv_similarity_ratio(const char *a, size_t na, const char *b, size_t nb);
 
-/* ---- PPO's GAE (baselines.md §2.4, §2.5) -------------------------------------------------------- */
+/* ---- PPO's GAE (verl's token level; the HiPER fork's turn level) -------------------------------- */
 
 typedef struct hp_gae_config {
     double gamma;    /* algorithm.gamma */
@@ -134,15 +135,16 @@ typedef struct hp_gae_config {
 /* γ = λ = 1 (the YAML defaults the PPO scripts keep), whitening on, penalty 0.1 on. */
 void hp_gae_config_default(hp_gae_config *cfg);
 
-/* Turn-level GAE over each trajectory (§2.5, multi_turn rewards): u_j = reward − c·invalid,
- * v_j = v_low (0 for an empty response), δ_j = u_j + γ·v_{j+1}·[next turn and not done] − v_j,
- * A_j = δ_j (done) or δ_j + γλA_{j+1}; ret = A + v (before whitening). adv is whitened over the rows
- * with a response when norm_adv. */
+/* Turn-level GAE over each trajectory (the HiPER fork's turn_gae, multi_turn rewards):
+ * u_j = reward − c·invalid, v_j = v_low (0 for an empty response),
+ * δ_j = u_j + γ·v_{j+1}·[next turn and not done] − v_j, A_j = δ_j (done) or δ_j + γλA_{j+1};
+ * ret = A + v (before whitening). adv is whitened over the rows with a response when norm_adv. */
 int hp_adv_turn_gae(const hp_adv_turn *turns, size_t n, const hp_gae_config *cfg, double *adv,
                     double *ret, hp_err *err);
 
-/* Token-level GAE over one response of L padded positions (§2.4): rewards[t] and values[t] as the
- * trainer gathered them (values[t] = critic output before response token t). resp_len n (<= L) is the
+/* Token-level GAE over one response of L padded positions (verl's compute_gae_advantage_return):
+ * rewards[t] and values[t] as the trainer gathered them (values[t] = critic output before response
+ * token t). resp_len n (<= L) is the
  * number of valid tokens; values are zeroed beyond position n (the post-EOS value V_n is kept when
  * n < L — veRL's shifted-mask quirk), V_L = 0. Writes adv[0..L) and ret[0..L) (unwhitened). */
 void hp_adv_gae_tokens(const float *rewards, const float *values, int L, int resp_len, double gamma,
@@ -152,7 +154,7 @@ void hp_adv_gae_tokens(const float *rewards, const float *values, int L, int res
  * written back to every element (the masked-out ones too). Fails when fewer than 2 are masked in. */
 int hp_adv_masked_whiten(double *x, const uint8_t *mask, size_t n, hp_err *err);
 
-/* ---- JSON I/O (the schema of spec/examples/README.md; used by `hiper advantage`) ---------------- */
+/* ---- JSON I/O (the schema of tests/rl/fixtures/README.md; used by `hiper advantage`) ------------ */
 
 /* A batch read from JSON lines: one object per non-blank line with the keys traj (string, required),
  * turn (integer, required), group (string), reward (number), done, valid (booleans), switch,
@@ -172,7 +174,7 @@ typedef struct hp_adv_batch {
 int hp_adv_batch_parse(const char *text, size_t len, hp_adv_batch *b, hp_err *err);
 void hp_adv_batch_free(hp_adv_batch *b);
 
-/* Configuration objects with the upstream key names (examples/README.md §2.2, §3.2; GAE: gamma, lam,
+/* Configuration objects with the upstream key names (tests/rl/fixtures/README.md; GAE: gamma, lam,
  * norm_adv, use_invalid_action_penalty, invalid_action_penalty_coef). Keys not given keep the
  * defaults; an unknown key or a wrong type fails naming the key. */
 int hp_hae_config_parse(const char *json, hp_hae_config *cfg, hp_err *err);

@@ -1,5 +1,5 @@
 /* hiper/alfworld.h — the built-in ALFWorld text environment (a C re-implementation of ALFWorld 0.4.x
- * with the json_2.1.2 game text; contract: shared/spec/alfworld.md, choices: docs/alfworld.md).
+ * with the json_2.1.2 game text, as verl-agent plays it; choices: docs/alfworld.md).
  *
  * Contract:
  * - hp_alfworld_open returns an hp_env (see hiper/env.h). Splits "train" (3553 games), "valid_seen"
@@ -29,7 +29,8 @@ bool hp_alfworld_is(const hp_env *env);
 /* "pick", "look", "clean", "heat", "cool", "pick2" (NULL out of range). */
 const char *hp_alfworld_task_type_name(int type);
 
-/* Optimal plan length range of a task type with full knowledge (spec §4.5). */
+/* The usual optimal plan length range of a task type with full knowledge, estimated from ALFWorld's
+ * action model (shown next to the expert's numbers by `hiper env stats`). */
 void hp_alfworld_optimal_range(int type, int *lo, int *hi);
 
 /* ---- the expert ------------------------------------------------------------------------------

@@ -9,7 +9,7 @@
  *   arrays (float, B*L each; NULL to skip one). These gradients are what the model's backward takes as
  *   upstream gradients of the per-token log-prob, entropy and value outputs.
  * - Reductions run in double; the gradient arrays are float because the model math is float.
- * - The formulas follow hiper.md §5.3 and §6.1 and baselines.md §3 (verl's core_algos): ratio =
+ * - The formulas follow verl's core_algos and HiPER's three-head critic loss: ratio =
  *   exp(clamp(logp − old, −20, 20)); ℓ = max(−A·ρ, −A·clip(ρ, 1−ε_lo, 1+ε_hi)); for A < 0 the loss is
  *   min(ℓ, −c·A) (dual clip); J = agg(ℓ) − entropy_coeff·agg(H) + kl_coef·agg(kl(logp, ref)).
  *   Value loss per head: agg(max((v−R)², (clip(v, v_old ± cliprange) − R)²)), no ½ factor.
@@ -59,7 +59,7 @@ typedef struct hp_ppo_actor_cfg {
     double scale;         /* multiply loss and gradients (1 / gradient-accumulation count); 1.0 */
 } hp_ppo_actor_cfg;
 
-/* The defaults of hiper.md §6.1 / baselines.md §4. */
+/* The defaults of the released HiPER and verl-agent scripts (verl's YAML where a script is silent). */
 hp_ppo_actor_cfg hp_ppo_actor_cfg_default(void);
 
 typedef struct hp_ppo_actor_in {
@@ -116,7 +116,7 @@ typedef struct hp_ppo_value_out {
 } hp_ppo_value_out;
 
 /* Clipped value loss of one head on one micro-batch; g_v (B*L floats, may be NULL) receives
- * d(loss)/d(v). A head whose mask is empty contributes 0 (hiper.md §5.3). */
+ * d(loss)/d(v). A head whose mask is empty contributes 0 (as HiPER's critic update). */
 int hp_ppo_value_loss(const hp_ppo_value_cfg *cfg, const hp_ppo_value_in *in, hp_ppo_value_out *out,
                       float *g_v, hp_err *err);
 

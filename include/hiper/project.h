@@ -1,6 +1,6 @@
 /* hiper/project.h — the environment-side projection: from a decoded response to the executed action,
- * the recorded switch and subgoal, and the format-validity flag (spec hiper.md §3.1, baselines.md §1,
- * webshop.md §8.5).
+ * the recorded switch and subgoal, and the format-validity flag, as the projection functions of HiPER's
+ * and verl-agent's released code (ALFWorld and WebShop) do it.
  *
  * Contract:
  * - Action: the whole response is lower-cased (ASCII) and the text between the first "<action>" and

@@ -1,7 +1,8 @@
 /* hiper/prompt.h — the per-turn prompt of an LLM agent: episode memory (task, last observations and
  * projected actions, current subgoal) and the templates that turn it into one chat user message.
  *
- * Contract (spec hiper.md §2, alfworld.md §5, webshop.md §8):
+ * Contract (after HiPER's Plan–Execute prompts and verl-agent's ALFWorld and WebShop prompts;
+ * docs/agent.md):
  * - Every turn is a fresh single-turn chat: one user message holding the whole prompt, rendered with
  *   hp_chat_render and the generation prompt. History exists only as text inside that message.
  * - Output formats: HP_FMT_HIPER (the three blocks <switch>, <subgoal>, <action>), HP_FMT_THINK

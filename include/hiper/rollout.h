@@ -1,6 +1,6 @@
 /* hiper/rollout.h — many environments stepped in lock-step with batched generation; per-turn records.
  *
- * Contract (spec hiper.md §6.2, baselines.md §1):
+ * Contract (HiPER's / verl-agent's rollout loop, one training row per turn):
  * - A rollout plays n_tasks × group_n episodes. The group_n members of group g all reset to the same
  *   (split, task index) and share group id g; each environment i draws from its own RNG stream
  *   (seed, i) and so does its sequence sampling: the result is deterministic given the seed and does

@@ -1,6 +1,7 @@
-/* hiper/spans.h — the trainer-side re-parse of one Plan–Execute response at token level
- * (hiper.md §3.3, §4.8, §5.2): the token spans of <switch>, <subgoal> and <action>, the switch
- * decision, the per-token loss mask and advantage, and the critic's read positions.
+/* hiper/spans.h — the trainer-side re-parse of one Plan–Execute response at token level, as HiPER's
+ * trainer re-parses a reply and places advantages and value reads: the token spans of <switch>,
+ * <subgoal> and <action>, the switch decision, the per-token loss mask and advantage, and the critic's
+ * read positions.
  *
  * Contract:
  * - Input: the valid response token ids (through the first end-of-sequence token, included) and a
@@ -59,10 +60,10 @@ int hp_spans_parse(const int32_t *ids, int32_t n, hp_token_bytes_fn token_bytes,
                    hp_spans *out, hp_err *err);
 void hp_spans_free(hp_spans *s);
 
-/* §4.8 for one turn: adv[j] = Â^L·[j ∈ action] + Â^H·[j ∈ subgoal ∧ boundary] + Â^T·[j ∈ switch ∧
- * has_term]; mask[j] = the HP_SPAN_* bits of the terms present (0 = no gradient at all: outside the
- * loss mask). The action term covers every token when the action block is missing. adv or mask may
- * be NULL. */
+/* Token advantages of one turn:
+ * adv[j] = Â^L·[j ∈ action] + Â^H·[j ∈ subgoal ∧ boundary] + Â^T·[j ∈ switch ∧ has_term];
+ * mask[j] = the HP_SPAN_* bits of the terms present (0 = no gradient at all: outside the loss mask).
+ * The action term covers every token when the action block is missing. adv or mask may be NULL. */
 void hp_spans_assign(const hp_spans *s, bool boundary, bool has_term, double adv_low, double adv_high,
                      double adv_term, double *adv, uint8_t *mask);
 

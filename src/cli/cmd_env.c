@@ -1,6 +1,7 @@
 /* hiper env — environment tools. `hiper env stats --env alfworld` prints, per split, the number of
- * games of each task type and how the built-in expert does on them, next to the optimal plan lengths
- * of the specification; `--env webshop` prints the WebShop module's catalog and goal statistics. */
+ * games of each task type and how the built-in expert does on them, next to the usual optimal plan
+ * lengths estimated from ALFWorld's action model; `--env webshop` prints the WebShop module's catalog
+ * and goal statistics. */
 #include "cli.h"
 
 #include "hiper/alfworld.h"
@@ -50,7 +51,7 @@ static int alfworld_stats(const char *split, const cJSON *opt) {
         }
         printf("\n");
     }
-    printf("%-13s", "spec optimal");
+    printf("%-13s", "est. optimal");
     for (int t = 0; t < HP_ALFWORLD_N_TASK_TYPES; t++) {
         int lo, hi;
         hp_alfworld_optimal_range(t, &lo, &hi);

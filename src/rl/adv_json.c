@@ -1,5 +1,5 @@
 /* adv_json.c — turn records from JSON lines and estimator configurations from JSON objects, with
- * the key names of spec/examples/README.md. Every failure names the line and the key. */
+ * the key names of tests/rl/fixtures/README.md. Every failure names the line and the key. */
 #include "adv_internal.h"
 
 #include <cjson/cJSON.h>
