@@ -7,6 +7,10 @@
  *     cmd (string, required), timeout_s (number, default 30: the longest wait for one reply),
  *     start_timeout_s (number, default 120: the longest wait for the handshake of a (re)started process),
  *     max_restarts (integer, default 3: failures in a row tolerated before giving up),
+ *     max_faults (integer, default 3) and fault_window (integer, default 100): more than max_faults
+ *       faults among the last fault_window requests gives up too (a fault-rate cap),
+ *     max_message_bytes (integer, default 1 MiB: the longest state text of one result; a reply line
+ *       may be this long per result in it),
  *     max_steps (integer, default 50: step limit reported when the server does not report one),
  *     processes (integer, default 1: how many server processes hp_external_open_many starts).
  * - Not thread-safe: use the environments of one host from one thread at a time.
@@ -17,8 +21,12 @@
  * - Faults: a reply that is not valid JSON or breaks the protocol, a reply later than timeout_s, or a
  *   process that died: the process is stopped and restarted on the next request, every episode that was
  *   in progress on it is ended with done = truncated = true (the call still returns HP_OK), and the
- *   host's counters go up. After more than max_restarts failures in a row the call returns HP_FAIL with
- *   a message naming the last fault, and every later call on that host fails the same way.
+ *   host's counters go up. After more than max_restarts failures in a row, or more than max_faults among
+ *   the last fault_window requests, the call returns HP_FAIL with a message naming the limit and the
+ *   last fault, and every later call on that host fails the same way.
+ * - Limits: a reply line past max_message_bytes per result, a state text past max_message_bytes, and a
+ *   reward or score that is not finite or beyond ±1e6 are faults naming the limit or the key. The
+ *   server's stderr is inherited (hiper's own), never read or buffered.
  * - An error the server reports for one operation (unknown split, bad index) is returned as HP_FAIL and
  *   is not a fault.
  */

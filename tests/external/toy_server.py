@@ -101,6 +101,9 @@ def main():
     ap.add_argument("--minimal", action="store_true", help="send only the required state fields")
     ap.add_argument("--delay", type=float, default=0.0, help="sleep this long before every reply")
     ap.add_argument("--bigger-splits", action="store_true", help="announce splits larger than the game has")
+    ap.add_argument("--big-obs", type=int, default=0, help="pad every observation to this many bytes")
+    ap.add_argument("--reward", default="", help="send this JSON number as every reward (1e300, say)")
+    ap.add_argument("--stderr-bytes", type=int, default=0, help="write this many bytes to stderr before every reply")
     args = ap.parse_args()
 
     if args.starts:
@@ -178,7 +181,20 @@ def main():
             results.pop()
         if args.delay:
             time.sleep(args.delay)
-        out.write(json.dumps(reply) + "\n")
+        for r in results:
+            if "obs" in r and args.big_obs:
+                r["obs"] = (r["obs"] + " " * args.big_obs)[: args.big_obs]
+        text = json.dumps(reply)
+        if args.reward:
+            text = text.replace('"reward": 0.0', '"reward": ' + args.reward).replace('"reward": 10.0', '"reward": ' + args.reward)
+        if args.stderr_bytes:
+            chunk = ("x" * 1023 + "\n") * 64
+            left = args.stderr_bytes
+            while left > 0:
+                sys.stderr.write(chunk[:left])
+                left -= len(chunk)
+            sys.stderr.flush()
+        out.write(text + "\n")
         out.flush()
         if closing and not args.ignore_close:
             return

@@ -23,14 +23,20 @@ typedef struct hp_ext_proc {
     size_t used; /* bytes of `in` already returned (dropped at the next receive) */
 } hp_ext_proc;
 
-#define HP_EXT_MAX_LINE ((size_t)256 << 20) /* a reply longer than this is a fault */
+/* Limits on what a server may send (docs/external-protocol.md, "Limits"): the text of one state
+ * (observation, task, admissible commands) and so one reply line per result, and the size of a reward
+ * or score. Going past one is a fault. */
+#define HP_EXT_DEFAULT_MAX_MESSAGE ((size_t)1 << 20)
+#define HP_EXT_MAX_ABS_REWARD 1e6
 
 void hp_ext_proc_init(hp_ext_proc *p);
 int hp_ext_proc_start(hp_ext_proc *p, const char *cmd, hp_err *err);
-/* Send data + '\n' before the deadline (hp_now() seconds), reading replies meanwhile if any. */
-int hp_ext_proc_send(hp_ext_proc *p, const char *data, size_t n, double deadline, hp_err *err);
-/* Receive one line (without '\n', NUL-terminated, valid until the next call) before the deadline. */
-int hp_ext_proc_recv(hp_ext_proc *p, double deadline, char **line, size_t *len, hp_err *err);
+/* Send data + '\n' before the deadline (hp_now() seconds), reading replies meanwhile if any (more than
+ * max_len bytes of them is an error). */
+int hp_ext_proc_send(hp_ext_proc *p, const char *data, size_t n, double deadline, size_t max_len, hp_err *err);
+/* Receive one line (without '\n', NUL-terminated, valid until the next call) before the deadline; a
+ * line longer than max_len bytes is an error (no more than about max_len is ever buffered). */
+int hp_ext_proc_recv(hp_ext_proc *p, double deadline, size_t max_len, char **line, size_t *len, hp_err *err);
 /* Wait up to grace_s for the child to exit by itself (after a close message), then SIGTERM its process
  * group, wait up to grace_s again, then SIGKILL; always reaps the child and closes the socket. */
 void hp_ext_proc_stop(hp_ext_proc *p, double grace_s);
@@ -49,8 +55,14 @@ typedef struct hp_ext_view {
 
 void hp_ext_view_free(hp_ext_view *ev);
 void hp_ext_view_copy(hp_ext_view *dst, const hp_env_view *src); /* dst is freed first */
-/* Decode the state fields of a result object; missing fields are errors naming the key. */
-int hp_ext_view_decode(hp_ext_view *dst, const cJSON *result, int default_max_steps, hp_err *err);
+/* Decode the state fields of a result object; missing fields are errors naming the key, and so are a
+ * reward or score that is not finite or beyond ±HP_EXT_MAX_ABS_REWARD, and state text (obs, task and
+ * admissible together) longer than max_bytes (0: no limit). */
+int hp_ext_view_decode(hp_ext_view *dst, const cJSON *result, int default_max_steps, size_t max_bytes, hp_err *err);
+/* Parse a reply line to the request want_id with n_ops operations and check its envelope (id, results,
+ * one object with a boolean "ok" per operation). On failure *reply may hold the parsed JSON (the
+ * caller deletes it either way). An "error" the server gives for the whole request is an error. */
+int hp_ext_reply_parse(const char *line, size_t len, int64_t want_id, int n_ops, cJSON **reply, hp_err *err);
 /* Add the state fields of a view to a result object. */
 void hp_ext_view_encode(cJSON *result, const hp_env_view *v);
 
@@ -83,8 +95,11 @@ struct hp_ext_env {
 typedef struct hp_ext_host_cfg {
     const char *cmd;
     double timeout_s, start_timeout_s;
-    int max_restarts;
+    int max_restarts;          /* faults in a row tolerated */
+    int max_faults;            /* faults tolerated among the last fault_window requests */
+    int fault_window;
     int max_steps;
+    size_t max_message_bytes;  /* per result; a reply line may hold this times its results */
 } hp_ext_host_cfg;
 
 /* Start the process and check the handshake (restarting up to max_restarts times). The host lives
@@ -116,6 +131,7 @@ uint64_t hp_ext_host_gen(const hp_ext_host *h);
 int64_t hp_ext_host_new_env_id(hp_ext_host *h);
 bool hp_ext_host_can_clone(const hp_ext_host *h);
 int hp_ext_host_max_steps(const hp_ext_host *h);
+size_t hp_ext_host_max_message(const hp_ext_host *h);
 int64_t hp_ext_host_split_size(const hp_ext_host *h, const char *split, hp_err *err);
 const char *hp_ext_host_name(const hp_ext_host *h);
 void hp_ext_host_stats(const hp_ext_host *h, hp_external_stats *out);

@@ -90,7 +90,7 @@ static int check_result(const cJSON *r, int64_t id, const char **env_error, hp_e
  * not report steps. HP_FAIL is a protocol violation. */
 static int apply_state(hp_ext_env *e, const cJSON *r, bool stepped, hp_err *err) {
     hp_ext_view nv = {0};
-    if (hp_ext_view_decode(&nv, r, hp_ext_host_max_steps(e->host), err)) {
+    if (hp_ext_view_decode(&nv, r, hp_ext_host_max_steps(e->host), hp_ext_host_max_message(e->host), err)) {
         hp_ext_view_free(&nv);
         return HP_FAIL;
     }
@@ -334,7 +334,8 @@ static int opt_number(const cJSON *it, double lo, double hi, double *out, hp_err
 
 static int parse_options(const cJSON *options, hp_ext_host_cfg *cfg, int *processes, hp_err *err) {
     *processes = 1;
-    *cfg = (hp_ext_host_cfg){.cmd = NULL, .timeout_s = 30, .start_timeout_s = 120, .max_restarts = 3, .max_steps = 50};
+    *cfg = (hp_ext_host_cfg){.cmd = NULL, .timeout_s = 30, .start_timeout_s = 120, .max_restarts = 3, .max_faults = 3,
+                             .fault_window = 100, .max_steps = 50, .max_message_bytes = HP_EXT_DEFAULT_MAX_MESSAGE};
     if (!options) return hp_fail(err, "external: option 'cmd' (the server command) is required");
     if (!cJSON_IsObject(options)) return hp_fail(err, "external: options must be a JSON object");
     for (const cJSON *it = options->child; it; it = it->next) {
@@ -352,6 +353,18 @@ static int parse_options(const cJSON *options, hp_ext_host_cfg *cfg, int *proces
             if (opt_number(it, 0, 1e6, &d, err) || d != (int)d)
                 return hp_fail(err, "external: option 'max_restarts' must be an integer in [0, 1000000]");
             cfg->max_restarts = (int)d;
+        } else if (!strcmp(k, "max_faults")) {
+            if (opt_number(it, 0, 1e6, &d, err) || d != (int)d)
+                return hp_fail(err, "external: option 'max_faults' must be an integer in [0, 1000000]");
+            cfg->max_faults = (int)d;
+        } else if (!strcmp(k, "fault_window")) {
+            if (opt_number(it, 1, 100000, &d, err) || d != (int)d)
+                return hp_fail(err, "external: option 'fault_window' must be an integer in [1, 100000]");
+            cfg->fault_window = (int)d;
+        } else if (!strcmp(k, "max_message_bytes")) {
+            if (opt_number(it, 1024, 1073741824.0, &d, err) || d != (double)(int64_t)d)
+                return hp_fail(err, "external: option 'max_message_bytes' must be an integer in [1024, 2^30]");
+            cfg->max_message_bytes = (size_t)d;
         } else if (!strcmp(k, "max_steps")) {
             if (opt_number(it, 1, 1e9, &d, err) || d != (int)d)
                 return hp_fail(err, "external: option 'max_steps' must be a positive integer");
@@ -362,7 +375,7 @@ static int parse_options(const cJSON *options, hp_ext_host_cfg *cfg, int *proces
             *processes = (int)d;
         } else {
             return hp_fail(err, "external: unknown option '%s' (known: cmd, timeout_s, start_timeout_s, max_restarts, "
-                                "max_steps, processes)", k);
+                                "max_faults, fault_window, max_message_bytes, max_steps, processes)", k);
         }
     }
     if (!cfg->cmd) return hp_fail(err, "external: option 'cmd' (the server command) is required");

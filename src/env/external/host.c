@@ -31,6 +31,8 @@ struct hp_ext_host {
     /* counters */
     hp_external_stats st;
     int64_t in_a_row;   /* faults since the last good reply */
+    uint8_t *window;    /* outcome of the last fault_window requests (1 = fault), a ring */
+    int win_pos, win_fill, win_faults;
     bool started_once;
     /* handles and server-side envs to free with the next request */
     hp_ext_env **envs;
@@ -75,6 +77,18 @@ static void end_episodes(hp_ext_host *h) {
     h->n_frees = 0;
 }
 
+/* Count one request's outcome in the window of the last fault_window requests. */
+static void window_push(hp_ext_host *h, bool fault) {
+    if (h->win_fill == h->cfg.fault_window) h->win_faults -= h->window[h->win_pos];
+    else h->win_fill++;
+    h->window[h->win_pos] = fault;
+    h->win_faults += fault;
+    h->win_pos = (h->win_pos + 1) % h->cfg.fault_window;
+}
+
+/* Two limits: max_restarts faults in a row, and max_faults among the last fault_window requests, so
+ * that a server failing every 8th request (each good reply resetting the count in a row) stops the
+ * run instead of truncating every episode. */
 int hp_ext_host_fault(hp_ext_host *h, hp_err *err) {
     hp_ext_proc_stop(&h->proc, 0);
     if (h->running) end_episodes(h);
@@ -82,46 +96,20 @@ int hp_ext_host_fault(hp_ext_host *h, hp_err *err) {
     h->pending_id = -1;
     h->st.faults++;
     h->in_a_row++;
+    window_push(h, true);
     if (h->in_a_row > h->cfg.max_restarts) {
         hp_err_wrap(err, "%lld failures in a row (max_restarts %d), giving up; the last one",
                     (long long)h->in_a_row, h->cfg.max_restarts);
         return host_die(h, err);
     }
-    fprintf(stderr, "hiper: warning: %s; restarting the process (%lld in a row)\n", err ? err->msg : "fault",
-            (long long)h->in_a_row);
+    if (h->win_faults > h->cfg.max_faults) {
+        hp_err_wrap(err, "%d faults in the last %d requests (more than max_faults %d per fault_window %d), giving up; "
+                         "the last one", h->win_faults, h->win_fill, h->cfg.max_faults, h->cfg.fault_window);
+        return host_die(h, err);
+    }
+    fprintf(stderr, "hiper: warning: %s; restarting the process (%lld in a row, %d in the last %d requests)\n",
+            err ? err->msg : "fault", (long long)h->in_a_row, h->win_faults, h->win_fill);
     return HP_EXT_FAULT;
-}
-
-/* Parse a reply line into its result list, checking the envelope. */
-static int parse_reply(hp_ext_host *h, const char *line, size_t len, int64_t want_id, int n_ops, cJSON **reply,
-                       hp_err *err) {
-    cJSON *r = cJSON_ParseWithLength(line, len);
-    if (!r || !cJSON_IsObject(r)) {
-        cJSON_Delete(r);
-        return hp_fail(err, "reply to request %lld is not a JSON object: '%.80s'", (long long)want_id, line);
-    }
-    *reply = r;
-    int64_t id;
-    if (hp_ext_get_int(r, "id", &id, err)) return hp_err_wrap(err, "reply to request %lld", (long long)want_id);
-    if (id != want_id) return hp_fail(err, "reply has id %lld, expected %lld", (long long)id, (long long)want_id);
-    const cJSON *e = cJSON_GetObjectItemCaseSensitive(r, "error");
-    if (cJSON_IsString(e)) return hp_fail(err, "the server rejected request %lld: %s", (long long)id, e->valuestring);
-    const cJSON *res = cJSON_GetObjectItemCaseSensitive(r, "results");
-    if (!cJSON_IsArray(res)) return hp_fail(err, "reply to request %lld has no 'results' list", (long long)id);
-    if (cJSON_GetArraySize(res) != n_ops)
-        return hp_fail(err, "reply to request %lld has %d results for %d operations", (long long)id,
-                       cJSON_GetArraySize(res), n_ops);
-    int i = 0;
-    for (const cJSON *x = res->child; x; x = x->next, i++) {
-        if (!cJSON_IsObject(x) || !cJSON_IsBool(cJSON_GetObjectItemCaseSensitive(x, "ok")))
-            return hp_fail(err, "reply to request %lld: results[%d] is not an object with a boolean 'ok'",
-                           (long long)id, i);
-        const cJSON *msg = cJSON_GetObjectItemCaseSensitive(x, "error");
-        if (!cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(x, "ok")) && msg && !cJSON_IsString(msg))
-            return hp_fail(err, "reply to request %lld: results[%d].error must be a string", (long long)id, i);
-    }
-    (void)h;
-    return HP_OK;
 }
 
 /* Send one line and wait for its reply, for the handshake and close. */
@@ -134,13 +122,14 @@ static int roundtrip(hp_ext_host *h, cJSON *ops, double timeout, cJSON **reply, 
     char *txt = cJSON_PrintUnformatted(req);
     cJSON_Delete(req);
     double deadline = hp_now() + timeout;
-    int rc = hp_ext_proc_send(&h->proc, txt, strlen(txt), deadline, err);
+    size_t max_len = h->cfg.max_message_bytes * (size_t)(n_ops > 1 ? n_ops : 1);
+    int rc = hp_ext_proc_send(&h->proc, txt, strlen(txt), deadline, max_len, err);
     free(txt);
     char *line;
     size_t len;
-    if (!rc) rc = hp_ext_proc_recv(&h->proc, deadline, &line, &len, err);
+    if (!rc) rc = hp_ext_proc_recv(&h->proc, deadline, max_len, &line, &len, err);
     *reply = NULL;
-    if (!rc) rc = parse_reply(h, line, len, id, n_ops, reply, err);
+    if (!rc) rc = hp_ext_reply_parse(line, len, id, n_ops, reply, err);
     return rc;
 }
 
@@ -233,6 +222,7 @@ hp_ext_host *hp_ext_host_open(const hp_ext_host_cfg *cfg, hp_err *err) {
     h->pending_id = -1;
     h->next_req = 0;
     h->next_env = 1;
+    h->window = hp_xcalloc((size_t)cfg->fault_window, 1);
     hp_ext_proc_init(&h->proc);
     if (ensure_running(h, err)) {
         hp_ext_host_close(h);
@@ -265,6 +255,7 @@ void hp_ext_host_close(hp_ext_host *h) {
     clear_splits(h);
     free(h->envs);
     free(h->frees);
+    free(h->window);
     free(h->cmd);
     free(h->name);
     free(h);
@@ -297,6 +288,11 @@ void hp_ext_host_detach(hp_ext_host *h, hp_ext_env *e) {
     if (h->n_envs == 0) hp_ext_host_close(h);
 }
 
+/* The longest reply line accepted for the request in flight: max_message_bytes per result. */
+static size_t max_reply(const hp_ext_host *h) {
+    return h->cfg.max_message_bytes * (size_t)(h->pending_ops > 1 ? h->pending_ops : 1);
+}
+
 int hp_ext_host_begin(hp_ext_host *h, cJSON *ops, hp_err *err) {
     if (h->pending_id >= 0) {
         cJSON_Delete(ops);
@@ -325,7 +321,7 @@ int hp_ext_host_begin(hp_ext_host *h, cJSON *ops, hp_err *err) {
     char *txt = cJSON_PrintUnformatted(req);
     cJSON_Delete(req);
     h->pending_deadline = hp_now() + h->cfg.timeout_s;
-    int rc = hp_ext_proc_send(&h->proc, txt, strlen(txt), h->pending_deadline, err);
+    int rc = hp_ext_proc_send(&h->proc, txt, strlen(txt), h->pending_deadline, max_reply(h), err);
     free(txt);
     if (rc) {
         hp_err_wrap(err, "external env '%s': request %lld", h->name, (long long)id);
@@ -342,8 +338,8 @@ int hp_ext_host_finish(hp_ext_host *h, cJSON **results, hp_err *err) {
     size_t len;
     cJSON *reply = NULL;
     int64_t id = h->pending_id;
-    int rc = hp_ext_proc_recv(&h->proc, h->pending_deadline, &line, &len, err);
-    if (!rc) rc = parse_reply(h, line, len, id, h->pending_ops, &reply, err);
+    int rc = hp_ext_proc_recv(&h->proc, h->pending_deadline, max_reply(h), &line, &len, err);
+    if (!rc) rc = hp_ext_reply_parse(line, len, id, h->pending_ops, &reply, err);
     if (rc) {
         cJSON_Delete(reply);
         if (strstr(err->msg, "time limit"))
@@ -354,6 +350,7 @@ int hp_ext_host_finish(hp_ext_host *h, cJSON **results, hp_err *err) {
     }
     h->pending_id = -1;
     h->in_a_row = 0;
+    window_push(h, false);
     h->st.requests++;
     cJSON *res = cJSON_DetachItemFromObjectCaseSensitive(reply, "results");
     cJSON_Delete(reply);
@@ -372,6 +369,7 @@ int hp_ext_host_exchange(hp_ext_host *h, cJSON *ops, cJSON **results, hp_err *er
 uint64_t hp_ext_host_gen(const hp_ext_host *h) { return h->running ? h->gen : 0; }
 bool hp_ext_host_can_clone(const hp_ext_host *h) { return h->can_clone; }
 int hp_ext_host_max_steps(const hp_ext_host *h) { return h->max_steps; }
+size_t hp_ext_host_max_message(const hp_ext_host *h) { return h->cfg.max_message_bytes; }
 const char *hp_ext_host_name(const hp_ext_host *h) { return h->name; }
 
 int64_t hp_ext_host_split_size(const hp_ext_host *h, const char *split, hp_err *err) {

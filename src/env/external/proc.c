@@ -115,7 +115,7 @@ static int read_some(hp_ext_proc *p, hp_err *err) {
     return -1;
 }
 
-int hp_ext_proc_send(hp_ext_proc *p, const char *data, size_t n, double deadline, hp_err *err) {
+int hp_ext_proc_send(hp_ext_proc *p, const char *data, size_t n, double deadline, size_t max_len, hp_err *err) {
     if (p->fd < 0) return hp_fail(err, "the process is not running");
     hp_buf line = {0};
     hp_buf_append(&line, data, n);
@@ -140,6 +140,10 @@ int hp_ext_proc_send(hp_ext_proc *p, const char *data, size_t n, double deadline
                 rc = r < 0 ? HP_FAIL : eof_error(p, err);
                 break;
             }
+            if (p->in.len > max_len) {
+                rc = hp_fail(err, "the process wrote more than %zu bytes without reading its request", max_len);
+                break;
+            }
         }
         if (pf.revents & (POLLOUT | POLLERR | POLLHUP)) {
             ssize_t w = send(p->fd, line.data + off, line.len - off, MSG_NOSIGNAL | MSG_DONTWAIT);
@@ -156,7 +160,7 @@ int hp_ext_proc_send(hp_ext_proc *p, const char *data, size_t n, double deadline
     return rc;
 }
 
-int hp_ext_proc_recv(hp_ext_proc *p, double deadline, char **line, size_t *len, hp_err *err) {
+int hp_ext_proc_recv(hp_ext_proc *p, double deadline, size_t max_len, char **line, size_t *len, hp_err *err) {
     if (p->fd < 0) return hp_fail(err, "the process is not running");
     if (p->used > 0) { /* drop the line returned last time */
         memmove(p->in.data, p->in.data + p->used, p->in.len - p->used);
@@ -164,18 +168,21 @@ int hp_ext_proc_recv(hp_ext_proc *p, double deadline, char **line, size_t *len, 
         p->in.data[p->in.len] = '\0';
         p->used = 0;
     }
-    size_t scanned = 0;
+    size_t scanned = 0; /* bytes known to hold no newline */
     for (;;) {
         char *nl = p->in.len > scanned ? memchr(p->in.data + scanned, '\n', p->in.len - scanned) : NULL;
+        size_t line_len = nl ? (size_t)(nl - p->in.data) : p->in.len;
+        if (line_len > max_len)
+            return hp_fail(err, "a reply line is longer than the limit of %zu bytes (env.options max_message_bytes "
+                                "per result)", max_len);
         if (nl) {
             *nl = '\0';
             *line = p->in.data;
-            *len = (size_t)(nl - p->in.data);
-            p->used = *len + 1;
+            *len = line_len;
+            p->used = line_len + 1;
             return HP_OK;
         }
         scanned = p->in.len;
-        if (p->in.len > HP_EXT_MAX_LINE) return hp_fail(err, "a reply line is longer than %zu bytes", HP_EXT_MAX_LINE);
         struct pollfd pf = {.fd = p->fd, .events = POLLIN};
         int pr = poll(&pf, 1, ms_left(deadline));
         if (pr < 0 && errno == EINTR) continue;

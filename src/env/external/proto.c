@@ -76,8 +76,16 @@ static int get_number(const cJSON *obj, const char *key, double dflt, bool requi
         *out = dflt;
         return HP_OK;
     }
-    if (!cJSON_IsNumber(it) || !isfinite(it->valuedouble)) return hp_fail(err, "key '%s' must be a number", key);
+    if (!cJSON_IsNumber(it) || !isfinite(it->valuedouble)) return hp_fail(err, "key '%s' must be a finite number", key);
     *out = it->valuedouble;
+    return HP_OK;
+}
+
+/* A reward or score: finite and within ±HP_EXT_MAX_ABS_REWARD (1e300 would overflow the critic's loss). */
+static int get_bounded(const cJSON *obj, const char *key, bool required, double *out, hp_err *err) {
+    if (get_number(obj, key, 0.0, required, out, err)) return HP_FAIL;
+    if (fabs(*out) > HP_EXT_MAX_ABS_REWARD)
+        return hp_fail(err, "key '%s' is %g, outside [-%g, %g]", key, *out, HP_EXT_MAX_ABS_REWARD, HP_EXT_MAX_ABS_REWARD);
     return HP_OK;
 }
 
@@ -117,7 +125,7 @@ static int decode_info(hp_ext_view *dst, const cJSON *result, int default_max_st
     if (tn && !cJSON_IsString(tn)) return hp_fail(err, "key 'info.task_type_name' must be a string");
     dst->task_type_name = hp_xstrdup(tn ? tn->valuestring : "");
     if (get_opt_int(info, "task_type", -1, &dst->v.task_type, err) ||
-        get_number(info, "score", 0.0, false, &dst->v.score, err) ||
+        get_bounded(info, "score", false, &dst->v.score, err) ||
         get_bool(info, "truncated", false, false, &dst->v.truncated, err) ||
         get_opt_int(info, "steps", -1, &dst->v.steps, err) ||
         get_opt_int(info, "max_steps", default_max_steps, &dst->v.max_steps, err))
@@ -125,14 +133,25 @@ static int decode_info(hp_ext_view *dst, const cJSON *result, int default_max_st
     return HP_OK;
 }
 
-int hp_ext_view_decode(hp_ext_view *dst, const cJSON *result, int default_max_steps, hp_err *err) {
+/* Bytes of text in a decoded state. */
+static size_t state_bytes(const hp_ext_view *v) {
+    size_t n = (v->observation ? strlen(v->observation) : 0) + (v->task ? strlen(v->task) : 0);
+    for (int i = 0; v->admissible && i < v->v.n_admissible; i++) n += strlen(v->admissible[i]);
+    return n;
+}
+
+int hp_ext_view_decode(hp_ext_view *dst, const cJSON *result, int default_max_steps, size_t max_bytes, hp_err *err) {
     hp_ext_view_free(dst);
     int rc = HP_OK;
     if (get_string(result, "obs", &dst->observation, err) || get_string(result, "task", &dst->task, err) ||
-        decode_admissible(dst, result, err) || get_number(result, "reward", 0, true, &dst->v.reward, err) ||
+        decode_admissible(dst, result, err) || get_bounded(result, "reward", true, &dst->v.reward, err) ||
         get_bool(result, "done", false, true, &dst->v.done, err) ||
         get_bool(result, "won", false, false, &dst->v.won, err) || decode_info(dst, result, default_max_steps, err))
         rc = HP_FAIL;
+    size_t bytes = rc == HP_OK ? state_bytes(dst) : 0;
+    if (rc == HP_OK && max_bytes && bytes > max_bytes)
+        rc = hp_fail(err, "obs, task and admissible hold %zu bytes, more than the limit of %zu (env.options "
+                          "max_message_bytes)", bytes, max_bytes);
     if (!dst->observation) dst->observation = hp_xstrdup("");
     if (!dst->task) dst->task = hp_xstrdup("");
     if (!dst->task_type_name) dst->task_type_name = hp_xstrdup("");
@@ -157,6 +176,36 @@ void hp_ext_view_encode(cJSON *r, const hp_env_view *v) {
     cJSON_AddBoolToObject(info, "truncated", v->truncated);
     cJSON_AddNumberToObject(info, "steps", v->steps);
     cJSON_AddNumberToObject(info, "max_steps", v->max_steps);
+}
+
+/* A reply line: its envelope (see ext_internal.h). */
+int hp_ext_reply_parse(const char *line, size_t len, int64_t want_id, int n_ops, cJSON **reply, hp_err *err) {
+    cJSON *r = cJSON_ParseWithLength(line, len);
+    if (!r || !cJSON_IsObject(r)) {
+        cJSON_Delete(r);
+        return hp_fail(err, "reply to request %lld is not a JSON object: '%.80s'", (long long)want_id, line);
+    }
+    *reply = r;
+    int64_t id;
+    if (hp_ext_get_int(r, "id", &id, err)) return hp_err_wrap(err, "reply to request %lld", (long long)want_id);
+    if (id != want_id) return hp_fail(err, "reply has id %lld, expected %lld", (long long)id, (long long)want_id);
+    const cJSON *e = cJSON_GetObjectItemCaseSensitive(r, "error");
+    if (cJSON_IsString(e)) return hp_fail(err, "the server rejected request %lld: %s", (long long)id, e->valuestring);
+    const cJSON *res = cJSON_GetObjectItemCaseSensitive(r, "results");
+    if (!cJSON_IsArray(res)) return hp_fail(err, "reply to request %lld has no 'results' list", (long long)id);
+    if (cJSON_GetArraySize(res) != n_ops)
+        return hp_fail(err, "reply to request %lld has %d results for %d operations", (long long)id,
+                       cJSON_GetArraySize(res), n_ops);
+    int i = 0;
+    for (const cJSON *x = res->child; x; x = x->next, i++) {
+        if (!cJSON_IsObject(x) || !cJSON_IsBool(cJSON_GetObjectItemCaseSensitive(x, "ok")))
+            return hp_fail(err, "reply to request %lld: results[%d] is not an object with a boolean 'ok'",
+                           (long long)id, i);
+        const cJSON *msg = cJSON_GetObjectItemCaseSensitive(x, "error");
+        if (!cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(x, "ok")) && msg && !cJSON_IsString(msg))
+            return hp_fail(err, "reply to request %lld: results[%d].error must be a string", (long long)id, i);
+    }
+    return HP_OK;
 }
 
 void hp_ext_add_seed(cJSON *obj, const char *key, uint64_t seed) {
