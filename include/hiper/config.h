@@ -5,7 +5,8 @@
  *   Qwen2ForTokenClassification (and model_type other than "qwen2") are refused with an error naming
  *   the file and the key. Missing required keys, wrong types and inconsistent sizes (hidden_size not
  *   divisible by num_attention_heads, heads not divisible by num_key_value_heads, odd head_dim) are
- *   errors naming the key.
+ *   errors naming the key, and so is a key given twice in one object (JSON readers disagree on which
+ *   one counts).
  * - Keys that change what the model computes and that the engine does not implement are refused with
  *   an error naming the file and the key, never ignored: hidden_act other than "silu" ("swish"),
  *   rope_scaling other than null or {"rope_type": "default"}, rope_parameters with another rope_type

@@ -10,6 +10,7 @@
  *   naming the file and the key (docs/tokenizer.md lists what is supported). The ids 0..largest are
  *   each given to exactly one token (model.vocab and added_tokens together) and no string is listed
  *   twice: a duplicate id or string, or an id with no token, is refused naming the file and the id.
+ *   So is any key given twice in one object (Hugging Face keeps the last, cJSON the first).
  * - Decoding is Hugging Face's: ByteLevel-decoded bytes, invalid UTF-8 → U+FFFD per maximal subpart.
  * - hp_tok_token_bytes gives the raw bytes a token stands for (ByteLevel-decoded), so that text offsets
  *   of every token can be computed without decoding whole strings; special tokens give their content.

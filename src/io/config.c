@@ -1,5 +1,6 @@
 /* Qwen2 config.json parse/validate/write — see hiper/config.h. */
 #include "hiper/config.h"
+#include "hiper/json.h"
 
 #include <cjson/cJSON.h>
 #include <math.h>
@@ -172,6 +173,8 @@ int hp_config_parse(const char *json, size_t len, const char *path, hp_config *c
         return hp_fail(err, "%s: not a JSON object", path);
     }
     int rc = HP_OK;
+    const char *dup = hp_json_duplicate_key(j, true);
+    if (dup) rc = hp_fail(err, "%s: key '%s' appears twice in one object (readers disagree on which counts)", path, dup);
     const char *req[] = {"hidden_size", "intermediate_size", "num_hidden_layers", "num_attention_heads",
                          "vocab_size"};
     int *dst[] = {&c->hidden_size, &c->intermediate_size, &c->num_hidden_layers, &c->num_attention_heads,

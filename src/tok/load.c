@@ -3,6 +3,8 @@
  * key, so that a file never silently encodes differently from Hugging Face. */
 #include "tok_internal.h"
 
+#include "hiper/json.h"
+
 #include <cjson/cJSON.h>
 #include <stdlib.h>
 #include <string.h>
@@ -66,13 +68,11 @@ static const char *quoted(const char *s, char *out, size_t cap) {
     return out;
 }
 
-/* Every id is given once and every token string once: a duplicate would make two strings encode to
- * one id (or one string to two), which Hugging Face's loader does not do either. */
+/* Every id is given once (and every token string once: hp_tok_load refuses a key twice): a duplicate
+ * would make two strings decode from one id, and the file encode differently from Hugging Face. */
 static int load_vocab(hp_tok *t, const cJSON *model, hp_err *err) {
     const cJSON *vocab = get(model, "vocab");
     if (!cJSON_IsObject(vocab)) return bad(t->path, err, "model.vocab is missing or not an object");
-    hp_strmap seen;
-    hp_strmap_init(&seen, (size_t)cJSON_GetArraySize(vocab));
     int rc = HP_OK;
     const cJSON *e;
     cJSON_ArrayForEach(e, vocab) {
@@ -80,22 +80,15 @@ static int load_vocab(hp_tok *t, const cJSON *model, hp_err *err) {
             rc = bad(t->path, err, "model.vocab[\"%s\"] is not a valid id", e->string);
             break;
         }
-        int32_t id = e->valueint, before = hp_strmap_get(&seen, e->string, strlen(e->string));
+        int32_t id = e->valueint; /* a token listed twice is refused before (hp_json_duplicate_key) */
         char q1[256], q2[256];
-        if (before >= 0) {
-            rc = bad(t->path, err, "model.vocab: token %s is listed twice (ids %d and %d)", quoted(e->string, q1, sizeof q1),
-                     before, id);
-            break;
-        }
         if (id < t->n_ids && t->tok_str[id]) {
             rc = bad(t->path, err, "model.vocab: id %d is given to both %s and %s", id, quoted(t->tok_str[id], q1, sizeof q1),
                      quoted(e->string, q2, sizeof q2));
             break;
         }
-        hp_strmap_put(&seen, e->string, strlen(e->string), id);
         set_token(t, id, e->string);
     }
-    hp_strmap_free(&seen);
     return rc;
 }
 
@@ -371,7 +364,11 @@ hp_tok *hp_tok_load(const char *path, hp_err *err) {
     const char *end = NULL;
     cJSON *root = cJSON_ParseWithLengthOpts(data, len, &end, false);
     int rc;
+    const char *dup = root ? hp_json_duplicate_key(root, true) : NULL;
+    char q[256];
     if (!root) rc = hp_fail(err, "%s: not valid JSON (error near byte %zu)", t->path, end ? (size_t)(end - data) : (size_t)0);
+    else if (dup) /* Hugging Face keeps the last, cJSON finds the first */
+        rc = hp_fail(err, "%s: key %s appears twice in one object", t->path, quoted(dup, q, sizeof q));
     else rc = load_json(t, root, err);
     cJSON_Delete(root);
     free(data);

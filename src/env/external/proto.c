@@ -2,6 +2,8 @@
  * (docs/external-protocol.md, "State"). */
 #include "ext_internal.h"
 
+#include "hiper/json.h"
+
 #include <errno.h>
 #include <math.h>
 #include <stdlib.h>
@@ -186,6 +188,8 @@ int hp_ext_reply_parse(const char *line, size_t len, int64_t want_id, int n_ops,
         return hp_fail(err, "reply to request %lld is not a JSON object: '%.80s'", (long long)want_id, line);
     }
     *reply = r;
+    const char *dup = hp_json_duplicate_key(r, true);
+    if (dup) return hp_fail(err, "reply to request %lld: key '%s' appears twice in one object", (long long)want_id, dup);
     int64_t id;
     if (hp_ext_get_int(r, "id", &id, err)) return hp_err_wrap(err, "reply to request %lld", (long long)want_id);
     if (id != want_id) return hp_fail(err, "reply has id %lld, expected %lld", (long long)id, (long long)want_id);
