@@ -45,9 +45,14 @@ int hp_afile_open(hp_afile *af, const char *path, hp_err *err) {
     return HP_OK;
 }
 
+/* The reason of a failed write, for messages: errno when the failing call set it. */
+static const char *why(int e) { return e ? strerror(e) : "I/O error"; }
+
 int hp_afile_commit(hp_afile *af, hp_err *err) {
     int rc = HP_OK;
-    if (fflush(af->fp) != 0 || ferror(af->fp)) rc = hp_fail(err, "%s: write error: %s", af->path, strerror(errno));
+    errno = 0;
+    if (fflush(af->fp) != 0) rc = hp_fail(err, "%s: write error: %s", af->path, why(errno));
+    else if (ferror(af->fp)) rc = hp_fail(err, "%s: write error (an earlier write failed)", af->path);
     if (rc == HP_OK && fsync(fileno(af->fp)) != 0) rc = hp_fail(err, "%s: fsync: %s", af->path, strerror(errno));
     if (fclose(af->fp) != 0 && rc == HP_OK) rc = hp_fail(err, "%s: close: %s", af->path, strerror(errno));
     af->fp = NULL;
@@ -70,9 +75,11 @@ void hp_afile_abort(hp_afile *af) {
 int hp_write_file_atomic(const char *path, const void *data, size_t len, hp_err *err) {
     hp_afile af;
     if (hp_afile_open(&af, path, err)) return HP_FAIL;
+    errno = 0;
     if (len && fwrite(data, 1, len, af.fp) != len) {
+        int e = errno;
         hp_afile_abort(&af);
-        return hp_fail(err, "%s: write error", path);
+        return hp_fail(err, "%s: write error: %s", path, why(e));
     }
     return hp_afile_commit(&af, err);
 }
@@ -80,9 +87,11 @@ int hp_write_file_atomic(const char *path, const void *data, size_t len, hp_err 
 int hp_write_text_atomic(const char *path, const char *text, hp_err *err) {
     hp_afile af;
     if (hp_afile_open(&af, path, err)) return HP_FAIL;
+    errno = 0;
     if (fputs(text, af.fp) == EOF || fputc('\n', af.fp) == EOF) {
+        int e = errno;
         hp_afile_abort(&af);
-        return hp_fail(err, "%s: write error", path);
+        return hp_fail(err, "%s: write error: %s", path, why(e));
     }
     return hp_afile_commit(&af, err);
 }

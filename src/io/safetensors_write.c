@@ -1,6 +1,7 @@
 /* Safetensors writing (F32 / BF16, header padded with spaces to 8 bytes) — see hiper/safetensors.h. */
 #include "hiper/safetensors.h"
 
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -80,6 +81,7 @@ int hp_st_writer_write(hp_st_writer *w, const char *path, hp_err *err) {
     }
     uint8_t len8[8];
     for (int i = 0; i < 8; i++) len8[i] = (uint8_t)((uint64_t)h.len >> (8 * i));
+    errno = 0;
     bool ok = fwrite(len8, 1, 8, af.fp) == 8 && fwrite(h.data, 1, h.len, af.fp) == h.len;
     hp_buf_free(&h);
     uint16_t tmp[4096];
@@ -96,8 +98,9 @@ int hp_st_writer_write(hp_st_writer *w, const char *path, hp_err *err) {
         }
     }
     if (!ok) {
+        int e = errno; /* set by the write that failed */
         hp_afile_abort(&af);
-        return hp_fail(err, "%s: write failed", path);
+        return hp_fail(err, "%s: write failed: %s", path, e ? strerror(e) : "I/O error");
     }
     return hp_afile_commit(&af, err);
 }

@@ -124,6 +124,28 @@ static void test_train_and_help(void **state) {
     full("init --tokenizer tok --out model --layers 1 --dim 32 --heads 2 --kv-heads 1 --ffn 64", "");
 }
 
+/* A full disk (a 64 kB tmpfs, when this process may mount one): the file that could not be written is
+ * named with the reason, and nothing partial is left behind. */
+static void test_disk_full(void **state) {
+    (void)state;
+    char cmd[2048], out[4096];
+    snprintf(cmd, sizeof cmd, "mkdir -p %s/small && mount -t tmpfs -o size=64k tmpfs %s/small 2>&1", dir, dir);
+    if (tu_shell(cmd, out, sizeof out) != 0) {
+        printf("skipped: cannot mount a tmpfs here (%s)\n", out);
+        skip();
+    }
+    snprintf(cmd, sizeof cmd,
+             "cd %s && %s init --tokenizer tok --out small/m --layers 1 --dim 64 --heads 2 --kv-heads 1 --ffn 128 2>&1",
+             dir, HP_CLI);
+    int rc = tu_shell(cmd, out, sizeof out);
+    char left[1024];
+    snprintf(cmd, sizeof cmd, "ls -A %s/small; umount %s/small", dir, dir);
+    tu_shell(cmd, left, sizeof left);
+    if (rc != 1 || count(out, "hiper: error:") != 1 || !strstr(out, "model.safetensors: write failed: No space left on device"))
+        fail_msg("init on a full disk: exit %d:\n%s", rc, out);
+    assert_string_equal(left, ""); /* the temporary directory went too */
+}
+
 int main(void) {
     if (access("/dev/full", W_OK) != 0) {
         printf("skipped: no /dev/full\n");
@@ -135,6 +157,7 @@ int main(void) {
         cmocka_unit_test(test_score),
         cmocka_unit_test(test_tokenizer),
         cmocka_unit_test(test_train_and_help),
+        cmocka_unit_test(test_disk_full),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
