@@ -1,5 +1,6 @@
 /* Safetensors reading (mmap, F32/BF16/F16 → f32, sharded index) — see hiper/safetensors.h. */
 #include "hiper/safetensors.h"
+#include "hiper/json.h"
 
 #include <cjson/cJSON.h>
 #include <errno.h>
@@ -200,6 +201,12 @@ static int open_index(hp_st_full *f, const char *index_path, hp_err *err) {
     if (!cJSON_IsObject(wm)) {
         cJSON_Delete(j);
         return hp_fail(err, "%s: not a safetensors index (no 'weight_map' object)", index_path);
+    }
+    const char *twice = hp_json_duplicate_key(wm, false);
+    if (twice) {
+        hp_fail(err, "%s: weight_map lists tensor '%s' twice", index_path, twice);
+        cJSON_Delete(j);
+        return HP_FAIL;
     }
     char *dir = hp_xstrdup(index_path);
     char *slash = strrchr(dir, '/');

@@ -313,6 +313,11 @@ static void test_index_paths(void **state) {
             !strstr(err.msg, "not a file name in the model directory"))
             fail_msg("'%s': %s", bad[i], err.msg);
     }
+    /* a tensor listed twice (readers disagree on which shard counts) */
+    write_text("shards/model.safetensors.index.json",
+               "{\"weight_map\": {\"x\": \"a.safetensors\", \"y\": \"b.safetensors\", \"x\": \"b.safetensors\"}}");
+    assert_null(hp_st_open(sd, &err));
+    assert_non_null(strstr(err.msg, "weight_map lists tensor 'x' twice"));
     free(b);
     free(outside);
     free(sd);
