@@ -121,7 +121,7 @@ int main(int argc, char **argv) {
     for (int64_t t = 0; t < T; t++) ids[t] = (int32_t)hp_rng_below(&r, (uint64_t)V);
     int64_t *offs = hp_xmalloc((size_t)(nseq + 1) * sizeof *offs);
     for (int s = 0; s <= nseq; s++) offs[s] = (int64_t)s * seq;
-    hp_batch b = {ids, offs, nseq};
+    hp_batch b = {.ids = ids, .offsets = offs, .n_seq = nseq};
     float *lp = hp_xmalloc((size_t)T * 4), *ent = hp_xmalloc((size_t)T * 4), *d = hp_xmalloc((size_t)T * 4);
     for (int64_t t = 0; t < T; t++) d[t] = 1e-3f;
     double gemm = sgemm_gflops((int)(T < 1024 ? T : 1024), (int)F, (int)D);

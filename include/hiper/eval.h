@@ -5,13 +5,21 @@
  *   by default; the metric is `won` at the last active turn, overall and per task type; the mean task
  *   score of each episode's last turn is reported too (WebShop's "score", ×100 in tables).
  * - Episodes are played in batches of at most batch envs; task indices are drawn without replacement
- *   from the split with (seed, step), or are 0..n-1 when sequential is set.
+ *   from the split with (seed, step), or are 0..n-1 when sequential is set, or the whole split in order
+ *   when whole_split is set.
  * - Deterministic given the seed.
+ * - The result keeps every episode's task index and outcome in play order, so that two evaluations of
+ *   the same games (same split, seed and count) can be compared pair by pair (hp_eval_print_paired:
+ *   exact McNemar test). The functions that fill a result overwrite it without freeing what it held:
+ *   free a result with hp_eval_result_free before reusing it.
+ * - progress (optional): one line per finished batch, "episodes done/total, won, elapsed, ETA".
  */
 #ifndef HIPER_EVAL_H
 #define HIPER_EVAL_H
 
 #include "hiper/rollout.h"
+
+#include <stdio.h>
 
 #define HP_EVAL_MAX_TYPES 8
 
@@ -20,7 +28,10 @@ typedef struct hp_eval_cfg {
     int n_episodes;         /* 128 */
     int batch;              /* environments stepped together (<= n_episodes) */
     bool sequential;        /* task indices 0..n-1 instead of a draw */
+    bool whole_split;       /* every task of the split once, in order (n_episodes is ignored) */
     const char *jsonl_path; /* optional: trajectories written here */
+    FILE *progress;         /* optional: progress lines (a terminal gets one line rewritten in place) */
+    const char *label;      /* progress label (default: the split) */
 } hp_eval_cfg;
 
 hp_eval_cfg hp_eval_cfg_default(hp_fmt fmt, hp_env_family family);
@@ -36,7 +47,12 @@ typedef struct hp_eval_result {
     int type_n[HP_EVAL_MAX_TYPES], type_won[HP_EVAL_MAX_TYPES];
     int64_t n_turns, n_tokens;
     double seconds;
+    int64_t *ep_task;       /* n_episodes task indices, in play order */
+    unsigned char *ep_won;  /* n_episodes outcomes (1 = won) */
+    int ep_cap;
 } hp_eval_result;
+
+void hp_eval_result_free(hp_eval_result *res);
 
 /* Play and score: opens the batch with hp_env_open_many (built-in kinds: one environment and clones;
  * external: environments sharing server processes). */
@@ -52,9 +68,19 @@ void hp_eval_add(hp_eval_result *res, const hp_rollout *r);
 /* Finish the rates after the last hp_eval_add. */
 void hp_eval_finish(hp_eval_result *res);
 
-/* Human-readable table: "Pick Look Clean Heat Cool Pick2 All" (ALFWorld) or "score success". */
+/* Human-readable table: one line per task type and "All" with games, wins, success and its 95% Wilson
+ * interval (ALFWorld), or score and success with its interval (WebShop). */
 void hp_eval_print(FILE *fp, const hp_eval_result *res, hp_env_family family);
-/* One JSON object (no newline), newly allocated. */
+/* Several results as one (e.g. valid_seen + valid_unseen): counts add up, episodes concatenate. */
+void hp_eval_merge(hp_eval_result *dst, const hp_eval_result *src);
+/* Paired comparison of two evaluations of the same games (episode i of each has the same task):
+ * games won by each, won only before / only after, and the exact McNemar p. Returns the p value, or
+ * -1 (and prints why) when the episodes do not pair up. */
+double hp_eval_print_paired(FILE *fp, const char *what, const hp_eval_result *before, const hp_eval_result *after);
+/* One JSON object (no newline), newly allocated: counts, success with its 95% interval, per type, and
+ * the episodes (episode_task, episode_won). */
 char *hp_eval_json(const hp_eval_result *res);
+/* Back from such an object (e.g. a run's eval_before.json); an error names what is missing. */
+int hp_eval_from_json(const cJSON *o, hp_eval_result *res, hp_err *err);
 
 #endif /* HIPER_EVAL_H */

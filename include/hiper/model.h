@@ -90,7 +90,16 @@ typedef struct hp_batch {
     const int32_t *ids;      /* all tokens, sequences laid end to end */
     const int64_t *offsets;  /* n_seq + 1 offsets into ids: sequence s is ids[offsets[s]..offsets[s+1]) */
     int n_seq;
+    /* Optional vocabulary constraints (a policy that sampled under a token filter, hp_gen_req.filter):
+     * mask_of[t] = -1, or the row of allowed_bits whose set bits (bit v of byte v/8) are the tokens the
+     * distribution at position t was restricted to. log-probs, entropies and their gradients at t are
+     * then those of the softmax over the allowed tokens only. NULL = no constraints. */
+    const int64_t *mask_of;
+    const uint8_t *allowed_bits; /* rows of hp_vocab_mask_bytes(vocab) bytes */
 } hp_batch;
+
+/* Bytes of one allowed-token row for a vocabulary of size V. */
+static inline size_t hp_vocab_mask_bytes(int V) { return ((size_t)V + 7) / 8; }
 
 /* Forward of a training pass. Policy: logp and entropy (each n_tokens floats; entropy may be NULL).
  * Critic: values (n_tokens * K floats). Keeps what hp_model_backward needs; a following backward must
@@ -185,11 +194,18 @@ void hp_gen_opts_default(hp_gen_opts *o); /* temperature 1, top_p 1, top_k 0, ma
 
 typedef enum { HP_FINISH_LENGTH = 0, HP_FINISH_EOS = 1, HP_FINISH_STOP = 2 } hp_finish;
 
+/* A token filter: before each sampling step of a request, with the tokens it generated so far, it may
+ * set the logits of forbidden tokens to -INFINITY (at least one must stay finite). The sampled token's
+ * recorded log-prob is then that of the softmax over the allowed tokens. */
+typedef void (*hp_logit_filter_fn)(void *ctx, const int32_t *out, int n_out, float *logits, int vocab);
+
 typedef struct hp_gen_req {
     /* in */
     const int32_t *prompt;
     int prompt_len;       /* >= 1 */
     uint64_t seed;        /* this request's RNG stream: hp_rng_seed(seed, 0) */
+    hp_logit_filter_fn filter; /* optional */
+    void *filter_ctx;
     /* out (allocated by hp_generate; free with hp_gen_req_free) */
     int32_t *out;         /* generated ids */
     float *logp;          /* log-prob of each generated id under softmax(logits) at temperature 1,

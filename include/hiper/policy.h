@@ -9,6 +9,8 @@
  * - logprobs[j] is the policy's log-probability of response token j: log-softmax of the logits at
  *   temperature 1, without top-k/top-p (as hp_model_score gives it), whatever the sampling temperature.
  * - `truncated` is set when max_new_tokens was reached without a stop id.
+ * - With constrained actions (opts.vocab set), the log-probs are those of the constrained distribution,
+ *   and the output carries the allowed set of every constrained position.
  * - The agent module adapts the model engine to this interface (hp_policy_model in agent.h); tests use
  *   scripted policies.
  */
@@ -25,12 +27,23 @@ typedef struct hp_policy_opts {
     double top_p;       /* 1.0 = off */
     const int32_t *stop_ids;
     int n_stop;
+    /* Constrained actions (hiper/constrain.h), when vocab is set: admissible[i] holds the n_admissible[i]
+     * commands of prompt i. Scripted policies (tests) ignore it. */
+    const struct hp_vocab_bytes *vocab;
+    const char *const *const *admissible;
+    const int *n_admissible;
 } hp_policy_opts;
 
 typedef struct hp_gen_out {
     hp_ids ids;       /* response ids (stop id included when reached) */
     float *logprobs;  /* ids.len values, malloc'd */
     bool truncated;
+    /* Constrained actions: per response token the row of `allowed` its distribution was restricted to
+     * (-1 = none), and the rows (bit v of byte v/8). NULL / 0 when the response was not constrained. */
+    int32_t *mask_row;
+    uint8_t *allowed;
+    int n_allowed;
+    int allowed_stride; /* bytes per row: (the model's vocabulary + 7) / 8 */
 } hp_gen_out;
 
 void hp_gen_out_free(hp_gen_out *o);

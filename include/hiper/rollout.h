@@ -31,6 +31,9 @@ typedef struct hp_turn {
     hp_ids prompt;       /* prompt ids (chat-rendered) */
     hp_ids response;     /* response ids (stop id included when generated) */
     float *logprobs;     /* response.len sampling log-probs */
+    int32_t *mask_row;   /* constrained actions: per response token its row of `allowed`, or -1 (NULL = none) */
+    uint8_t *allowed;    /* n_allowed rows of allowed_stride = (model vocab + 7)/8 bytes */
+    int n_allowed, allowed_stride;
     char *prompt_text;   /* rendered prompt */
     char *response_text; /* decoded response, special tokens skipped */
     char *action;        /* executed action (projection) */

@@ -97,6 +97,7 @@ typedef struct hp_runcfg {
         } rollout;
         int64_t max_steps, history_length, seed;
         hp_rc_str train_split, val_split, test_split;
+        hp_rc_str train_tasks;   /* "i,j,k": fixed training tasks (the overfitting check); "" = drawn */
         hp_rc_str format;        /* hiper | think | action */
         hp_rc_str prompt_style;  /* upstream | compact */
         bool keep_holds_subgoal;
@@ -105,6 +106,7 @@ typedef struct hp_runcfg {
     struct {
         double temperature, top_p, val_temperature;
         int64_t top_k;
+        bool constrain_actions; /* not in the paper: opt-in, off in the Qwen2.5 configs */
     } rollout;
 
     struct {
@@ -133,7 +135,7 @@ typedef struct hp_runcfg {
         bool val_before_train;
         int64_t seed;
         int64_t threads;        /* 0 = leave OpenMP's default */
-        int64_t final_eval_episodes; /* per split (valid_seen and valid_unseen) at the end; 0 = skip */
+        int64_t final_eval_episodes; /* per split (valid_seen and valid_unseen) at the end; -1 = every game; 0 = skip */
         bool log_rollouts;      /* write every rollout's trajectories to rollouts.jsonl */
         hp_rc_str project_name, experiment_name;
     } trainer;

@@ -2,8 +2,11 @@
  * hiper/eval.h). */
 #include "hiper/eval.h"
 
+#include "hiper/stats.h"
+
 #include <cjson/cJSON.h>
 #include <stdlib.h>
+#include <unistd.h>
 #include <string.h>
 
 hp_eval_cfg hp_eval_cfg_default(hp_fmt fmt, hp_env_family family) {
@@ -18,9 +21,28 @@ hp_eval_cfg hp_eval_cfg_default(hp_fmt fmt, hp_env_family family) {
     return c;
 }
 
+void hp_eval_result_free(hp_eval_result *res) {
+    free(res->ep_task);
+    free(res->ep_won);
+    res->ep_task = NULL;
+    res->ep_won = NULL;
+    res->ep_cap = 0;
+}
+
+static void push_episode(hp_eval_result *res, int64_t task, bool won) {
+    if (res->n_episodes >= res->ep_cap) {
+        res->ep_cap = res->ep_cap ? 2 * res->ep_cap : 64;
+        res->ep_task = hp_xrealloc(res->ep_task, (size_t)res->ep_cap * sizeof *res->ep_task);
+        res->ep_won = hp_xrealloc(res->ep_won, (size_t)res->ep_cap);
+    }
+    res->ep_task[res->n_episodes] = task;
+    res->ep_won[res->n_episodes] = won;
+}
+
 void hp_eval_add(hp_eval_result *res, const hp_rollout *r) {
     for (int i = 0; i < r->n_trajs; i++) {
         const hp_traj *tr = &r->trajs[i];
+        push_episode(res, tr->task_index, tr->won);
         res->n_episodes++;
         res->n_won += tr->won;
         res->mean_score += tr->score;
@@ -38,6 +60,49 @@ void hp_eval_add(hp_eval_result *res, const hp_rollout *r) {
     res->n_tokens += r->n_prompt_tokens + r->n_response_tokens;
 }
 
+void hp_eval_merge(hp_eval_result *dst, const hp_eval_result *src) {
+    double n0 = dst->n_episodes, n1 = src->n_episodes, n = n0 + n1;
+    if (n1 == 0) return;
+    for (int i = 0; i < src->n_episodes; i++) {
+        push_episode(dst, src->ep_task[i], src->ep_won[i]);
+        dst->n_episodes++;
+    }
+    dst->mean_score = (dst->mean_score * n0 + src->mean_score * n1) / n;
+    dst->mean_turns = (dst->mean_turns * n0 + src->mean_turns * n1) / n;
+    double inv = dst->invalid_rate * (double)dst->n_turns + src->invalid_rate * (double)src->n_turns;
+    dst->n_turns += src->n_turns;
+    dst->invalid_rate = dst->n_turns ? inv / (double)dst->n_turns : 0.0;
+    dst->n_won += src->n_won;
+    dst->success = dst->n_won / n;
+    for (int t = 0; t < src->n_types; t++) {
+        if (!src->type_n[t]) continue;
+        int d = 0; /* the same type by name, else a free slot */
+        while (d < dst->n_types && strcmp(dst->type_name[d], src->type_name[t])) d++;
+        if (d == dst->n_types) {
+            if (d >= HP_EVAL_MAX_TYPES) continue;
+            dst->n_types++;
+            memcpy(dst->type_name[d], src->type_name[t], sizeof dst->type_name[d]);
+        }
+        dst->type_n[d] += src->type_n[t];
+        dst->type_won[d] += src->type_won[t];
+    }
+    dst->n_tokens += src->n_tokens;
+    dst->seconds += src->seconds;
+}
+
+/* One progress line after a batch; a terminal gets it rewritten in place. */
+static void progress(const hp_eval_cfg *cfg, const hp_eval_result *res, double t0, bool last) {
+    if (!cfg->progress) return;
+    double el = hp_now() - t0;
+    int done = res->n_episodes, total = cfg->n_episodes;
+    double eta = done ? el * (total - done) / done : 0.0;
+    bool tty = isatty(fileno(cfg->progress));
+    fprintf(cfg->progress, "%s  eval %s: %d/%d episodes, %d won, %.0f s, ETA %.0f s%s", tty ? "\r" : "",
+            cfg->label ? cfg->label : cfg->rollout.split, done, total, res->n_won, el, eta,
+            tty ? (last ? "\n" : "") : "\n");
+    fflush(cfg->progress);
+}
+
 void hp_eval_finish(hp_eval_result *res) {
     if (!res->n_episodes) return;
     double n = res->n_episodes;
@@ -50,30 +115,36 @@ void hp_eval_finish(hp_eval_result *res) {
 int hp_eval_run_envs(hp_env **envs, int n_envs, const hp_tok *tok, const hp_policy *policy, const hp_eval_cfg *cfg,
                      hp_eval_result *res, hp_err *err) {
     memset(res, 0, sizeof *res);
-    if (cfg->n_episodes < 1) return hp_fail(err, "eval: episodes must be >= 1");
-    int batch = cfg->batch > 0 ? cfg->batch : 32;
-    if (batch > cfg->n_episodes) batch = cfg->n_episodes;
-    if (n_envs < batch) return hp_fail(err, "eval: %d environments given, batch needs %d", n_envs, batch);
+    if (!cfg->whole_split && cfg->n_episodes < 1) return hp_fail(err, "eval: episodes must be >= 1");
     double t0 = hp_now();
     int64_t size = hp_env_split_size(envs[0], cfg->rollout.split, err);
     if (size < 0) return hp_err_wrap(err, "eval");
-    int64_t *idx = hp_xmalloc((size_t)cfg->n_episodes * sizeof *idx);
-    if (cfg->sequential)
-        for (int i = 0; i < cfg->n_episodes; i++) idx[i] = size ? i % size : 0;
-    else hp_rollout_pick_tasks(size, cfg->n_episodes, cfg->rollout.seed ^ 0x6576616cULL, cfg->rollout.step, idx);
+    hp_eval_cfg c = *cfg;
+    if (c.whole_split) {
+        if (size < 1) return hp_fail(err, "eval: split %s has no tasks to play whole", c.rollout.split);
+        c.n_episodes = (int)size;
+        c.sequential = true;
+    }
+    int batch = c.batch > 0 ? c.batch : 32;
+    if (batch > c.n_episodes) batch = c.n_episodes;
+    if (n_envs < batch) return hp_fail(err, "eval: %d environments given, batch needs %d", n_envs, batch);
+    int64_t *idx = hp_xmalloc((size_t)c.n_episodes * sizeof *idx);
+    if (c.sequential)
+        for (int i = 0; i < c.n_episodes; i++) idx[i] = size ? i % size : 0;
+    else hp_rollout_pick_tasks(size, c.n_episodes, c.rollout.seed ^ 0x6576616cULL, c.rollout.step, idx);
     FILE *fp = NULL;
-    if (cfg->jsonl_path && !(fp = fopen(cfg->jsonl_path, "w"))) {
+    if (c.jsonl_path && !(fp = fopen(c.jsonl_path, "w"))) {
         free(idx);
-        return hp_fail(err, "eval: cannot write %s", cfg->jsonl_path);
+        return hp_fail(err, "eval: cannot write %s", c.jsonl_path);
     }
     int rc = HP_OK;
-    for (int start = 0, b = 0; start < cfg->n_episodes && rc == HP_OK; start += batch, b++) {
-        hp_rollout_cfg rc_cfg = cfg->rollout;
-        rc_cfg.n_tasks = cfg->n_episodes - start < batch ? cfg->n_episodes - start : batch;
+    for (int start = 0, b = 0; start < c.n_episodes && rc == HP_OK; start += batch, b++) {
+        hp_rollout_cfg rc_cfg = c.rollout;
+        rc_cfg.n_tasks = c.n_episodes - start < batch ? c.n_episodes - start : batch;
         rc_cfg.group_n = 1;
         rc_cfg.task_indices = idx + start;
         /* each batch has its own streams (environment index i restarts at 0 in every batch) */
-        rc_cfg.seed = hp_hash64(&b, sizeof b, cfg->rollout.seed);
+        rc_cfg.seed = hp_hash64(&b, sizeof b, c.rollout.seed);
         hp_rollout r;
         rc = hp_rollout_run(envs, tok, policy, &rc_cfg, &r, err);
         if (rc) {
@@ -81,10 +152,11 @@ int hp_eval_run_envs(hp_env **envs, int n_envs, const hp_tok *tok, const hp_poli
             break;
         }
         hp_eval_add(res, &r);
+        progress(&c, res, t0, start + rc_cfg.n_tasks >= c.n_episodes);
         if (fp) rc = hp_rollout_append_jsonl(&r, fp, -1, err);
         hp_rollout_free(&r);
     }
-    if (fp && fclose(fp) && rc == HP_OK) rc = hp_fail(err, "eval: writing %s failed", cfg->jsonl_path);
+    if (fp && fclose(fp) && rc == HP_OK) rc = hp_fail(err, "eval: writing %s failed", c.jsonl_path);
     free(idx);
     hp_eval_finish(res);
     res->seconds = hp_now() - t0;
@@ -94,7 +166,7 @@ int hp_eval_run_envs(hp_env **envs, int n_envs, const hp_tok *tok, const hp_poli
 int hp_eval_run(const char *env_kind, const cJSON *env_options, const hp_tok *tok, const hp_policy *policy,
                 const hp_eval_cfg *cfg, hp_eval_result *res, hp_err *err) {
     int batch = cfg->batch > 0 ? cfg->batch : 32;
-    if (batch > cfg->n_episodes) batch = cfg->n_episodes > 0 ? cfg->n_episodes : 1;
+    if (!cfg->whole_split && batch > cfg->n_episodes) batch = cfg->n_episodes > 0 ? cfg->n_episodes : 1;
     hp_env **envs = hp_xcalloc((size_t)batch, sizeof *envs);
     int rc = HP_OK;
     if (hp_env_open_many(env_kind, env_options, batch, envs, err)) rc = hp_err_wrap(err, "eval: opening %s", env_kind);
@@ -112,27 +184,54 @@ static void type_label(const char *name, char *out, size_t n) {
     if (out[0] >= 'a' && out[0] <= 'z') out[0] = (char)(out[0] - 'a' + 'A');
 }
 
+static void print_line(FILE *fp, const char *label, int won, int n) {
+    double lo, hi;
+    hp_wilson(won, n, 1.96, &lo, &hi);
+    fprintf(fp, "%-7s %6d %5d %7.1f%%  [%5.1f, %5.1f]\n", label, n, won, n ? 100.0 * won / n : 0.0, 100 * lo, 100 * hi);
+}
+
 void hp_eval_print(FILE *fp, const hp_eval_result *res, hp_env_family family) {
     if (family == HP_FAM_WEBSHOP) {
-        fprintf(fp, "%-8s %-8s %-9s\n", "score", "success", "episodes");
-        fprintf(fp, "%-8.1f %-8.1f %-9d\n", 100 * res->mean_score, 100 * res->success, res->n_episodes);
+        double lo, hi;
+        hp_wilson(res->n_won, res->n_episodes, 1.96, &lo, &hi);
+        fprintf(fp, "%-8s %-8s %-16s %-9s\n", "score", "success", "95% interval", "episodes");
+        fprintf(fp, "%-8.1f %-8.1f [%5.1f, %5.1f]   %-9d\n", 100 * res->mean_score, 100 * res->success, 100 * lo,
+                100 * hi, res->n_episodes);
     } else {
         char label[16];
+        fprintf(fp, "%-7s %6s %5s %8s  %s\n", "type", "games", "won", "success", "95% interval (Wilson)");
         for (int t = 0; t < res->n_types; t++) {
             if (!res->type_n[t]) continue;
             type_label(res->type_name[t], label, sizeof label);
-            fprintf(fp, "%-7s ", label);
+            print_line(fp, label, res->type_won[t], res->type_n[t]);
         }
-        fprintf(fp, "%-7s\n", "All");
-        for (int t = 0; t < res->n_types; t++)
-            if (res->type_n[t]) fprintf(fp, "%-7.1f ", 100.0 * res->type_won[t] / res->type_n[t]);
-        fprintf(fp, "%-7.1f\n", 100 * res->success);
-        for (int t = 0; t < res->n_types; t++)
-            if (res->type_n[t]) fprintf(fp, "%-7s ", "");
-        fprintf(fp, "(%d episodes)\n", res->n_episodes);
+        print_line(fp, "All", res->n_won, res->n_episodes);
     }
     fprintf(fp, "mean turns %.1f, invalid turns %.1f%%, %.1f s\n", res->mean_turns, 100 * res->invalid_rate,
             res->seconds);
+}
+
+double hp_eval_print_paired(FILE *fp, const char *what, const hp_eval_result *before, const hp_eval_result *after) {
+    int n = before->n_episodes;
+    bool pairs = n == after->n_episodes && n > 0 && before->ep_task && after->ep_task;
+    for (int i = 0; pairs && i < n; i++) pairs = before->ep_task[i] == after->ep_task[i];
+    if (!pairs) {
+        fprintf(fp, "%s: the two evaluations did not play the same games; no paired test\n", what);
+        return -1.0;
+    }
+    int b = 0, c = 0;
+    for (int i = 0; i < n; i++) {
+        b += !before->ep_won[i] && after->ep_won[i];
+        c += before->ep_won[i] && !after->ep_won[i];
+    }
+    double p = hp_mcnemar_exact(b, c), lo0, hi0, lo1, hi1;
+    hp_wilson(before->n_won, n, 1.96, &lo0, &hi0);
+    hp_wilson(after->n_won, n, 1.96, &lo1, &hi1);
+    fprintf(fp, "%s, same %d games: %.1f%% [%.1f, %.1f] -> %.1f%% [%.1f, %.1f] (%+.1f points); won only after %d, "
+                "only before %d; McNemar exact p = %.3g (%s)\n",
+            what, n, 100.0 * before->n_won / n, 100 * lo0, 100 * hi0, 100.0 * after->n_won / n, 100 * lo1, 100 * hi1,
+            100.0 * (after->n_won - before->n_won) / n, b, c, p, p < 0.05 ? "a measured change" : "not a measured change");
+    return p;
 }
 
 char *hp_eval_json(const hp_eval_result *res) {
@@ -140,6 +239,10 @@ char *hp_eval_json(const hp_eval_result *res) {
     cJSON_AddNumberToObject(o, "episodes", res->n_episodes);
     cJSON_AddNumberToObject(o, "won", res->n_won);
     cJSON_AddNumberToObject(o, "success", res->success);
+    double lo, hi;
+    hp_wilson(res->n_won, res->n_episodes, 1.96, &lo, &hi);
+    cJSON_AddNumberToObject(o, "success_lo95", lo);
+    cJSON_AddNumberToObject(o, "success_hi95", hi);
     cJSON_AddNumberToObject(o, "score", res->mean_score);
     cJSON_AddNumberToObject(o, "mean_turns", res->mean_turns);
     cJSON_AddNumberToObject(o, "invalid_rate", res->invalid_rate);
@@ -148,7 +251,18 @@ char *hp_eval_json(const hp_eval_result *res) {
         if (!res->type_n[t]) continue;
         cJSON *x = cJSON_AddObjectToObject(types, res->type_name[t][0] ? res->type_name[t] : "?");
         cJSON_AddNumberToObject(x, "episodes", res->type_n[t]);
+        cJSON_AddNumberToObject(x, "won", res->type_won[t]);
         cJSON_AddNumberToObject(x, "success", (double)res->type_won[t] / res->type_n[t]);
+        hp_wilson(res->type_won[t], res->type_n[t], 1.96, &lo, &hi);
+        cJSON_AddNumberToObject(x, "success_lo95", lo);
+        cJSON_AddNumberToObject(x, "success_hi95", hi);
+    }
+    if (res->ep_task) {
+        cJSON *tasks = cJSON_AddArrayToObject(o, "episode_task"), *won = cJSON_AddArrayToObject(o, "episode_won");
+        for (int i = 0; i < res->n_episodes; i++) {
+            cJSON_AddItemToArray(tasks, cJSON_CreateNumber((double)res->ep_task[i]));
+            cJSON_AddItemToArray(won, cJSON_CreateNumber(res->ep_won[i]));
+        }
     }
     cJSON_AddNumberToObject(o, "seconds", res->seconds);
     char *s = cJSON_PrintUnformatted(o);
@@ -156,4 +270,46 @@ char *hp_eval_json(const hp_eval_result *res) {
     char *r = hp_xstrdup(s);
     cJSON_free(s);
     return r;
+}
+
+int hp_eval_from_json(const cJSON *o, hp_eval_result *res, hp_err *err) {
+    memset(res, 0, sizeof *res);
+    const cJSON *n = cJSON_GetObjectItemCaseSensitive(o, "episodes"), *w = cJSON_GetObjectItemCaseSensitive(o, "won");
+    if (!cJSON_IsNumber(n) || !cJSON_IsNumber(w) || n->valuedouble < 0 || w->valuedouble < 0 ||
+        w->valuedouble > n->valuedouble)
+        return hp_fail(err, "evaluation: 'episodes' and 'won' must be counts with won <= episodes");
+    res->n_episodes = (int)n->valuedouble;
+    res->n_won = (int)w->valuedouble;
+    res->success = res->n_episodes ? (double)res->n_won / res->n_episodes : 0.0;
+    const cJSON *x;
+    if (cJSON_IsNumber(x = cJSON_GetObjectItemCaseSensitive(o, "score"))) res->mean_score = x->valuedouble;
+    if (cJSON_IsNumber(x = cJSON_GetObjectItemCaseSensitive(o, "mean_turns"))) res->mean_turns = x->valuedouble;
+    if (cJSON_IsNumber(x = cJSON_GetObjectItemCaseSensitive(o, "invalid_rate"))) res->invalid_rate = x->valuedouble;
+    if (cJSON_IsNumber(x = cJSON_GetObjectItemCaseSensitive(o, "seconds"))) res->seconds = x->valuedouble;
+    const cJSON *types = cJSON_GetObjectItemCaseSensitive(o, "types"), *ty;
+    cJSON_ArrayForEach(ty, types) {
+        if (res->n_types >= HP_EVAL_MAX_TYPES) break;
+        const cJSON *te = cJSON_GetObjectItemCaseSensitive(ty, "episodes"), *tw = cJSON_GetObjectItemCaseSensitive(ty, "won");
+        if (!cJSON_IsNumber(te) || !cJSON_IsNumber(tw))
+            return hp_fail(err, "evaluation: task type '%s' needs 'episodes' and 'won'", ty->string ? ty->string : "?");
+        int k = res->n_types++;
+        snprintf(res->type_name[k], sizeof res->type_name[k], "%s", ty->string ? ty->string : "?");
+        res->type_n[k] = (int)te->valuedouble;
+        res->type_won[k] = (int)tw->valuedouble;
+    }
+    const cJSON *et = cJSON_GetObjectItemCaseSensitive(o, "episode_task"), *ew = cJSON_GetObjectItemCaseSensitive(o, "episode_won");
+    if (cJSON_IsArray(et) && cJSON_IsArray(ew)) {
+        if (cJSON_GetArraySize(et) != res->n_episodes || cJSON_GetArraySize(ew) != res->n_episodes)
+            return hp_fail(err, "evaluation: episode_task/episode_won do not hold %d entries", res->n_episodes);
+        int count = res->n_episodes;
+        res->n_episodes = 0;
+        for (int i = 0; i < count; i++) {
+            const cJSON *a = cJSON_GetArrayItem(et, i), *b = cJSON_GetArrayItem(ew, i);
+            if (!cJSON_IsNumber(a) || !cJSON_IsNumber(b))
+                return hp_fail(err, "evaluation: episode %d: task and outcome must be numbers", i);
+            push_episode(res, (int64_t)a->valuedouble, b->valuedouble != 0);
+            res->n_episodes++;
+        }
+    }
+    return HP_OK;
 }

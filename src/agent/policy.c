@@ -8,5 +8,7 @@ void hp_gen_out_free(hp_gen_out *o) {
     if (!o) return;
     hp_ids_free(&o->ids);
     free(o->logprobs);
+    free(o->mask_row);
+    free(o->allowed);
     memset(o, 0, sizeof *o);
 }

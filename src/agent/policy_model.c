@@ -1,5 +1,6 @@
 /* The model engine as a policy: batched KV-cache generation (see hiper/agent.h, hiper/model.h). */
 #include "hiper/agent.h"
+#include "hiper/constrain.h"
 #include "hiper/model.h"
 
 #include <stdlib.h>
@@ -17,20 +18,37 @@ static int model_generate(void *self, int n, const hp_ids *prompts, const hp_pol
     g.eos_ids = o->stop_ids;
     g.n_eos = o->n_stop;
     hp_gen_req *reqs = hp_xcalloc((size_t)n, sizeof *reqs);
+    hp_action_filter **filters = hp_xcalloc((size_t)n + 1, sizeof *filters);
+    int V = hp_model_config(m)->vocab_size, rc = HP_OK;
+    if (o->vocab && hp_vocab_bytes_size(o->vocab) > V)
+        rc = hp_fail(err, "constrained actions: the tokenizer has %d tokens, the model only %d", hp_vocab_bytes_size(o->vocab), V);
     for (int i = 0; i < n; i++) {
         reqs[i].prompt = prompts[i].data;
         reqs[i].prompt_len = (int)prompts[i].len;
         reqs[i].seed = seeds[i];
+        if (o->vocab && o->admissible && o->n_admissible[i] > 0) {
+            filters[i] = hp_action_filter_new(o->vocab, o->admissible[i], o->n_admissible[i]);
+            reqs[i].filter = hp_action_filter_apply;
+            reqs[i].filter_ctx = filters[i];
+        }
     }
-    int rc = hp_generate(m, &g, reqs, n, err);
+    if (rc == HP_OK) rc = hp_generate(m, &g, reqs, n, err);
     for (int i = 0; i < n && rc == HP_OK; i++) {
         hp_ids_clear(&outs[i].ids);
         hp_ids_append(&outs[i].ids, reqs[i].out, (size_t)reqs[i].n_out);
         outs[i].logprobs = hp_xmalloc(((size_t)reqs[i].n_out + 1) * sizeof(float));
         if (reqs[i].n_out) memcpy(outs[i].logprobs, reqs[i].logp, (size_t)reqs[i].n_out * sizeof(float));
         outs[i].truncated = reqs[i].finish == HP_FINISH_LENGTH;
+        if (filters[i]) {
+            hp_action_filter_take(filters[i], reqs[i].n_out, &outs[i].mask_row, &outs[i].allowed, &outs[i].n_allowed);
+            outs[i].allowed_stride = (int)hp_vocab_mask_bytes(V);
+        }
     }
-    for (int i = 0; i < n; i++) hp_gen_req_free(&reqs[i]);
+    for (int i = 0; i < n; i++) {
+        hp_gen_req_free(&reqs[i]);
+        hp_action_filter_free(filters[i]);
+    }
+    free(filters);
     free(reqs);
     return rc;
 }

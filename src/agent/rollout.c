@@ -2,6 +2,8 @@
  * (see hiper/rollout.h). */
 #include "hiper/rollout.h"
 
+#include "hiper/constrain.h"
+
 #include "text.h"
 
 #include <stdlib.h>
@@ -72,6 +74,8 @@ static void turn_free(hp_turn *t) {
     hp_ids_free(&t->prompt);
     hp_ids_free(&t->response);
     free(t->logprobs);
+    free(t->mask_row);
+    free(t->allowed);
     free(t->prompt_text);
     free(t->response_text);
     free(t->action);
@@ -113,6 +117,7 @@ typedef struct run_state {
     hp_rollout *out;
     int32_t stop_ids[2];
     hp_policy_opts gen;
+    hp_vocab_bytes *vocab; /* constrained actions, else NULL */
 } run_state;
 
 static int reset_all(run_state *st, const int64_t *idx, hp_err *err) {
@@ -180,8 +185,26 @@ static int play_turn(run_state *st, const int *act, int na, int t, hp_err *err) 
     int rc = HP_FAIL;
     if (build_prompts(st, act, na, t, prompts, err)) goto done;
     for (int k = 0; k < na; k++) seeds[k] = derive(cfg->seed, (uint64_t)cfg->step, (uint64_t)act[k], (uint64_t)t + 2);
+    hp_policy_opts gen = st->gen;
+    const char *const **adm = NULL;
+    int *n_adm = NULL;
+    if (st->vocab) { /* each environment's admissible commands now */
+        adm = hp_xcalloc((size_t)na, sizeof *adm);
+        n_adm = hp_xcalloc((size_t)na, sizeof *n_adm);
+        for (int k = 0; k < na; k++) {
+            const hp_env_view *v = hp_env_get_view(st->envs[act[k]]);
+            adm[k] = v->admissible;
+            n_adm[k] = v->n_admissible;
+        }
+        gen.vocab = st->vocab;
+        gen.admissible = adm;
+        gen.n_admissible = n_adm;
+    }
     double t0 = hp_now();
-    if (hp_policy_generate(st->policy, na, prompts, &st->gen, seeds, outs, err)) {
+    int grc = hp_policy_generate(st->policy, na, prompts, &gen, seeds, outs, err);
+    free(adm);
+    free(n_adm);
+    if (grc) {
         hp_err_wrap(err, "rollout: generating turn %d", t);
         goto done;
     }
@@ -192,6 +215,10 @@ static int play_turn(run_state *st, const int *act, int na, int t, hp_err *err) 
         tr->response = outs[k].ids;
         tr->logprobs = outs[k].logprobs;
         tr->resp_truncated = outs[k].truncated;
+        tr->mask_row = outs[k].mask_row;
+        tr->allowed = outs[k].allowed;
+        tr->n_allowed = outs[k].n_allowed;
+        tr->allowed_stride = outs[k].allowed_stride;
         memset(&outs[k], 0, sizeof outs[k]);
         st->out->n_response_tokens += (int64_t)tr->response.len;
         st->out->n_resp_truncated += tr->resp_truncated;
@@ -301,6 +328,7 @@ int hp_rollout_run(hp_env **envs, const hp_tok *tok, const hp_policy *policy, co
         st.gen.stop_ids = st.stop_ids;
         st.gen.n_stop = ns;
     }
+    if (cfg->prompt.constrain_actions) st.vocab = hp_vocab_bytes_new(hp_tok_bytes_fn, tok, hp_tok_vocab_size(tok));
     int64_t *idx = hp_xmalloc((size_t)cfg->n_tasks * sizeof *idx);
     st.slots = hp_xcalloc((size_t)st.n, sizeof *st.slots);
     int *act = hp_xmalloc((size_t)st.n * sizeof *act);
@@ -331,6 +359,7 @@ done:
     free(st.slots);
     free(act);
     free(idx);
+    hp_vocab_bytes_free(st.vocab);
     out->seconds = hp_now() - t_start;
     if (rc) hp_rollout_free(out);
     return rc;

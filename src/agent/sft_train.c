@@ -67,7 +67,7 @@ static int batch_pass(hp_model *m, hp_sft_tokens *const *items, int nb, bool tra
         }
         off[i + 1] = off[i] + (int64_t)t->ids.len;
     }
-    hp_batch b = {ids, off, nb};
+    hp_batch b = {.ids = ids, .offsets = off, .n_seq = nb};
     int rc = train ? hp_model_forward(m, &b, logp, NULL, NULL, err) : hp_model_score(m, &b, logp, NULL, NULL, err);
     if (rc == HP_OK) {
         double s = 0;

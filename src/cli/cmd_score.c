@@ -57,7 +57,7 @@ int hp_cmd_score(int argc, char **argv) {
     if (!m) rc = HP_FAIL;
     int64_t T = rc == HP_OK ? offs[n_seq] : 0;
     float *lp = hp_xcalloc((size_t)(T ? T : 1), sizeof(float));
-    hp_batch b = {ids, offs, n_seq};
+    hp_batch b = {.ids = ids, .offsets = offs, .n_seq = n_seq};
     if (rc == HP_OK) rc = hp_model_forward(m, &b, lp, NULL, NULL, &err);
     int64_t npred = T - n_seq;
     if (rc == HP_OK && npred <= 0) rc = hp_fail(&err, "%s: no sequence has two tokens to predict from", ids_path);

@@ -117,12 +117,14 @@ static void chunk_forward(hp_model *m, const int32_t *ids, const int64_t *offs, 
 static const float *head_weight(const hp_model *m) { return m->lm_head ? m->lm_head->w : m->embed->w; }
 static float *head_grad(const hp_model *m) { return m->lm_head ? m->lm_head->g : m->embed->g; }
 
-/* Per-row softmax statistics of logits z [V]: lse and entropy (f64 reductions). */
+/* Per-row softmax statistics of logits z [V]: lse and entropy (f64 reductions). Logits of -inf (tokens
+ * a vocabulary constraint forbids) have probability 0 and add nothing. */
 static void row_stats(const float *z, int V, double *lse, double *H) {
     float mx = -INFINITY;
     for (int i = 0; i < V; i++) mx = z[i] > mx ? z[i] : mx;
     double s = 0, sz = 0;
     for (int i = 0; i < V; i++) {
+        if (z[i] == -INFINITY) continue;
         float e = expf(z[i] - mx);
         s += e;
         sz += (double)e * z[i];
@@ -131,14 +133,34 @@ static void row_stats(const float *z, int V, double *lse, double *H) {
     *H = *lse - sz / s;
 }
 
+/* The allowed-token row of position t (chunk-local), or NULL when unconstrained. */
+typedef struct vmask {
+    const int64_t *mask_of; /* offset to the chunk */
+    const uint8_t *bits;
+    size_t stride;
+} vmask;
+
+static vmask chunk_vmask(const hp_model *m, const hp_batch *b, int64_t t0) {
+    if (!b->mask_of || !b->allowed_bits) return (vmask){0};
+    return (vmask){b->mask_of + t0, b->allowed_bits, hp_vocab_mask_bytes(m->cfg.vocab_size)};
+}
+
+/* Forbidden tokens of position t get logit -inf. */
+static void apply_vmask(const vmask *vm, int64_t t, float *z, int V) {
+    if (!vm->mask_of || vm->mask_of[t] < 0) return;
+    const uint8_t *row = vm->bits + (size_t)vm->mask_of[t] * vm->stride;
+    for (int v = 0; v < V; v++)
+        if (!((row[v >> 3] >> (v & 7)) & 1)) z[v] = -INFINITY;
+}
+
 /* Target of token t (chunk-local) or -1 at the end of its sequence. */
 static int32_t target_of(const int32_t *ids, const int64_t *offs, int n_seq, int64_t t, int *seq_hint) {
     while (*seq_hint < n_seq && t >= offs[*seq_hint + 1]) (*seq_hint)++;
     return t + 1 < offs[*seq_hint + 1] ? ids[t + 1] : -1;
 }
 
-static void head_forward(const hp_model *m, const int32_t *ids, const int64_t *offs, int n_seq, const float *hf,
-                         int64_t T, float *logp, float *ent, float *values) {
+static void head_forward(const hp_model *m, const int32_t *ids, const int64_t *offs, int n_seq, const vmask *vm,
+                         const float *hf, int64_t T, float *logp, float *ent, float *values) {
     dims d = get_dims(m);
     if (d.K > 0) {
         if (!values) return;
@@ -157,7 +179,10 @@ static void head_forward(const hp_model *m, const int32_t *ids, const int64_t *o
                     d.D, 0.0f, z, d.V);
         double lse[HEAD_ROWS], H[HEAD_ROWS];
 #pragma omp parallel for schedule(static)
-        for (int i = 0; i < n; i++) row_stats(z + (int64_t)i * d.V, d.V, &lse[i], &H[i]);
+        for (int i = 0; i < n; i++) {
+            apply_vmask(vm, r0 + i, z + (int64_t)i * d.V, d.V);
+            row_stats(z + (int64_t)i * d.V, d.V, &lse[i], &H[i]);
+        }
         for (int i = 0; i < n; i++) {
             int64_t t = r0 + i;
             int32_t y = target_of(ids, offs, n_seq, t, &hint);
@@ -169,8 +194,9 @@ static void head_forward(const hp_model *m, const int32_t *ids, const int64_t *o
 }
 
 /* dhf [T,D] = d(head outputs)/d(hf) given upstream gradients; parameter grads accumulate. */
-static void head_backward(hp_model *m, const int32_t *ids, const int64_t *offs, int n_seq, const float *hf,
-                          int64_t T, const float *dlogp, const float *dent, const float *dval, float *dhf) {
+static void head_backward(hp_model *m, const int32_t *ids, const int64_t *offs, int n_seq, const vmask *vm,
+                          const float *hf, int64_t T, const float *dlogp, const float *dent, const float *dval,
+                          float *dhf) {
     dims d = get_dims(m);
     if (d.K > 0) {
         memset(dhf, 0, (size_t)(T * d.D) * sizeof(float));
@@ -198,11 +224,16 @@ static void head_backward(hp_model *m, const int32_t *ids, const int64_t *offs, 
         for (int i = 0; i < n; i++) {
             float *zi = z + (int64_t)i * d.V;
             double lse, H;
-            row_stats(zi, d.V, &lse, &H);
             int64_t t = r0 + i;
+            apply_vmask(vm, t, zi, d.V);
+            row_stats(zi, d.V, &lse, &H);
             float gl = dlogp && y[i] >= 0 ? dlogp[t] : 0.0f, ge = dent ? dent[t] : 0.0f;
             float fl = (float)lse, fh = (float)H;
             for (int v = 0; v < d.V; v++) {
+                if (zi[v] == -INFINITY) { /* a forbidden token: probability 0, no gradient */
+                    zi[v] = 0.0f;
+                    continue;
+                }
                 float lp = zi[v] - fl, p = expf(lp);
                 zi[v] = -gl * p - ge * p * (lp + fh);
             }
@@ -218,7 +249,7 @@ static void head_backward(hp_model *m, const int32_t *ids, const int64_t *offs, 
 }
 
 /* Backward of one chunk whose activations are in cm. */
-static void chunk_backward(hp_model *m, const int32_t *ids, const int64_t *offs, int n_seq, chunk_mem *cm,
+static void chunk_backward(hp_model *m, const int32_t *ids, const int64_t *offs, int n_seq, const vmask *vm, chunk_mem *cm,
                            const float *dlogp, const float *dent, const float *dval) {
     dims d = get_dims(m);
     const hp_config *c = &m->cfg;
@@ -240,7 +271,7 @@ static void chunk_backward(hp_model *m, const int32_t *ids, const int64_t *offs,
     float *tV = hp_xmalloc((size_t)(T * d.Dkv) * sizeof(float));
     float *tR = rmax ? hp_xmalloc((size_t)(2 * T * rmax) * sizeof(float)) : NULL;
 
-    head_backward(m, ids, offs, n_seq, final_h(cm, &d), T, dlogp, dent, dval, tD);
+    head_backward(m, ids, offs, n_seq, vm, final_h(cm, &d), T, dlogp, dent, dval, tD);
     hp_rmsnorm_bwd(final_x(cm, &d), m->norm->w, final_r(cm, &d), tD, T, d.D, dX, false, m->norm->g);
     for (int l = d.L - 1; l >= 0; l--) {
         const layer *L = &m->L[l];
@@ -398,7 +429,8 @@ static int forward_impl(hp_model *m, const hp_batch *b, float *logp, float *ent,
         int64_t *loffs;
         if (T > 0) {
             run_chunk(m, b, s0, s1, &cm, &loffs);
-            head_forward(m, b->ids + t0, loffs, s1 - s0, final_h(&cm, &d), T, logp ? logp + t0 : NULL,
+            vmask vm = chunk_vmask(m, b, t0);
+            head_forward(m, b->ids + t0, loffs, s1 - s0, &vm, final_h(&cm, &d), T, logp ? logp + t0 : NULL,
                          ent ? ent + t0 : NULL, values ? values + t0 * d.K : NULL);
             free(loffs);
             if (check_outputs(m, b, s0, s1, logp, ent, values, d.K, err)) {
@@ -462,7 +494,8 @@ int hp_model_backward(hp_model *m, const hp_batch *b, const float *dlogp, const 
             cm.base = m->a.buf;
         }
         m->a.valid = false;
-        chunk_backward(m, b->ids + t0, loffs, s1 - s0, &cm, dlogp ? dlogp + t0 : NULL,
+        vmask vm = chunk_vmask(m, b, t0);
+        chunk_backward(m, b->ids + t0, loffs, s1 - s0, &vm, &cm, dlogp ? dlogp + t0 : NULL,
                        dentropy ? dentropy + t0 : NULL, dvalues ? dvalues + t0 * d.K : NULL);
         free(loffs);
     }

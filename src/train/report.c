@@ -89,6 +89,10 @@ int hp_train_report(const char *dir, hp_err *err) {
         {"pg_loss", "policy-gradient loss"}, {"kl", "KL to the reference (k3)"}, {"entropy", "entropy"},
         {"clipfrac", "clip fraction"}, {"vf_loss_low", "value loss, low head"}, {"vf_loss_high", "value loss, high head"},
         {"vf_loss_term", "value loss, term head"}, {"actor_grad_norm", "actor gradient norm"},
+        {"critic_grad_norm", "critic gradient norm"},
+        {"explained_var_low", "explained variance, low head"}, {"explained_var_high", "explained variance, high head"},
+        {"explained_var_term", "explained variance, term head"}, {"adv_raw_std_low", "advantage std before normalisation, low"},
+        {"adv_raw_std_high", "advantage std before normalisation, high"}, {"ret_std_low", "value-target std, low head"},
         {"tokens_per_s", "rollout tokens / s"}, {"t_step", "seconds per step"},
     };
     enum { NK = sizeof KEYS / sizeof KEYS[0] };

@@ -32,6 +32,7 @@ void hp_rows_free(hp_rows *r) {
     free(r->offsets), free(r->n_prompt), free(r->n_resp), free(r->tok_off), free(r->val_off);
     free(r->old_logp), free(r->ref_logp), free(r->rollout_logp), free(r->adv), free(r->mask);
     free(r->v_old), free(r->ret), free(r->vmask), free(r->boundary);
+    free(r->mask_of), free(r->allowed_bits);
     memset(r, 0, sizeof *r);
 }
 
@@ -77,6 +78,32 @@ int hp_rows_build(hp_rows *r, const hp_rollout *ro, const hp_tok *tok, const hp_
     for (int i = 0; i < n; i++)
         if (ro->turns[i].logprobs)
             memcpy(r->rollout_logp + r->tok_off[i], ro->turns[i].logprobs, (size_t)r->n_resp[i] * sizeof(float));
+    /* Constrained positions: response token j of row i was sampled from the distribution at packed
+     * position offsets[i] + n_prompt[i] + j - 1. */
+    int64_t n_rows_allowed = 0;
+    size_t stride = 0;
+    for (int i = 0; i < n; i++) {
+        const hp_turn *t = &ro->turns[i];
+        if (!t->mask_row || t->n_allowed == 0) continue;
+        if (stride && (size_t)t->allowed_stride != stride)
+            return hp_fail(err, "rollout turn %d: allowed-token rows of %d bytes, others of %zu", i, t->allowed_stride, stride);
+        stride = (size_t)t->allowed_stride;
+        n_rows_allowed += t->n_allowed;
+    }
+    if (n_rows_allowed > 0) {
+        r->mask_of = hp_xmalloc((size_t)r->ids.len * sizeof *r->mask_of);
+        for (size_t j = 0; j < r->ids.len; j++) r->mask_of[j] = -1;
+        r->allowed_bits = hp_xmalloc((size_t)n_rows_allowed * stride);
+        int64_t base = 0;
+        for (int i = 0; i < n; i++) {
+            const hp_turn *t = &ro->turns[i];
+            if (!t->mask_row || t->n_allowed == 0) continue;
+            memcpy(r->allowed_bits + (size_t)base * stride, t->allowed, (size_t)t->n_allowed * stride);
+            for (int j = 0; j < r->n_resp[i]; j++)
+                if (t->mask_row[j] >= 0) r->mask_of[r->offsets[i] + r->n_prompt[i] + j - 1] = base + t->mask_row[j];
+            base += t->n_allowed;
+        }
+    }
     if (strcmp(cfg->env.format, "hiper") != 0) return HP_OK;
     hp_spans *sp = hp_xcalloc((size_t)n + 1, sizeof *sp);
     r->spans = sp;
@@ -86,6 +113,37 @@ int hp_rows_build(hp_rows *r, const hp_rollout *ro, const hp_tok *tok, const hp_
             return hp_err_wrap(err, "trajectory %d turn %d", t->traj, t->t);
     }
     return HP_OK;
+}
+
+/* Running mean and variance (Welford) for the metrics. */
+typedef struct moments {
+    double n, mean, m2;
+} moments;
+
+static void moments_add(moments *m, double x) {
+    m->n += 1;
+    double d = x - m->mean;
+    m->mean += d / m->n;
+    m->m2 += d * (x - m->mean);
+}
+
+static double moments_std(const moments *m) { return m->n > 0 ? sqrt(m->m2 / m->n) : 0.0; }
+
+/* Explained variance and target std of every head, over the slots that have a target. */
+static void critic_health(const hp_rows *r, hp_adv_stats *st) {
+    for (int k = 0; k < r->K && k < 3; k++) {
+        moments ret = {0}, res = {0};
+        for (int i = 0; i < r->n; i++)
+            for (int j = 0; j <= r->n_resp[i]; j++) {
+                size_t s = ((size_t)r->val_off[i] + (size_t)j) * (size_t)r->K + (size_t)k;
+                if (!r->vmask[s]) continue;
+                moments_add(&ret, r->ret[s]);
+                moments_add(&res, r->ret[s] - r->v_old[s]);
+            }
+        double var = ret.n > 0 ? ret.m2 / ret.n : 0.0;
+        st->ret_std[k] = moments_std(&ret);
+        st->explained_var[k] = var > 1e-12 ? 1.0 - (res.m2 / res.n) / var : 0.0;
+    }
 }
 
 /* Value of head k at response position j of row i, and the slot for its target. */
@@ -130,7 +188,20 @@ static int adv_hae(hp_rows *r, const hp_rollout *ro, const hp_runcfg *cfg, hp_ad
     hc.bootstrap_truncated = cfg->algorithm.hae.bootstrap_truncated;
     hc.norm_adv = cfg->algorithm.hae.norm_adv;
     hc.has_term = r->K > 2;
-    int rc = hp_adv_hae(in, (size_t)n, &hc, out, err);
+    /* The advantages before the batch normalisation, for the metrics (HAE is cheap next to a model pass). */
+    hp_hae_config raw_cfg = hc;
+    raw_cfg.norm_adv = false;
+    int rc = hp_adv_hae(in, (size_t)n, &raw_cfg, out, err);
+    if (rc == HP_OK) {
+        moments m[3] = {{0}};
+        for (int i = 0; i < n; i++) {
+            if (r->n_resp[i] > 0) moments_add(&m[0], out[i].adv_low);
+            if (out[i].boundary && in[i].subgoal) moments_add(&m[1], out[i].adv_high);
+            if (hc.has_term && in[i].switch_word) moments_add(&m[2], out[i].adv_term);
+        }
+        for (int k = 0; k < 3; k++) st->adv_raw_mean[k] = m[k].mean, st->adv_raw_std[k] = moments_std(&m[k]);
+        rc = hp_adv_hae(in, (size_t)n, &hc, out, err);
+    }
     if (rc == HP_OK) {
         int n_after_first = 0, n_switch = 0, n_bound = 0, n_high = 0;
         for (int i = 0; i < n; i++) {
@@ -190,13 +261,17 @@ static int adv_gae(hp_rows *r, const hp_rollout *ro, const hp_runcfg *cfg, hp_ad
         free(rw), free(v), free(a), free(ret);
     }
     size_t nt = (size_t)r->tok_off[r->n];
+    moments m = {0};
+    for (size_t j = 0; j < nt; j++)
+        if (r->mask[j]) moments_add(&m, r->adv[j]);
+    st->adv_raw_mean[0] = m.mean, st->adv_raw_std[0] = moments_std(&m);
     if (cfg->algorithm.gae.norm_adv && nt >= 2 && hp_adv_masked_whiten(r->adv, r->mask, nt, err))
         return hp_err_wrap(err, "GAE whitening");
     return HP_OK;
 }
 
 /* GRPO, RLOO, GiGPO: one scalar per row on every response token. */
-static int adv_group(hp_rows *r, const hp_rollout *ro, const hp_runcfg *cfg, hp_err *err) {
+static int adv_group(hp_rows *r, const hp_rollout *ro, const hp_runcfg *cfg, hp_adv_stats *st, hp_err *err) {
     int n = r->n;
     hp_adv_turn *in = hp_xcalloc((size_t)n + 1, sizeof *in);
     double *a = hp_xcalloc((size_t)n + 1, sizeof *a);
@@ -222,10 +297,14 @@ static int adv_group(hp_rows *r, const hp_rollout *ro, const hp_runcfg *cfg, hp_
         for (int i = 0; i < n; i++) a[i] = go[i].adv;
         free(go);
     }
-    if (rc == HP_OK)
-        for (int i = 0; i < n; i++)
+    if (rc == HP_OK) {
+        moments m = {0};
+        for (int i = 0; i < n; i++) {
+            if (r->n_resp[i] > 0) moments_add(&m, a[i]);
             for (int j = 0; j < r->n_resp[i]; j++) r->adv[r->tok_off[i] + j] = a[i], r->mask[r->tok_off[i] + j] = 1;
-    else
+        }
+        st->adv_raw_mean[0] = m.mean, st->adv_raw_std[0] = moments_std(&m);
+    } else
         hp_err_wrap(err, "%s", est);
     free(in);
     free(a);
@@ -241,9 +320,10 @@ int hp_rows_advantages(hp_rows *r, const hp_rollout *ro, const hp_runcfg *cfg, h
     } else if (is_gae(cfg)) {
         rc = adv_gae(r, ro, cfg, st, err);
     } else {
-        rc = adv_group(r, ro, cfg, err);
+        rc = adv_group(r, ro, cfg, st, err);
     }
     if (rc) return HP_FAIL;
+    critic_health(r, st);
     size_t nt = (size_t)r->tok_off[r->n];
     double s = 0, sa = 0;
     int64_t m = 0;

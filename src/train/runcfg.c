@@ -77,6 +77,8 @@ static const hp_rc_key KEYS[] = {
     I("env.history_length", env.history_length, "remembered steps in the prompt"),
     I("env.seed", env.seed, "environment / task-draw seed"),
     S("env.train_split", env.train_split, "split for training tasks"),
+    S("env.train_tasks", env.train_tasks,
+      "comma-separated task indices played at every step, cycled to fill the batch (\"\" = a new draw each step)"),
     S("env.val_split", env.val_split, "split for validation"),
     S("env.test_split", env.test_split, "second split evaluated at the end (\"\" = none)"),
     E("env.format", env.format, "hiper|think|action", "output format"),
@@ -86,6 +88,8 @@ static const hp_rc_key KEYS[] = {
     F("rollout.top_p", rollout.top_p, "top-p (1 = off)"),
     I("rollout.top_k", rollout.top_k, "top-k (-1 or 0 = off)"),
     F("rollout.val_temperature", rollout.val_temperature, "validation sampling temperature"),
+    B("rollout.constrain_actions", rollout.constrain_actions,
+      "sample the <action> text among the admissible commands, and score it so (a departure from the paper)"),
     S("model.path", model.path, "model directory (\"\" = initialise the small default model)"),
     S("model.critic_path", model.critic_path, "critic backbone directory (\"\" = model.path)"),
     S("model.tokenizer", model.tokenizer, "tokenizer.json or directory (\"\" = the model's, or train one)"),
@@ -117,7 +121,7 @@ static const hp_rc_key KEYS[] = {
     B("trainer.val_before_train", trainer.val_before_train, "validate before the first step"),
     I("trainer.seed", trainer.seed, "seed of initialisation, sampling and shuffling"),
     I("trainer.threads", trainer.threads, "OpenMP threads (0 = default)"),
-    I("trainer.final_eval_episodes", trainer.final_eval_episodes, "episodes per split in the final evaluation"),
+    I("trainer.final_eval_episodes", trainer.final_eval_episodes, "episodes per split in the final evaluation (-1 = whole split)"),
     B("trainer.log_rollouts", trainer.log_rollouts, "write trajectories to rollouts.jsonl"),
     S("trainer.project_name", trainer.project_name, "project name (reports)"),
     S("trainer.experiment_name", trainer.experiment_name, "experiment name (reports)"),
@@ -531,7 +535,15 @@ int hp_runcfg_validate(const hp_runcfg *c, hp_err *err) {
     REQUIRE(c->trainer.test_freq >= 0, "trainer.test_freq", "must be >= 0");
     REQUIRE(c->trainer.save_freq >= 1, "trainer.save_freq", "must be >= 1");
     REQUIRE(c->trainer.threads >= 0, "trainer.threads", "must be >= 0");
-    REQUIRE(c->trainer.final_eval_episodes >= 0, "trainer.final_eval_episodes", "must be >= 0");
+    REQUIRE(c->trainer.final_eval_episodes >= -1, "trainer.final_eval_episodes",
+            "must be >= -1 (-1 = every game of each split, 0 = none)");
+    for (const char *p = c->env.train_tasks; *p;) {
+        char *end;
+        long long v = strtoll(p, &end, 10);
+        REQUIRE(end != p && v >= 0 && (*end == ',' || *end == 0), "env.train_tasks",
+                "must be comma-separated task indices >= 0, like \"0,5,9\"");
+        p = *end ? end + 1 : end;
+    }
     if (c->env.options[0]) {
         cJSON *o = cJSON_Parse(c->env.options);
         bool ok = o && cJSON_IsObject(o);
@@ -612,7 +624,7 @@ static const char *const SMALL[] = {
     "sft.weight_decay=0.01",
     "trainer.total_steps=16",
     "trainer.test_freq=8",
-    "trainer.final_eval_episodes=40",
+    "trainer.final_eval_episodes=-1",
     "trainer.threads=2",
     "trainer.experiment_name=hiper_alfworld_small",
 };

@@ -31,6 +31,10 @@ typedef struct hp_rows {
     float *v_old;
     double *ret;
     uint8_t *vmask;
+    /* constrained actions (rows of a rollout sampled under hp_action_filter), else NULL: per packed token
+     * the row of allowed_bits restricting the distribution at that position (model.h hp_batch) */
+    int64_t *mask_of;
+    uint8_t *allowed_bits;
     /* per row */
     bool *boundary;
     void *spans; /* hp_spans[n] for the HiPER format (rows.c), else NULL */
@@ -43,6 +47,11 @@ typedef struct hp_adv_stats {
     double mean_segment;    /* turns per segment (HiPER) */
     double ret_low_mean, ret_high_mean, ret_term_mean;
     int64_t loss_tokens;    /* tokens in the loss mask */
+    /* Health of each critic head k (hae: low, high, term; gae: one head): the explained variance
+     * 1 − Var(target − V)/Var(target) over the head's target slots, and the targets' std. */
+    double explained_var[3], ret_std[3];
+    /* Advantages before the batch normalisation, per head (group estimators: head 0, per row). */
+    double adv_raw_mean[3], adv_raw_std[3];
 } hp_adv_stats;
 
 /* rows.c: tokens and spans of every turn; then advantages and value targets (needs v_old). */

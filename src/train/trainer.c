@@ -56,6 +56,7 @@ static int make_prompt_cfg(trainer *t, hp_err *err) {
     t->prompt.max_prompt_tokens = (int)c->data.max_prompt_length;
     t->prompt.max_response_tokens = (int)c->data.max_response_length;
     t->prompt.truncate_prompt = !strcmp(c->data.truncation, "left");
+    t->prompt.constrain_actions = c->rollout.constrain_actions;
     return HP_OK;
 }
 
@@ -160,15 +161,17 @@ static int prepare_tokenizer(trainer *t, hp_err *err) {
     return t->tok ? HP_OK : hp_err_wrap(err, "loading the tokenizer");
 }
 
-static int eval_split(trainer *t, hp_model *m, const char *split, int n, int64_t step, hp_eval_result *res,
-                      hp_err *err) {
+static int eval_split(trainer *t, hp_model *m, const char *split, int n, int64_t step, bool progress,
+                      hp_eval_result *res, hp_err *err) {
     hp_eval_cfg e = hp_eval_cfg_default(t->fmt, t->family);
     e.rollout = rollout_cfg(t, split, t->cfg->rollout.val_temperature, step);
     e.rollout.n_tasks = 1;
     e.rollout.group_n = 1;
     e.n_episodes = n;
-    e.batch = n < 32 ? n : 32;
+    e.whole_split = n < 0;
+    e.batch = n < 0 || n > 32 ? 32 : n;
     e.sequential = false;
+    e.progress = progress && !t->opts->quiet ? t->log : NULL;
     hp_policy pol = hp_policy_model(m);
     memset(res, 0, sizeof *res);
     return hp_eval_run(t->cfg->env.name, t->env_opts, t->tok, &pol, &e, res, err);
@@ -250,26 +253,31 @@ static int prepare_reference(trainer *t, hp_err *err) {
 
 typedef struct eval_pair {
     hp_eval_result r[2];
-    const char *split[2];
+    char split[2][HP_RC_STR_MAX];
     int n;
 } eval_pair;
 
+static void eval_pair_free(eval_pair *ev) {
+    for (int i = 0; i < 2; i++) hp_eval_result_free(&ev->r[i]);
+    memset(ev, 0, sizeof *ev);
+}
+
 static int evaluate(trainer *t, hp_model *m, const char *file, eval_pair *ev, hp_err *err) {
     const hp_runcfg *c = t->cfg;
-    memset(ev, 0, sizeof *ev);
-    if (c->trainer.final_eval_episodes <= 0) return HP_OK;
+    eval_pair_free(ev);
+    if (c->trainer.final_eval_episodes == 0) return HP_OK;
     const char *splits[2] = {c->env.val_split, c->env.test_split};
     cJSON *o = cJSON_CreateObject();
     for (int i = 0; i < 2; i++) {
         if (!splits[i][0]) continue;
-        if (eval_split(t, m, splits[i], (int)c->trainer.final_eval_episodes, -1 - i, &ev->r[ev->n], err)) {
+        if (eval_split(t, m, splits[i], (int)c->trainer.final_eval_episodes, -1 - i, true, &ev->r[ev->n], err)) {
             cJSON_Delete(o);
             return hp_err_wrap(err, "evaluating on %s", splits[i]);
         }
         char *js = hp_eval_json(&ev->r[ev->n]);
         cJSON_AddItemToObject(o, splits[i], cJSON_Parse(js));
         free(js);
-        ev->split[ev->n++] = splits[i];
+        snprintf(ev->split[ev->n++], HP_RC_STR_MAX, "%s", splits[i]);
     }
     char *s = cJSON_Print(o);
     cJSON_Delete(o);
@@ -280,11 +288,52 @@ static int evaluate(trainer *t, hp_model *m, const char *file, eval_pair *ev, hp
     return rc;
 }
 
+/* A finished evaluation read back (a resumed run's evaluation before RL). */
+static int load_evals(const char *path, eval_pair *ev, hp_err *err) {
+    char *text = NULL;
+    size_t len = 0;
+    if (hp_read_file(path, &text, &len, err)) return HP_FAIL;
+    cJSON *o = cJSON_ParseWithLength(text, len);
+    free(text);
+    if (!cJSON_IsObject(o)) {
+        cJSON_Delete(o);
+        return hp_fail(err, "%s: not a JSON object", path);
+    }
+    const cJSON *x;
+    int rc = HP_OK;
+    cJSON_ArrayForEach(x, o) {
+        if (ev->n >= 2) break;
+        if ((rc = hp_eval_from_json(x, &ev->r[ev->n], err))) {
+            hp_err_wrap(err, "%s: %s", path, x->string ? x->string : "?");
+            break;
+        }
+        snprintf(ev->split[ev->n++], HP_RC_STR_MAX, "%s", x->string ? x->string : "?");
+    }
+    cJSON_Delete(o);
+    return rc;
+}
+
 static void print_evals(trainer *t, const char *title, const eval_pair *ev) {
     for (int i = 0; i < ev->n; i++) {
-        say(t, "%s — %s (%d episodes):\n", title, ev->split[i], ev->r[i].n_episodes);
+        say(t, "%s — %s (%d episodes%s):\n", title, ev->split[i], ev->r[i].n_episodes,
+            t->cfg->trainer.final_eval_episodes < 0 ? ", every game of the split" : ", a seeded draw of the split");
         if (!t->opts->quiet) hp_eval_print(t->log, &ev->r[i], t->family);
     }
+}
+
+/* Before against after on the same games: per split and all splits together (exact McNemar). */
+static void print_paired(trainer *t, const eval_pair *before, const eval_pair *after) {
+    if (t->opts->quiet || before->n != after->n || !before->n) return;
+    say(t, "RL's effect (paired on the same games; a change is measured when p < 0.05):\n");
+    hp_eval_result all_b = {0}, all_a = {0};
+    for (int i = 0; i < before->n; i++) {
+        hp_eval_print_paired(t->log, before->split[i], &before->r[i], &after->r[i]);
+        hp_eval_merge(&all_b, &before->r[i]);
+        hp_eval_merge(&all_a, &after->r[i]);
+    }
+    if (before->n > 1) hp_eval_print_paired(t->log, "both splits", &all_b, &all_a);
+    hp_eval_result_free(&all_b);
+    hp_eval_result_free(&all_a);
 }
 
 /* ---- one training step --------------------------------------------------------------------------- */
@@ -296,7 +345,7 @@ static int validate(trainer *t, int64_t step, hp_err *err) {
     if (c->data.val_batch_size <= 0) return HP_OK;
     double t0 = hp_now();
     hp_eval_result res;
-    if (eval_split(t, t->actor, c->env.val_split, (int)c->data.val_batch_size, step, &res, err))
+    if (eval_split(t, t->actor, c->env.val_split, (int)c->data.val_batch_size, step, false, &res, err))
         return hp_err_wrap(err, "validation at step %lld", (long long)step);
     cJSON *o = cJSON_CreateObject();
     cJSON_AddStringToObject(o, "kind", "val");
@@ -312,12 +361,13 @@ static int validate(trainer *t, int64_t step, hp_err *err) {
         add_num(o, key, (double)res.type_won[k] / res.type_n[k]);
     }
     add_num(o, "t_val", hp_now() - t0);
+    hp_eval_result_free(&res);
     char *line = cJSON_PrintUnformatted(o);
     cJSON_Delete(o);
     int rc = hp_metrics_append(t->metrics, line, err);
     cJSON_free(line);
-    say(t, "  val step %lld: success %.3f (best %.3f) score %.3f\n", (long long)step, res.success,
-        t->st.best_val < 0 ? 0.0 : t->st.best_val, res.mean_score);
+    say(t, "  val step %lld: success %.3f (best so far %.3f) score %.3f\n", (long long)step, res.success,
+        res.success > t->st.best_val ? res.success : t->st.best_val, res.mean_score);
     if (rc == HP_OK && res.success > t->st.best_val) {
         t->st.best_val = res.success;
         t->st.best_step = step;
@@ -334,8 +384,23 @@ static int train_step(trainer *t, hp_env **envs, int64_t step, hp_err *err) {
     /* 1. rollout with the current policy */
     hp_rollout ro = {0};
     hp_rollout_cfg rc = rollout_cfg(t, c->env.train_split, c->rollout.temperature, step);
+    int64_t *fixed = NULL;
+    if (c->env.train_tasks[0]) { /* the same tasks every step, cycled to fill the batch */
+        int64_t list[256];
+        int k = 0;
+        for (const char *p = c->env.train_tasks; *p && k < 256; k++) {
+            char *end;
+            list[k] = strtoll(p, &end, 10);
+            p = *end ? end + 1 : end;
+        }
+        fixed = hp_xmalloc((size_t)rc.n_tasks * sizeof *fixed);
+        for (int i = 0; i < rc.n_tasks; i++) fixed[i] = list[i % k];
+        rc.task_indices = fixed;
+    }
     hp_policy pol = hp_policy_model(t->actor);
-    if (hp_rollout_run(envs, t->tok, &pol, &rc, &ro, err)) {
+    int rollout_rc = hp_rollout_run(envs, t->tok, &pol, &rc, &ro, err);
+    free(fixed);
+    if (rollout_rc) {
         hp_rollout_free(&ro);
         /* An environment that failed for good (an external server past max_restarts): nothing has
          * changed since the last step, so keep that state as the checkpoint to resume from. */
@@ -372,6 +437,7 @@ static int train_step(trainer *t, hp_env **envs, int64_t step, hp_err *err) {
         hp_eval_result tr = {0};
         hp_eval_add(&tr, &ro);
         hp_eval_finish(&tr);
+        hp_eval_result_free(&tr); /* the counts stay; the episode list is not needed here */
         double reward = 0;
         for (int i = 0; i < ro.n_trajs; i++) reward += ro.trajs[i].ret / (ro.n_trajs ? ro.n_trajs : 1);
         int64_t tokens = ro.n_prompt_tokens + ro.n_response_tokens;
@@ -399,6 +465,18 @@ static int train_step(trainer *t, hp_env **envs, int64_t step, hp_err *err) {
         add_num(o, "ret_low", as.ret_low_mean);
         add_num(o, "ret_high", as.ret_high_mean);
         add_num(o, "ret_term", as.ret_term_mean);
+        static const char *const head[3] = {"low", "high", "term"};
+        for (int k = 0; k < 3; k++) {
+            char key[64];
+            if (k < hp_rows_heads(c)) {
+                snprintf(key, sizeof key, "explained_var_%s", head[k]), add_num(o, key, as.explained_var[k]);
+                snprintf(key, sizeof key, "ret_std_%s", head[k]), add_num(o, key, as.ret_std[k]);
+            }
+            if (k == 0 || hp_rows_heads(c) > k) {
+                snprintf(key, sizeof key, "adv_raw_mean_%s", head[k]), add_num(o, key, as.adv_raw_mean[k]);
+                snprintf(key, sizeof key, "adv_raw_std_%s", head[k]), add_num(o, key, as.adv_raw_std[k]);
+            }
+        }
         add_num(o, "pg_loss", us.pg_loss);
         add_num(o, "entropy", us.entropy);
         add_num(o, "kl", us.kl);
@@ -438,10 +516,10 @@ static int train_step(trainer *t, hp_env **envs, int64_t step, hp_err *err) {
         r = hp_metrics_append(t->metrics, line, err);
         cJSON_free(line);
         say(t, "step %3lld/%lld | succ %.3f | reward %6.3f | turns %5.1f | inv %.3f | sw %.2f | pg %+.4f | kl %.4f"
-               " | ent %.3f | vf %.4f | %.1f s (rollout %.1f, update %.1f)\n",
+               " | ent %.3f | vf %.4f | ev %+.2f | %.1f s (rollout %.1f, update %.1f)\n",
             (long long)step + 1, (long long)c->trainer.total_steps, tr.success, reward, tr.mean_turns,
             tr.invalid_rate, as.switch_rate, us.pg_loss, us.kl, us.entropy, us.vf_loss[0] + us.vf_loss[1] + us.vf_loss[2],
-            t4 - t0, t1 - t0, t4 - t3);
+            as.explained_var[0], t4 - t0, t1 - t0, t4 - t3);
         if (!isfinite(us.pg_loss) || !isfinite(us.vf_loss[0]))
             r = hp_fail(err, "step %lld: non-finite loss (pg %g, vf %g)", (long long)step, us.pg_loss, us.vf_loss[0]);
     }
@@ -537,7 +615,7 @@ int hp_train_run(const hp_runcfg *cfg, const hp_train_opts *opts, hp_err *err) {
     if (rc == HP_OK) rc = prepare_reference(&t, err);
     eval_pair before = {0}, after = {0};
     char *bpath = hp_path_join(dir, "eval_before.json");
-    if (rc == HP_OK && !hp_path_exists(bpath) && cfg->trainer.final_eval_episodes > 0) {
+    if (rc == HP_OK && !hp_path_exists(bpath) && cfg->trainer.final_eval_episodes != 0) {
         hp_model *ref = hp_model_load(t.refdir, err);
         say(&t, "[4/5] evaluating the initial policy ...\n");
         rc = ref ? evaluate(&t, ref, "eval_before.json", &before, err) : HP_FAIL;
@@ -573,21 +651,25 @@ int hp_train_run(const hp_runcfg *cfg, const hp_train_opts *opts, hp_err *err) {
     }
     close_envs(envs, n_envs);
     bool finished = rc == HP_OK && t.st.next_step >= cfg->trainer.total_steps;
-    if (finished && cfg->trainer.final_eval_episodes > 0) {
+    if (finished && cfg->trainer.final_eval_episodes != 0) {
         char *path = hp_path_join(dir, "eval_before.json");
-        if (!before.n && hp_path_exists(path)) say(&t, "(the evaluation before RL is in %s)\n", path);
+        if (!before.n && hp_path_exists(path)) rc = load_evals(path, &before, err);
         free(path);
         say(&t, "evaluating the trained policy ...\n");
-        rc = evaluate(&t, t.actor, "eval_after.json", &after, err);
+        if (rc == HP_OK) rc = evaluate(&t, t.actor, "eval_after.json", &after, err);
         if (rc == HP_OK) {
             print_evals(&t, "before RL", &before);
             print_evals(&t, "after RL", &after);
+            print_paired(&t, &before, &after);
         }
     }
+
     if (finished && rc == HP_OK) {
         rc = hp_train_report(dir, err);
         if (rc == HP_OK) say(&t, "run finished in %.1f s: %s/report.html\n", hp_now() - t_start, dir);
     }
+    eval_pair_free(&before);
+    eval_pair_free(&after);
     trainer_free(&t);
     return rc;
 }

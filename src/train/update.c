@@ -13,7 +13,8 @@
 /* Rows [a, b) as a packed model batch (their sequences are consecutive in r->ids). */
 static hp_batch rows_batch(const hp_rows *r, int a, int b, int64_t *offs) {
     for (int i = a; i <= b; i++) offs[i - a] = r->offsets[i] - r->offsets[a];
-    return (hp_batch){.ids = r->ids.data + r->offsets[a], .offsets = offs, .n_seq = b - a};
+    return (hp_batch){.ids = r->ids.data + r->offsets[a], .offsets = offs, .n_seq = b - a,
+                      .mask_of = r->mask_of ? r->mask_of + r->offsets[a] : NULL, .allowed_bits = r->allowed_bits};
 }
 
 /* Index into a batch output of rows [a, ...) for response position j of row i: the position whose

@@ -30,7 +30,7 @@ static void test_usage(void **state) {
     assert_non_null(strstr(out, "--temperature"));
     assert_int_equal(run("sft --env alfworld", out, sizeof out), 2);
     assert_int_equal(run("sft --model x --out y --env nowhere", out, sizeof out), 2);
-    assert_int_equal(run("eval --model x --env alfworld --episodes 0", out, sizeof out), 2);
+    assert_int_equal(run("eval --model x --env alfworld --episodes -1", out, sizeof out), 2);
     assert_int_equal(run("eval --model /nonexistent/model --env alfworld", out, sizeof out), 1);
     assert_non_null(strstr(out, "hiper: error:"));
 }
@@ -84,7 +84,7 @@ static void test_sft_then_eval(void **state) {
 
     snprintf(path, sizeof path, "%s/traj.jsonl", dir);
     snprintf(args, sizeof args,
-             "eval --model %s --env alfworld --episodes 3 --batch 2 --max-steps 2 --max-response 6 --truncate "
+             "eval --model %s --env alfworld --split valid_seen --episodes 3 --batch 2 --max-steps 2 --max-response 6 --truncate "
              "--json --jsonl %s",
              m1, path);
     if (run(args, out, sizeof out) != 0) fail_msg("%s", out);

@@ -112,7 +112,7 @@ static void test_rollout_with_model(void **state) {
         memcpy(ids, u->prompt.data, u->prompt.len * sizeof *ids);
         memcpy(ids + u->prompt.len, u->response.data, u->response.len * sizeof *ids);
         int64_t off[2] = {0, (int64_t)n};
-        hp_batch bt = {ids, off, 1};
+        hp_batch bt = {.ids = ids, .offsets = off, .n_seq = 1};
         float *lp = hp_xmalloc(n * sizeof *lp);
         if (hp_model_score(f->model, &bt, lp, NULL, NULL, &e)) fail_msg("%s", e.msg);
         for (size_t j = 0; j < u->response.len; j++) {
@@ -210,6 +210,7 @@ static void test_eval_counts(void **state) {
     char *js = hp_eval_json(&res);
     assert_non_null(strstr(js, "\"episodes\":5"));
     free(js);
+    hp_eval_result_free(&res);
     /* a batch larger than the environments given is an error, not a crash */
     ec.batch = 3;
     assert_int_equal(hp_eval_run_envs(envs, 2, f->tok, &pol, &ec, &res, &e), HP_FAIL);

@@ -56,7 +56,7 @@ static void check_against_forward(hp_model *m, const hp_gen_req *r) {
     memcpy(ids, r->prompt, (size_t)r->prompt_len * sizeof *ids);
     memcpy(ids + r->prompt_len, r->out, (size_t)r->n_out * sizeof *ids);
     int64_t offs[2] = {0, n};
-    hp_batch b = {ids, offs, 1};
+    hp_batch b = {.ids = ids, .offsets = offs, .n_seq = 1};
     float *lp = calloc((size_t)n, sizeof(float));
     hp_err e;
     assert_int_equal(hp_model_score(m, &b, lp, NULL, NULL, &e), HP_OK);
@@ -231,7 +231,7 @@ static void next_dist(hp_model *m, const int32_t *prompt, int n, double *p, int 
     int32_t ids[16];
     memcpy(ids, prompt, (size_t)n * sizeof *ids);
     int64_t offs[2] = {0, n + 1};
-    hp_batch b = {ids, offs, 1};
+    hp_batch b = {.ids = ids, .offsets = offs, .n_seq = 1};
     float lp[16];
     hp_err e;
     for (int v = 0; v < V; v++) {

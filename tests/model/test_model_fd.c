@@ -222,7 +222,7 @@ static void test_non_finite(void **state) {
     assert_non_null(m);
     int32_t ids[6] = {1, 2, 3, 4, 5, 6};
     int64_t offs[3] = {0, 4, 6};
-    hp_batch b = {ids, offs, 2};
+    hp_batch b = {.ids = ids, .offsets = offs, .n_seq = 2};
     float lp[6], ent[6], up[6] = {1, 1, 1, 1, 1, 1};
     hp_model_zero_grad(m);
     assert_int_equal(hp_model_forward(m, &b, lp, ent, NULL, &e), HP_OK);

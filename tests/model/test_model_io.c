@@ -26,7 +26,7 @@ static hp_config cfg(bool tied) {
 static void score(hp_model *m, float *lp, float *val) {
     static const int32_t ids[9] = {1, 5, 9, 2, 7, 7, 3, 0, 4};
     int64_t offs[3] = {0, 4, 9};
-    hp_batch b = {ids, offs, 2};
+    hp_batch b = {.ids = ids, .offsets = offs, .n_seq = 2};
     hp_err e;
     assert_int_equal(hp_model_score(m, &b, lp, NULL, val, &e), HP_OK);
 }
@@ -177,7 +177,7 @@ static void test_load_errors(void **state) {
     /* bad batches */
     int32_t ids[3] = {1, 60, 2};
     int64_t offs[2] = {0, 3};
-    hp_batch b = {ids, offs, 1};
+    hp_batch b = {.ids = ids, .offsets = offs, .n_seq = 1};
     float lp[3];
     assert_int_equal(hp_model_score(m, &b, lp, NULL, NULL, &e), HP_FAIL);
     assert_non_null(strstr(e.msg, "outside the vocabulary"));
@@ -190,7 +190,7 @@ static void test_load_errors(void **state) {
 static void train_steps(hp_model *m, int n) {
     static const int32_t ids[9] = {1, 5, 9, 2, 7, 7, 3, 0, 4};
     int64_t offs[3] = {0, 4, 9};
-    hp_batch b = {ids, offs, 2};
+    hp_batch b = {.ids = ids, .offsets = offs, .n_seq = 2};
     float lp[9], d[9];
     for (int i = 0; i < 9; i++) d[i] = -1.0f / 7;
     hp_adamw o;
@@ -270,7 +270,7 @@ static void test_determinism(void **state) {
     hp_rng_seed(&r, 5, 0);
     for (int i = 0; i < 400; i++) ids[i] = (int32_t)hp_rng_below(&r, 300);
     int64_t offs[4] = {0, 150, 170, 400};
-    hp_batch b = {ids, offs, 3};
+    hp_batch b = {.ids = ids, .offsets = offs, .n_seq = 3};
     float lp[2][400], d[400], *g[2];
     size_t n = 0;
     for (int i = 0; i < 400; i++) d[i] = (float)hp_rng_normal(&r);

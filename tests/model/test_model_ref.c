@@ -89,7 +89,7 @@ static void run_case(const tcase *tc) {
     /* Upstream gradients = a token weight mask (every third token off) times random weights. */
     for (int64_t i = 0; i < nout; i++) up1[i] = (i / (K ? K : 1)) % 3 == 1 ? 0.0f : (float)hp_rng_normal(&r);
     for (int64_t i = 0; i < T; i++) up2[i] = (float)(0.3 * hp_rng_normal(&r));
-    hp_batch b = {ids, offs, tc->n_seq};
+    hp_batch b = {.ids = ids, .offsets = offs, .n_seq = tc->n_seq};
 
     float *o1 = hp_xcalloc((size_t)nout, sizeof(float)), *o2 = hp_xcalloc((size_t)T, sizeof(float));
     float *s1 = hp_xcalloc((size_t)nout, sizeof(float)), *s2 = hp_xcalloc((size_t)T, sizeof(float));

@@ -1,0 +1,182 @@
+/* Constrained action decoding (see hiper/constrain.h). */
+#include "hiper/constrain.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+struct hp_vocab_bytes {
+    int V;
+    char **bytes;   /* [V], NULL for tokens without bytes */
+    size_t *len;    /* [V] */
+    int *by_first;  /* token ids sorted by first byte; bucket b is by_first[first[b] .. first[b+1]) */
+    int first[257];
+};
+
+hp_vocab_bytes *hp_vocab_bytes_new(hp_token_bytes_fn bytes, const void *ctx, int vocab) {
+    hp_vocab_bytes *vb = hp_xcalloc(1, sizeof *vb);
+    vb->V = vocab;
+    vb->bytes = hp_xcalloc((size_t)vocab + 1, sizeof *vb->bytes);
+    vb->len = hp_xcalloc((size_t)vocab + 1, sizeof *vb->len);
+    vb->by_first = hp_xmalloc(((size_t)vocab + 1) * sizeof *vb->by_first);
+    int count[256] = {0};
+    for (int v = 0; v < vocab; v++) {
+        size_t n = 0;
+        const char *b = bytes(ctx, v, &n);
+        if (!b || n == 0) continue;
+        vb->bytes[v] = hp_xmalloc(n);
+        memcpy(vb->bytes[v], b, n);
+        vb->len[v] = n;
+        count[(unsigned char)b[0]]++;
+    }
+    vb->first[0] = 0;
+    for (int b = 0; b < 256; b++) vb->first[b + 1] = vb->first[b] + count[b];
+    int fill[256];
+    memcpy(fill, vb->first, sizeof fill);
+    for (int v = 0; v < vocab; v++)
+        if (vb->bytes[v]) vb->by_first[fill[(unsigned char)vb->bytes[v][0]]++] = v;
+    return vb;
+}
+
+void hp_vocab_bytes_free(hp_vocab_bytes *vb) {
+    if (!vb) return;
+    for (int v = 0; v < vb->V; v++) free(vb->bytes[v]);
+    free(vb->bytes);
+    free(vb->len);
+    free(vb->by_first);
+    free(vb);
+}
+
+int hp_vocab_bytes_size(const hp_vocab_bytes *vb) { return vb->V; }
+
+static const char OPEN[] = "<action>", CLOSE[] = "</action>";
+
+struct hp_action_filter {
+    const hp_vocab_bytes *vb;
+    char **targets; /* "CMD</action>" */
+    size_t *tlen;
+    int n_targets;
+    hp_buf text;    /* bytes of the tokens seen so far */
+    int seen;       /* tokens appended to text */
+    long action_at; /* offset of the action text in text, -1 before "<action>" */
+    bool off;       /* the response left every command: no more constraints */
+    int32_t *row_of;
+    int row_cap;
+    uint8_t *rows;
+    int n_rows;
+};
+
+hp_action_filter *hp_action_filter_new(const hp_vocab_bytes *vb, const char *const *commands, int n_commands) {
+    hp_action_filter *f = hp_xcalloc(1, sizeof *f);
+    f->vb = vb;
+    f->targets = hp_xcalloc((size_t)n_commands + 1, sizeof *f->targets);
+    f->tlen = hp_xcalloc((size_t)n_commands + 1, sizeof *f->tlen);
+    for (int i = 0; i < n_commands; i++) {
+        size_t n = strlen(commands[i]);
+        f->targets[i] = hp_xmalloc(n + sizeof CLOSE);
+        memcpy(f->targets[i], commands[i], n);
+        memcpy(f->targets[i] + n, CLOSE, sizeof CLOSE);
+        f->tlen[i] = n + sizeof CLOSE - 1;
+    }
+    f->n_targets = n_commands;
+    f->action_at = -1;
+    f->off = n_commands == 0;
+    return f;
+}
+
+void hp_action_filter_free(hp_action_filter *f) {
+    if (!f) return;
+    for (int i = 0; i < f->n_targets; i++) free(f->targets[i]);
+    free(f->targets);
+    free(f->tlen);
+    hp_buf_free(&f->text);
+    free(f->row_of);
+    free(f->rows);
+    free(f);
+}
+
+static void note_row(hp_action_filter *f, int pos, int32_t row) {
+    if (pos >= f->row_cap) {
+        int cap = f->row_cap ? f->row_cap : 64;
+        while (cap <= pos) cap *= 2;
+        f->row_of = hp_xrealloc(f->row_of, (size_t)cap * sizeof *f->row_of);
+        for (int i = f->row_cap; i < cap; i++) f->row_of[i] = -1;
+        f->row_cap = cap;
+    }
+    f->row_of[pos] = row;
+}
+
+static const char *find(const char *hay, size_t n, const char *needle) {
+    size_t k = strlen(needle);
+    for (size_t i = 0; i + k <= n; i++)
+        if (!memcmp(hay + i, needle, k)) return hay + i;
+    return NULL;
+}
+
+void hp_action_filter_apply(void *filter, const int32_t *out, int n_out, float *logits, int vocab) {
+    hp_action_filter *f = filter;
+    const hp_vocab_bytes *vb = f->vb;
+    for (; f->seen < n_out; f->seen++) {
+        int32_t id = out[f->seen];
+        if (id >= 0 && id < vb->V && vb->bytes[id]) hp_buf_append(&f->text, vb->bytes[id], vb->len[id]);
+    }
+    if (f->off) return;
+    if (f->action_at < 0) {
+        const char *p = find(f->text.data ? f->text.data : "", f->text.len, OPEN);
+        if (!p) return;
+        f->action_at = (long)(p - f->text.data) + (long)(sizeof OPEN - 1);
+    }
+    const char *act = f->text.data + f->action_at;
+    size_t alen = f->text.len - (size_t)f->action_at;
+    /* The commands the action text still leads to; done when it is one of them, whole. */
+    uint8_t next_byte[256] = {0};
+    int alive = 0;
+    int *live = hp_xmalloc(((size_t)f->n_targets + 1) * sizeof *live);
+    for (int c = 0; c < f->n_targets; c++) {
+        if (f->tlen[c] < alen || memcmp(f->targets[c], act, alen)) continue;
+        if (f->tlen[c] == alen) { /* complete: the rest of the response is free */
+            f->off = true;
+            free(live);
+            return;
+        }
+        next_byte[(unsigned char)f->targets[c][alen]] = 1;
+        live[alive++] = c;
+    }
+    if (!alive) {
+        free(live);
+        f->off = true;
+        return;
+    }
+    size_t stride = ((size_t)vocab + 7) / 8;
+    f->rows = hp_xrealloc(f->rows, (size_t)(f->n_rows + 1) * stride);
+    uint8_t *row = f->rows + (size_t)f->n_rows * stride;
+    memset(row, 0, stride);
+    for (int b = 0; b < 256; b++) {
+        if (!next_byte[b]) continue;
+        for (int k = vb->first[b]; k < vb->first[b + 1]; k++) {
+            int v = vb->by_first[k];
+            if (v >= vocab) continue;
+            size_t n = vb->len[v];
+            for (int j = 0; j < alive; j++) {
+                int c = live[j];
+                if (f->tlen[c] >= alen + n && !memcmp(f->targets[c] + alen, vb->bytes[v], n)) {
+                    row[v >> 3] |= (uint8_t)(1u << (v & 7));
+                    break;
+                }
+            }
+        }
+    }
+    free(live);
+    for (int v = 0; v < vocab; v++)
+        if (!((row[v >> 3] >> (v & 7)) & 1)) logits[v] = -INFINITY;
+    note_row(f, n_out, f->n_rows++);
+}
+
+void hp_action_filter_take(hp_action_filter *f, int n_out, int32_t **row_of, uint8_t **allowed, int *n_rows) {
+    *row_of = hp_xmalloc(((size_t)n_out + 1) * sizeof **row_of);
+    for (int i = 0; i < n_out; i++) (*row_of)[i] = i < f->row_cap ? f->row_of[i] : -1;
+    *allowed = f->rows;
+    *n_rows = f->n_rows;
+    f->rows = NULL;
+    f->n_rows = 0;
+}
