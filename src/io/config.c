@@ -44,8 +44,8 @@ int hp_config_validate(hp_config *c, const char *what, hp_err *err) {
     c->head_dim = c->hidden_size / c->num_attention_heads;
     if (c->head_dim > 1024) return hp_fail(err, "%s: head_dim %d is larger than 1024", what, c->head_dim);
     if (c->head_dim % 2) return hp_fail(err, "%s: head_dim %d must be even for RoPE", what, c->head_dim);
-    if (!(c->rms_norm_eps > 0)) return hp_fail(err, "%s: 'rms_norm_eps' must be positive", what);
-    if (!(c->rope_theta > 0)) return hp_fail(err, "%s: 'rope_theta' must be positive", what);
+    if (!(c->rms_norm_eps > 0) || !isfinite(c->rms_norm_eps)) return hp_fail(err, "%s: 'rms_norm_eps' must be positive and finite", what);
+    if (!(c->rope_theta > 0) || !isfinite(c->rope_theta)) return hp_fail(err, "%s: 'rope_theta' must be positive and finite", what);
     if (c->num_labels < 0) return hp_fail(err, "%s: 'num_labels' must be >= 0", what);
     if (strcmp(c->torch_dtype, "float32") && strcmp(c->torch_dtype, "bfloat16") && strcmp(c->torch_dtype, "float16"))
         return hp_fail(err, "%s: 'torch_dtype' '%s' is not float32, bfloat16 or float16", what, c->torch_dtype);
@@ -236,6 +236,16 @@ int hp_config_load(const char *path, hp_config *c, hp_err *err) {
     return rc;
 }
 
+/* A double written so that it reads back exactly: cJSON prints 15 significant digits, which loses the
+ * last bits of a rope_theta such as 6.689007199254741e+20. */
+static void add_exact(cJSON *j, const char *key, double v) {
+    char s[64];
+    snprintf(s, sizeof s, "%.15g", v);
+    if (strtod(s, NULL) != v) snprintf(s, sizeof s, "%.17g", v);
+    if (!strpbrk(s, ".eEn")) strcat(s, ".0"); /* stays a float for Python readers */
+    cJSON_AddRawToObject(j, key, s);
+}
+
 char *hp_config_to_json(const hp_config *c) {
     cJSON *j = cJSON_CreateObject();
     cJSON *ar = cJSON_AddArrayToObject(j, "architectures");
@@ -249,8 +259,8 @@ char *hp_config_to_json(const hp_config *c) {
     cJSON_AddNumberToObject(j, "num_key_value_heads", c->num_key_value_heads);
     cJSON_AddNumberToObject(j, "vocab_size", c->vocab_size);
     cJSON_AddNumberToObject(j, "max_position_embeddings", c->max_position_embeddings);
-    cJSON_AddNumberToObject(j, "rms_norm_eps", c->rms_norm_eps);
-    cJSON_AddNumberToObject(j, "rope_theta", c->rope_theta);
+    add_exact(j, "rms_norm_eps", c->rms_norm_eps);
+    add_exact(j, "rope_theta", c->rope_theta);
     cJSON_AddBoolToObject(j, "tie_word_embeddings", c->tie_word_embeddings);
     cJSON_AddStringToObject(j, "torch_dtype", c->torch_dtype);
     cJSON_AddStringToObject(j, "hidden_act", "silu");
