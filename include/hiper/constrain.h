@@ -8,10 +8,11 @@
  *   never allowed inside an action).
  * - An hp_action_filter serves one response. hp_action_filter_apply is an hp_logit_filter_fn (model.h):
  *   called before sampling position n_out with the tokens sampled so far, it sets to -inf the logit of
- *   every token that would take the action text off all of "CMD</action>" for the admissible CMDs. A
- *   position is constrained from the token after the one that completes "<action>" until the action
- *   text equals one of them. If the text after "<action>" is already off every command (e.g. a token
- *   carried "<action>" and more), the response is left unconstrained.
+ *   every token that would take the action text (the text after the first "<action>") off all of
+ *   "CMD</action>" for the admissible CMDs: before "<action>", a token that would complete it together
+ *   with text off every command; after it, any token whose bytes leave every command, until the
+ *   action text holds one whole (a token may carry the end of a command and more). The rest of the
+ *   response is free.
  * - The filter records the allowed set of every position it constrained, so that training can score
  *   the response under the same distribution that sampled it: hp_action_filter_take hands over, per
  *   output position, the row of its allowed set (-1 = unconstrained) and the rows (bit v of byte v/8).

@@ -96,6 +96,10 @@ typedef struct hp_batch {
      * then those of the softmax over the allowed tokens only. NULL = no constraints. */
     const int64_t *mask_of;
     const uint8_t *allowed_bits; /* rows of hp_vocab_mask_bytes(vocab) bytes */
+    /* Optional: scored[t] != 0 marks the positions whose log-prob and entropy are wanted; the others
+     * come out as 0 and skip the output layer (an RL batch needs them at response positions only).
+     * NULL = every position. The backward skips positions whose upstream gradients are both 0. */
+    const uint8_t *scored;
 } hp_batch;
 
 /* Bytes of one allowed-token row for a vocabulary of size V. */

@@ -10,6 +10,7 @@ struct hp_vocab_bytes {
     char **bytes;   /* [V], NULL for tokens without bytes */
     size_t *len;    /* [V] */
     int *by_first;  /* token ids sorted by first byte; bucket b is by_first[first[b] .. first[b+1]) */
+    bool *has_gt;   /* [V] the token holds a '>' (only those can complete "<action>") */
     int first[257];
 };
 
@@ -19,6 +20,7 @@ hp_vocab_bytes *hp_vocab_bytes_new(hp_token_bytes_fn bytes, const void *ctx, int
     vb->bytes = hp_xcalloc((size_t)vocab + 1, sizeof *vb->bytes);
     vb->len = hp_xcalloc((size_t)vocab + 1, sizeof *vb->len);
     vb->by_first = hp_xmalloc(((size_t)vocab + 1) * sizeof *vb->by_first);
+    vb->has_gt = hp_xcalloc((size_t)vocab + 1, sizeof *vb->has_gt);
     int count[256] = {0};
     for (int v = 0; v < vocab; v++) {
         size_t n = 0;
@@ -27,6 +29,7 @@ hp_vocab_bytes *hp_vocab_bytes_new(hp_token_bytes_fn bytes, const void *ctx, int
         vb->bytes[v] = hp_xmalloc(n);
         memcpy(vb->bytes[v], b, n);
         vb->len[v] = n;
+        vb->has_gt[v] = memchr(b, '>', n) != NULL;
         count[(unsigned char)b[0]]++;
     }
     vb->first[0] = 0;
@@ -44,6 +47,7 @@ void hp_vocab_bytes_free(hp_vocab_bytes *vb) {
     free(vb->bytes);
     free(vb->len);
     free(vb->by_first);
+    free(vb->has_gt);
     free(vb);
 }
 
@@ -113,6 +117,50 @@ static const char *find(const char *hay, size_t n, const char *needle) {
     return NULL;
 }
 
+/* Does the text rest[0..n) stay on some command: a prefix of "CMD</action>", or all of it and more? */
+static bool on_some_command(const hp_action_filter *f, const char *rest, size_t n) {
+    for (int c = 0; c < f->n_targets; c++) {
+        size_t k = n < f->tlen[c] ? n : f->tlen[c];
+        if (!memcmp(f->targets[c], rest, k)) return true;
+    }
+    return false;
+}
+
+static uint8_t *new_row(hp_action_filter *f, size_t stride) {
+    f->rows = hp_xrealloc(f->rows, (size_t)(f->n_rows + 1) * stride);
+    uint8_t *row = f->rows + (size_t)f->n_rows * stride;
+    memset(row, 0, stride);
+    return row;
+}
+
+/* Before "<action>": every token is allowed except one that would complete "<action>" and carry text
+ * off every command after it. Records a row only when some token is forbidden. */
+static void before_action(hp_action_filter *f, int n_out, float *logits, int vocab) {
+    const hp_vocab_bytes *vb = f->vb;
+    size_t keep = f->text.len < sizeof OPEN - 2 ? f->text.len : sizeof OPEN - 2;
+    char buf[512];
+    memcpy(buf, f->text.data + f->text.len - keep, keep);
+    size_t stride = ((size_t)vocab + 7) / 8;
+    uint8_t *row = NULL;
+    int lim = vb->V < vocab ? vb->V : vocab;
+    for (int v = 0; v < lim; v++) {
+        size_t n = vb->len[v];
+        if (!vb->has_gt[v] || keep + n > sizeof buf) continue;
+        memcpy(buf + keep, vb->bytes[v], n);
+        const char *p = find(buf, keep + n, OPEN);
+        if (!p) continue;
+        const char *rest = p + sizeof OPEN - 1;
+        if (on_some_command(f, rest, (size_t)(buf + keep + n - rest))) continue;
+        if (!row) {
+            row = new_row(f, stride);
+            memset(row, 0xff, stride);
+        }
+        row[v >> 3] &= (uint8_t)~(1u << (v & 7));
+        logits[v] = -INFINITY;
+    }
+    if (row) note_row(f, n_out, f->n_rows++);
+}
+
 void hp_action_filter_apply(void *filter, const int32_t *out, int n_out, float *logits, int vocab) {
     hp_action_filter *f = filter;
     const hp_vocab_bytes *vb = f->vb;
@@ -123,18 +171,22 @@ void hp_action_filter_apply(void *filter, const int32_t *out, int n_out, float *
     if (f->off) return;
     if (f->action_at < 0) {
         const char *p = find(f->text.data ? f->text.data : "", f->text.len, OPEN);
-        if (!p) return;
+        if (!p) {
+            before_action(f, n_out, logits, vocab);
+            return;
+        }
         f->action_at = (long)(p - f->text.data) + (long)(sizeof OPEN - 1);
     }
     const char *act = f->text.data + f->action_at;
     size_t alen = f->text.len - (size_t)f->action_at;
-    /* The commands the action text still leads to; done when it is one of them, whole. */
+    /* The commands the action text still leads to; done when it holds one of them whole. */
     uint8_t next_byte[256] = {0};
     int alive = 0;
     int *live = hp_xmalloc(((size_t)f->n_targets + 1) * sizeof *live);
     for (int c = 0; c < f->n_targets; c++) {
-        if (f->tlen[c] < alen || memcmp(f->targets[c], act, alen)) continue;
-        if (f->tlen[c] == alen) { /* complete: the rest of the response is free */
+        size_t k = alen < f->tlen[c] ? alen : f->tlen[c];
+        if (memcmp(f->targets[c], act, k)) continue;
+        if (alen >= f->tlen[c]) { /* complete: the rest of the response is free */
             f->off = true;
             free(live);
             return;
@@ -142,15 +194,13 @@ void hp_action_filter_apply(void *filter, const int32_t *out, int n_out, float *
         next_byte[(unsigned char)f->targets[c][alen]] = 1;
         live[alive++] = c;
     }
-    if (!alive) {
-        free(live);
+    if (!alive) { /* cannot happen once the opening token was checked; stay safe */
         f->off = true;
+        free(live);
         return;
     }
     size_t stride = ((size_t)vocab + 7) / 8;
-    f->rows = hp_xrealloc(f->rows, (size_t)(f->n_rows + 1) * stride);
-    uint8_t *row = f->rows + (size_t)f->n_rows * stride;
-    memset(row, 0, stride);
+    uint8_t *row = new_row(f, stride);
     for (int b = 0; b < 256; b++) {
         if (!next_byte[b]) continue;
         for (int k = vb->first[b]; k < vb->first[b + 1]; k++) {
@@ -159,7 +209,8 @@ void hp_action_filter_apply(void *filter, const int32_t *out, int n_out, float *
             size_t n = vb->len[v];
             for (int j = 0; j < alive; j++) {
                 int c = live[j];
-                if (f->tlen[c] >= alen + n && !memcmp(f->targets[c] + alen, vb->bytes[v], n)) {
+                size_t rem = f->tlen[c] - alen, m = n < rem ? n : rem; /* a token may run past the command's end */
+                if (!memcmp(f->targets[c] + alen, vb->bytes[v], m)) {
                     row[v >> 3] |= (uint8_t)(1u << (v & 7));
                     break;
                 }

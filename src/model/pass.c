@@ -159,8 +159,20 @@ static int32_t target_of(const int32_t *ids, const int64_t *offs, int n_seq, int
     return t + 1 < offs[*seq_hint + 1] ? ids[t + 1] : -1;
 }
 
+/* The positions (chunk-local) whose log-prob/entropy is wanted: all, or those marked in the batch's
+ * `scored` (forward), or those with a nonzero upstream gradient (backward). Returns the count. */
+static int64_t head_rows(int64_t T, const uint8_t *scored, const float *dlogp, const float *dent, int64_t *rows) {
+    int64_t n = 0;
+    for (int64_t t = 0; t < T; t++) {
+        bool want = scored ? scored[t] != 0 : true;
+        if (dlogp || dent) want = (dlogp && dlogp[t] != 0.0f) || (dent && dent[t] != 0.0f);
+        if (want) rows[n++] = t;
+    }
+    return n;
+}
+
 static void head_forward(const hp_model *m, const int32_t *ids, const int64_t *offs, int n_seq, const vmask *vm,
-                         const float *hf, int64_t T, float *logp, float *ent, float *values) {
+                         const uint8_t *scored, const float *hf, int64_t T, float *logp, float *ent, float *values) {
     dims d = get_dims(m);
     if (d.K > 0) {
         if (!values) return;
@@ -171,35 +183,45 @@ static void head_forward(const hp_model *m, const int32_t *ids, const int64_t *o
         return;
     }
     if (!logp && !ent) return;
+    if (logp) memset(logp, 0, (size_t)T * sizeof *logp);
+    if (ent) memset(ent, 0, (size_t)T * sizeof *ent);
+    int64_t *rows = hp_xmalloc(((size_t)T + 1) * sizeof *rows);
+    int64_t nr = head_rows(T, scored, NULL, NULL, rows);
     float *z = hp_xmalloc((size_t)HEAD_ROWS * d.V * sizeof(float));
+    float *hg = hp_xmalloc((size_t)HEAD_ROWS * d.D * sizeof(float));
+    int32_t *y = hp_xmalloc((size_t)T * sizeof *y);
     int hint = 0;
-    for (int64_t r0 = 0; r0 < T; r0 += HEAD_ROWS) {
-        int n = (int)(T - r0 < HEAD_ROWS ? T - r0 : HEAD_ROWS);
-        hp_gemm(false, true, n, d.V, d.D, 1.0f, hf + r0 * d.D, d.D, head_weight(m),
-                    d.D, 0.0f, z, d.V);
+    for (int64_t t = 0; t < T; t++) y[t] = target_of(ids, offs, n_seq, t, &hint);
+    for (int64_t r0 = 0; r0 < nr; r0 += HEAD_ROWS) {
+        int n = (int)(nr - r0 < HEAD_ROWS ? nr - r0 : HEAD_ROWS);
+        for (int i = 0; i < n; i++) memcpy(hg + (int64_t)i * d.D, hf + rows[r0 + i] * d.D, (size_t)d.D * sizeof *hg);
+        hp_gemm(false, true, n, d.V, d.D, 1.0f, hg, d.D, head_weight(m), d.D, 0.0f, z, d.V);
         double lse[HEAD_ROWS], H[HEAD_ROWS];
 #pragma omp parallel for schedule(static)
         for (int i = 0; i < n; i++) {
-            apply_vmask(vm, r0 + i, z + (int64_t)i * d.V, d.V);
+            apply_vmask(vm, rows[r0 + i], z + (int64_t)i * d.V, d.V);
             row_stats(z + (int64_t)i * d.V, d.V, &lse[i], &H[i]);
         }
         for (int i = 0; i < n; i++) {
-            int64_t t = r0 + i;
-            int32_t y = target_of(ids, offs, n_seq, t, &hint);
-            if (logp) logp[t] = y >= 0 ? (float)(z[(int64_t)i * d.V + y] - lse[i]) : 0.0f;
+            int64_t t = rows[r0 + i];
+            if (logp) logp[t] = y[t] >= 0 ? (float)(z[(int64_t)i * d.V + y[t]] - lse[i]) : 0.0f;
             if (ent) ent[t] = (float)H[i];
         }
     }
     free(z);
+    free(hg);
+    free(y);
+    free(rows);
 }
 
-/* dhf [T,D] = d(head outputs)/d(hf) given upstream gradients; parameter grads accumulate. */
+/* dhf [T,D] = d(head outputs)/d(hf) given upstream gradients; parameter grads accumulate. Positions
+ * whose upstream gradients are both zero contribute nothing and are skipped. */
 static void head_backward(hp_model *m, const int32_t *ids, const int64_t *offs, int n_seq, const vmask *vm,
                           const float *hf, int64_t T, const float *dlogp, const float *dent, const float *dval,
                           float *dhf) {
     dims d = get_dims(m);
+    memset(dhf, 0, (size_t)(T * d.D) * sizeof(float));
     if (d.K > 0) {
-        memset(dhf, 0, (size_t)(T * d.D) * sizeof(float));
         if (!dval) return;
         if (m->score_w->g)
             hp_gemm(true, false, d.K, d.D, (int)T, 1.0f, dval, d.K, hf, d.D, 1.0f,
@@ -211,23 +233,28 @@ static void head_backward(hp_model *m, const int32_t *ids, const int64_t *offs, 
                     0.0f, dhf, d.D);
         return;
     }
+    int64_t *rows = hp_xmalloc(((size_t)T + 1) * sizeof *rows);
+    int64_t nr = head_rows(T, NULL, dlogp, dent, rows);
     float *z = hp_xmalloc((size_t)HEAD_ROWS * d.V * sizeof(float));
+    float *hg = hp_xmalloc((size_t)HEAD_ROWS * d.D * sizeof(float));
+    float *dg = hp_xmalloc((size_t)HEAD_ROWS * d.D * sizeof(float));
+    int32_t *yall = hp_xmalloc((size_t)T * sizeof *yall);
     float *gW = head_grad(m);
     int hint = 0;
-    for (int64_t r0 = 0; r0 < T; r0 += HEAD_ROWS) {
-        int n = (int)(T - r0 < HEAD_ROWS ? T - r0 : HEAD_ROWS);
-        hp_gemm(false, true, n, d.V, d.D, 1.0f, hf + r0 * d.D, d.D, head_weight(m),
-                    d.D, 0.0f, z, d.V);
-        int32_t y[HEAD_ROWS];
-        for (int i = 0; i < n; i++) y[i] = target_of(ids, offs, n_seq, r0 + i, &hint);
+    for (int64_t t = 0; t < T; t++) yall[t] = target_of(ids, offs, n_seq, t, &hint);
+    for (int64_t r0 = 0; r0 < nr; r0 += HEAD_ROWS) {
+        int n = (int)(nr - r0 < HEAD_ROWS ? nr - r0 : HEAD_ROWS);
+        for (int i = 0; i < n; i++) memcpy(hg + (int64_t)i * d.D, hf + rows[r0 + i] * d.D, (size_t)d.D * sizeof *hg);
+        hp_gemm(false, true, n, d.V, d.D, 1.0f, hg, d.D, head_weight(m), d.D, 0.0f, z, d.V);
 #pragma omp parallel for schedule(static)
         for (int i = 0; i < n; i++) {
             float *zi = z + (int64_t)i * d.V;
             double lse, H;
-            int64_t t = r0 + i;
+            int64_t t = rows[r0 + i];
+            int32_t y = yall[t];
             apply_vmask(vm, t, zi, d.V);
             row_stats(zi, d.V, &lse, &H);
-            float gl = dlogp && y[i] >= 0 ? dlogp[t] : 0.0f, ge = dent ? dent[t] : 0.0f;
+            float gl = dlogp && y >= 0 ? dlogp[t] : 0.0f, ge = dent ? dent[t] : 0.0f;
             float fl = (float)lse, fh = (float)H;
             for (int v = 0; v < d.V; v++) {
                 if (zi[v] == -INFINITY) { /* a forbidden token: probability 0, no gradient */
@@ -237,15 +264,17 @@ static void head_backward(hp_model *m, const int32_t *ids, const int64_t *offs, 
                 float lp = zi[v] - fl, p = expf(lp);
                 zi[v] = -gl * p - ge * p * (lp + fh);
             }
-            if (y[i] >= 0) zi[y[i]] += gl;
+            if (y >= 0) zi[y] += gl;
         }
-        if (gW)
-            hp_gemm(true, false, d.V, d.D, n, 1.0f, z, d.V, hf + r0 * d.D, d.D, 1.0f,
-                        gW, d.D);
-        hp_gemm(false, false, n, d.D, d.V, 1.0f, z, d.V, head_weight(m), d.D, 0.0f,
-                    dhf + r0 * d.D, d.D);
+        if (gW) hp_gemm(true, false, d.V, d.D, n, 1.0f, z, d.V, hg, d.D, 1.0f, gW, d.D);
+        hp_gemm(false, false, n, d.D, d.V, 1.0f, z, d.V, head_weight(m), d.D, 0.0f, dg, d.D);
+        for (int i = 0; i < n; i++) memcpy(dhf + rows[r0 + i] * d.D, dg + (int64_t)i * d.D, (size_t)d.D * sizeof *dg);
     }
     free(z);
+    free(hg);
+    free(dg);
+    free(yall);
+    free(rows);
 }
 
 /* Backward of one chunk whose activations are in cm. */
@@ -430,7 +459,8 @@ static int forward_impl(hp_model *m, const hp_batch *b, float *logp, float *ent,
         if (T > 0) {
             run_chunk(m, b, s0, s1, &cm, &loffs);
             vmask vm = chunk_vmask(m, b, t0);
-            head_forward(m, b->ids + t0, loffs, s1 - s0, &vm, final_h(&cm, &d), T, logp ? logp + t0 : NULL,
+            head_forward(m, b->ids + t0, loffs, s1 - s0, &vm, b->scored ? b->scored + t0 : NULL, final_h(&cm, &d), T,
+                         logp ? logp + t0 : NULL,
                          ent ? ent + t0 : NULL, values ? values + t0 * d.K : NULL);
             free(loffs);
             if (check_outputs(m, b, s0, s1, logp, ent, values, d.K, err)) {

@@ -32,7 +32,7 @@ void hp_rows_free(hp_rows *r) {
     free(r->offsets), free(r->n_prompt), free(r->n_resp), free(r->tok_off), free(r->val_off);
     free(r->old_logp), free(r->ref_logp), free(r->rollout_logp), free(r->adv), free(r->mask);
     free(r->v_old), free(r->ret), free(r->vmask), free(r->boundary);
-    free(r->mask_of), free(r->allowed_bits);
+    free(r->mask_of), free(r->allowed_bits), free(r->scored);
     memset(r, 0, sizeof *r);
 }
 
@@ -78,6 +78,9 @@ int hp_rows_build(hp_rows *r, const hp_rollout *ro, const hp_tok *tok, const hp_
     for (int i = 0; i < n; i++)
         if (ro->turns[i].logprobs)
             memcpy(r->rollout_logp + r->tok_off[i], ro->turns[i].logprobs, (size_t)r->n_resp[i] * sizeof(float));
+    r->scored = hp_xcalloc(r->ids.len + 1, 1);
+    for (int i = 0; i < n; i++)
+        for (int j = 0; j < r->n_resp[i]; j++) r->scored[r->offsets[i] + r->n_prompt[i] + j - 1] = 1;
     /* Constrained positions: response token j of row i was sampled from the distribution at packed
      * position offsets[i] + n_prompt[i] + j - 1. */
     int64_t n_rows_allowed = 0;

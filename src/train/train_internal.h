@@ -35,6 +35,8 @@ typedef struct hp_rows {
      * the row of allowed_bits restricting the distribution at that position (model.h hp_batch) */
     int64_t *mask_of;
     uint8_t *allowed_bits;
+    /* per packed token: 1 where a response token's log-prob is read (model.h hp_batch.scored) */
+    uint8_t *scored;
     /* per row */
     bool *boundary;
     void *spans; /* hp_spans[n] for the HiPER format (rows.c), else NULL */

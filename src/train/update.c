@@ -14,7 +14,8 @@
 static hp_batch rows_batch(const hp_rows *r, int a, int b, int64_t *offs) {
     for (int i = a; i <= b; i++) offs[i - a] = r->offsets[i] - r->offsets[a];
     return (hp_batch){.ids = r->ids.data + r->offsets[a], .offsets = offs, .n_seq = b - a,
-                      .mask_of = r->mask_of ? r->mask_of + r->offsets[a] : NULL, .allowed_bits = r->allowed_bits};
+                      .mask_of = r->mask_of ? r->mask_of + r->offsets[a] : NULL, .allowed_bits = r->allowed_bits,
+                      .scored = r->scored ? r->scored + r->offsets[a] : NULL};
 }
 
 /* Index into a batch output of rows [a, ...) for response position j of row i: the position whose

@@ -87,8 +87,14 @@ static double central(fd_ctx *x, float *w, double h) {
     return (lp - lm) / (hp + hm);
 }
 
+/* Vocabulary constraints for the check (NULL: none): mask_of per token, allowed rows. */
+typedef struct fd_masks {
+    const int64_t *mask_of;
+    const uint8_t *bits;
+} fd_masks;
+
 /* Returns the number of tensors checked; fails on any mismatch. */
-static int check_model(hp_model *m, const char *tag) {
+static int check_model_masked(hp_model *m, const char *tag, const fd_masks *mk) {
     int lens[3] = {7, 4, 6};
     int64_t offs[4] = {0};
     for (int s = 0; s < 3; s++) offs[s + 1] = offs[s] + lens[s];
@@ -98,7 +104,11 @@ static int check_model(hp_model *m, const char *tag) {
     hp_rng r;
     hp_rng_seed(&r, 11, 0);
     for (int64_t t = 0; t < T; t++) ids[t] = (int32_t)hp_rng_below(&r, (uint64_t)c->vocab_size);
-    fd_ctx x = {.m = m, .b = {ids, offs, 3}, .T = T, .K = hp_model_n_values(m)};
+    fd_ctx x = {.m = m, .b = {.ids = ids, .offsets = offs, .n_seq = 3}, .T = T, .K = hp_model_n_values(m)};
+    if (mk) {
+        x.b.mask_of = mk->mask_of;
+        x.b.allowed_bits = mk->bits;
+    }
     int64_t nout = x.K ? T * x.K : T;
     x.wa = malloc((size_t)nout * sizeof(float));
     x.wb = malloc((size_t)T * sizeof(float));
@@ -153,6 +163,8 @@ static int check_model(hp_model *m, const char *tag) {
     free(x.o2);
     return n_checked;
 }
+
+static int check_model(hp_model *m, const char *tag) { return check_model_masked(m, tag, NULL); }
 
 static bool has_tensor(hp_model *m, const char *name) {
     hp_tensor_info t;
@@ -214,6 +226,117 @@ static void test_fd_lora(void **state) {
 /* NaN/Inf never trains silently: a non-finite weight surfaces as a forward error naming the token and
  * the tensor, a non-finite upstream gradient as a backward error naming the element, a non-finite
  * gradient as an hp_model_check_grad error naming the step and the tensor. */
+/* Allowed sets for the 17 tokens of check_model's batch (ids drawn with seed 11): every third position
+ * is restricted to a random half of the vocabulary that keeps its target; the last position of each
+ * sequence (no target) and the others are free. */
+static void make_masks(const hp_config *c, int64_t **mask_of, uint8_t **bits, int *n_rows) {
+    int lens[3] = {7, 4, 6};
+    int64_t T = 17;
+    int32_t ids[17];
+    hp_rng r;
+    hp_rng_seed(&r, 11, 0);
+    for (int64_t t = 0; t < T; t++) ids[t] = (int32_t)hp_rng_below(&r, (uint64_t)c->vocab_size);
+    size_t stride = hp_vocab_mask_bytes(c->vocab_size);
+    *mask_of = malloc((size_t)T * sizeof **mask_of);
+    *bits = calloc((size_t)T, stride);
+    *n_rows = 0;
+    hp_rng q;
+    hp_rng_seed(&q, 99, 0);
+    int64_t t0 = 0;
+    for (int s = 0; s < 3; t0 += lens[s], s++)
+        for (int j = 0; j < lens[s]; j++) {
+            int64_t t = t0 + j;
+            (*mask_of)[t] = -1;
+            if (j == lens[s] - 1 || t % 3 != 0) continue;
+            uint8_t *row = *bits + (size_t)*n_rows * stride;
+            for (int v = 0; v < c->vocab_size; v++)
+                if (v == ids[t + 1] || hp_rng_uniform(&q) < 0.5) row[v >> 3] |= (uint8_t)(1u << (v & 7));
+            (*mask_of)[t] = (*n_rows)++;
+        }
+}
+
+/* Gradients of the constrained log-probs and entropies against finite differences. */
+static void test_fd_masked(void **state) {
+    (void)state;
+    hp_err e;
+    hp_config c = tu_config(1, 12, 2, 2, 20, 19, true, 100.0);
+    hp_model *m = hp_model_init_random(&c, 8, &e);
+    assert_non_null(m);
+    scale_up(m, 4);
+    int64_t *mask_of;
+    uint8_t *bits;
+    int n_rows;
+    make_masks(&c, &mask_of, &bits, &n_rows);
+    assert_true(n_rows >= 3);
+    fd_masks mk = {mask_of, bits};
+    assert_int_equal(check_model_masked(m, "masked", &mk), 1 + 12 + 1);
+    free(mask_of);
+    free(bits);
+    hp_model_free(m);
+}
+
+/* The constrained log-prob and entropy at a position equal those computed from the unconstrained
+ * model: log p(y) − log Σ_{v allowed} p(v), and the entropy of that renormalised distribution, where
+ * p(v) comes from scoring the sequence with v in place of the target (causality: the distribution at
+ * t does not depend on token t + 1). `scored` leaves unmarked positions at 0 and the others as they
+ * are without it. */
+static void test_masked_reference(void **state) {
+    (void)state;
+    hp_err e;
+    hp_config c = tu_config(2, 16, 4, 2, 24, 20, false, 100.0);
+    hp_model *m = hp_model_init_random(&c, 9, &e);
+    assert_non_null(m);
+    scale_up(m, 5);
+    int64_t *mask_of;
+    uint8_t *bits;
+    int n_rows;
+    make_masks(&c, &mask_of, &bits, &n_rows);
+    int64_t offs[4] = {0, 7, 11, 17}, T = 17;
+    int32_t ids[17], alt[17];
+    hp_rng r;
+    hp_rng_seed(&r, 11, 0);
+    for (int64_t t = 0; t < T; t++) ids[t] = (int32_t)hp_rng_below(&r, (uint64_t)c.vocab_size);
+    float lp[17], en[17], full[17], lp2[17], en2[17];
+    hp_batch b = {.ids = ids, .offsets = offs, .n_seq = 3, .mask_of = mask_of, .allowed_bits = bits};
+    assert_int_equal(hp_model_score(m, &b, lp, en, NULL, &e), HP_OK);
+    size_t stride = hp_vocab_mask_bytes(c.vocab_size);
+    int checked = 0;
+    for (int64_t t = 0; t < T; t++) {
+        if (mask_of[t] < 0) continue;
+        const uint8_t *row = bits + (size_t)mask_of[t] * stride;
+        double lse = -INFINITY, lpy = 0, lpv[64];
+        for (int v = 0; v < c.vocab_size; v++) {
+            if (!((row[v >> 3] >> (v & 7)) & 1)) continue;
+            memcpy(alt, ids, sizeof alt);
+            alt[t + 1] = v;
+            hp_batch ub = {.ids = alt, .offsets = offs, .n_seq = 3};
+            assert_int_equal(hp_model_score(m, &ub, full, NULL, NULL, &e), HP_OK);
+            lpv[v] = full[t];
+            lse = lse == -INFINITY ? lpv[v] : fmax(lse, lpv[v]) + log1p(exp(-fabs(lse - lpv[v])));
+            if (v == ids[t + 1]) lpy = lpv[v];
+        }
+        double H = 0;
+        for (int v = 0; v < c.vocab_size; v++)
+            if ((row[v >> 3] >> (v & 7)) & 1) H -= exp(lpv[v] - lse) * (lpv[v] - lse);
+        assert_float_equal(lp[t], lpy - lse, 2e-5);
+        assert_float_equal(en[t], H, 2e-5);
+        checked++;
+    }
+    assert_true(checked >= 3);
+    /* scored: the marked positions keep their values, the others are 0 */
+    uint8_t scored[17] = {0};
+    for (int64_t t = 0; t < T; t += 2) scored[t] = 1;
+    b.scored = scored;
+    assert_int_equal(hp_model_score(m, &b, lp2, en2, NULL, &e), HP_OK);
+    for (int64_t t = 0; t < T; t++) {
+        assert_float_equal(lp2[t], scored[t] ? lp[t] : 0.0f, 1e-6);
+        assert_float_equal(en2[t], scored[t] ? en[t] : 0.0f, 1e-6);
+    }
+    free(mask_of);
+    free(bits);
+    hp_model_free(m);
+}
+
 static void test_non_finite(void **state) {
     (void)state;
     hp_err e;
@@ -264,6 +387,8 @@ int main(void) {
         cmocka_unit_test(test_fd_tied_mha),
         cmocka_unit_test(test_fd_value_head),
         cmocka_unit_test(test_fd_lora),
+        cmocka_unit_test(test_fd_masked),
+        cmocka_unit_test(test_masked_reference),
         cmocka_unit_test(test_non_finite),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
