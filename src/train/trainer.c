@@ -555,27 +555,80 @@ static int load_models(trainer *t, hp_err *err) {
     return hp_ckpt_save(t->latest, t->actor, t->critic, t->tokdir, &t->prompt, t->cfg->env.name, &t->st, err);
 }
 
-static int check_config(const trainer *t, hp_err *err) {
-    char *path = hp_path_join(t->dir, "run_config.json");
-    int rc = HP_OK;
-    if (hp_path_exists(path)) {
-        if (!t->opts->resume) {
-            rc = hp_fail(err, "%s exists: this directory holds a run (use --resume, or another --out)", path);
-        } else {
-            hp_runcfg *old = hp_xcalloc(1, sizeof *old);
-            rc = hp_runcfg_load(old, path, NULL, 0, err);
-            if (rc == HP_OK) {
-                char *a = hp_runcfg_to_json(old), *b = hp_runcfg_to_json(t->cfg);
-                if (strcmp(a, b)) rc = hp_fail(err, "%s: the stored run configuration differs from this one", path);
-                free(a);
-                free(b);
-            }
-            free(old);
+/* The keys whose values differ between two run configurations, as "a, b, c" (at most a few). */
+static char *differing_keys(const hp_runcfg *a, const hp_runcfg *b) {
+    char *ja = hp_runcfg_to_json(a), *jb = hp_runcfg_to_json(b);
+    cJSON *oa = cJSON_Parse(ja), *ob = cJSON_Parse(jb);
+    hp_buf out = {0};
+    int n = 0;
+    const cJSON *x;
+    cJSON_ArrayForEach(x, oa) {
+        const cJSON *y = cJSON_GetObjectItemCaseSensitive(ob, x->string);
+        if (y && cJSON_Compare(x, y, true)) continue;
+        if (n < 6) {
+            char *va = cJSON_PrintUnformatted(x), *vb = y ? cJSON_PrintUnformatted(y) : NULL;
+            hp_buf_printf(&out, "%s%s (stored %s, now %s)", n ? ", " : "", x->string, va, vb ? vb : "absent");
+            cJSON_free(va);
+            cJSON_free(vb);
         }
-    } else {
+        n++;
+    }
+    if (n > 6) hp_buf_printf(&out, " and %d more", n - 6);
+    cJSON_Delete(oa);
+    cJSON_Delete(ob);
+    free(ja);
+    free(jb);
+    if (!out.data) hp_buf_puts(&out, "(none)");
+    return out.data;
+}
+
+/* A run directory: new, a run to resume, or a run that stopped before its first checkpoint (then a
+ * plain start may take it over: with the same configuration it reuses what was made, with another one
+ * it starts afresh). */
+static int check_config(const trainer *t, hp_err *err) {
+    char *path = hp_path_join(t->dir, "run_config.json"), *ck = hp_path_join(t->dir, "ckpt/latest");
+    char *ck_tmp = hp_path_join(t->dir, "ckpt/latest.tmp");
+    bool has_cfg = hp_path_exists(path), started = hp_path_exists(ck) || hp_path_exists(ck_tmp);
+    int rc = HP_OK;
+    hp_runcfg *old = NULL;
+    if (has_cfg) {
+        old = hp_xcalloc(1, sizeof *old);
+        if (hp_runcfg_load(old, path, NULL, 0, err)) rc = hp_err_wrap(err, "the stored run configuration");
+    }
+    bool same = false;
+    if (rc == HP_OK && old) {
+        char *a = hp_runcfg_to_json(old), *b = hp_runcfg_to_json(t->cfg);
+        same = !strcmp(a, b);
+        free(a);
+        free(b);
+    }
+    if (rc == HP_OK && t->opts->resume) {
+        if (!has_cfg) rc = hp_fail(err, "--resume: %s holds no run (no run_config.json); start it without --resume", t->dir);
+        else if (!same) {
+            char *d = differing_keys(old, t->cfg);
+            rc = hp_fail(err, "%s: the stored run configuration differs from this one in %s", path, d);
+            free(d);
+        }
+    } else if (rc == HP_OK && has_cfg && started) {
+        rc = hp_fail(err, "%s exists: this directory holds a run (use --resume, or another --out)", path);
+    } else if (rc == HP_OK && has_cfg && !same) {
+        /* Stopped before its first step under another configuration: nothing of it can be reused. */
+        say(t, "%s: an earlier start stopped before its first step with another configuration; starting afresh\n",
+            t->dir);
+        const char *parts[] = {"tokenizer", "ref", "corpus.txt", "eval_before.json", "metrics.jsonl", "rollouts.jsonl"};
+        for (size_t i = 0; i < sizeof parts / sizeof parts[0] && rc == HP_OK; i++) {
+            char *p = hp_path_join(t->dir, parts[i]);
+            if (hp_path_exists(p)) rc = hp_remove_tree(p, err);
+            free(p);
+        }
+        if (rc == HP_OK) rc = hp_runcfg_write(t->cfg, path, err);
+    } else if (rc == HP_OK && !has_cfg) {
         rc = hp_runcfg_write(t->cfg, path, err);
     }
+    free(old);
     free(path);
+    free(ck);
+    free(ck_tmp);
     return rc;
 }
 
