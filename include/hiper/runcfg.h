@@ -80,6 +80,8 @@ typedef struct hp_runcfg {
         double high_value_coef, term_value_coef;
         int64_t ppo_micro_batch_size;
         int64_t warmup; /* critic-only steps before the actor trains (critic_warmup) */
+        double value_scale;  /* values are predicted divided by this (1 = the paper) */
+        bool calibrate_bias; /* a fresh value head's bias starts at the first batch's mean target */
     } critic;
 
     struct {

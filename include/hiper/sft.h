@@ -56,6 +56,8 @@ typedef struct hp_demo_cfg {
                             * other detours are random admissible commands */
     bool keep_noisy_targets;
     uint64_t seed;
+    const int64_t *tasks;  /* optional: episode e plays task tasks[e % n_tasks] instead of a random one */
+    int n_tasks;
 } hp_demo_cfg;
 
 hp_demo_cfg hp_demo_cfg_default(hp_fmt fmt, hp_env_family family);

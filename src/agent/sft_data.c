@@ -72,7 +72,7 @@ static int play_demos(hp_env *env, hp_expert *ex, const hp_demo_cfg *cfg, demo_v
     hp_memory m = {0};
     int rc = HP_OK;
     for (int ep = 0; ep < cfg->n_episodes && rc == HP_OK; ep++) {
-        int64_t idx = (int64_t)hp_rng_below(&rng, (uint64_t)size);
+        int64_t idx = cfg->n_tasks > 0 ? cfg->tasks[ep % cfg->n_tasks] : (int64_t)hp_rng_below(&rng, (uint64_t)size);
         if (hp_env_reset(env, cfg->split, idx, cfg->seed + (uint64_t)ep, err)) {
             rc = hp_err_wrap(err, "demonstrations: reset %s[%lld]", cfg->split, (long long)idx);
             break;

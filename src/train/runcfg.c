@@ -65,6 +65,10 @@ static const hp_rc_key KEYS[] = {
     F("critic.term_value_coef", critic.term_value_coef, "weight of the term head's loss"),
     I("critic.ppo_micro_batch_size", critic.ppo_micro_batch_size, "critic rows per forward/backward"),
     I("critic.warmup", critic.warmup, "steps training only the critic"),
+    F("critic.value_scale", critic.value_scale,
+      "the critic predicts values / this (a departure: 10 puts ALFWorld's win of 10 at 1 for the value head)"),
+    B("critic.calibrate_bias", critic.calibrate_bias,
+      "a fresh critic's value-head bias starts at its first batch's mean target (a departure)"),
     I("data.train_batch_size", data.train_batch_size, "tasks per training step"),
     I("data.val_batch_size", data.val_batch_size, "validation episodes"),
     I("data.max_prompt_length", data.max_prompt_length, "prompt token limit"),
@@ -78,7 +82,7 @@ static const hp_rc_key KEYS[] = {
     I("env.seed", env.seed, "environment / task-draw seed"),
     S("env.train_split", env.train_split, "split for training tasks"),
     S("env.train_tasks", env.train_tasks,
-      "comma-separated task indices played at every step, cycled to fill the batch (\"\" = a new draw each step)"),
+      "comma-separated task indices (at most 256): every step and the SFT demonstrations play these, cycled (\"\" = drawn)"),
     S("env.val_split", env.val_split, "split for validation"),
     S("env.test_split", env.test_split, "second split evaluated at the end (\"\" = none)"),
     E("env.format", env.format, "hiper|think|action", "output format"),
@@ -210,6 +214,7 @@ int hp_runcfg_defaults(hp_runcfg *c, const char *est, const char *env, hp_err *e
     c->critic.cliprange_value = 0.5;
     c->critic.high_value_coef = 1.0;
     c->critic.term_value_coef = 1.0;
+    c->critic.value_scale = 1.0;
     c->critic.ppo_micro_batch_size = webshop && !hae ? 4 : 16;
 
     bool group = is_group_estimator(est);
@@ -508,6 +513,7 @@ int hp_runcfg_validate(const hp_runcfg *c, hp_err *err) {
     REQUIRE(c->critic.ppo_micro_batch_size >= 1, "critic.ppo_micro_batch_size", "must be >= 1");
     REQUIRE(c->critic.cliprange_value >= 0, "critic.cliprange_value", "must be >= 0");
     REQUIRE(c->critic.warmup >= 0, "critic.warmup", "must be >= 0");
+    REQUIRE(c->critic.value_scale > 0 && isfinite(c->critic.value_scale), "critic.value_scale", "must be > 0");
     REQUIRE(c->data.train_batch_size >= 1, "data.train_batch_size", "must be >= 1");
     REQUIRE(c->data.val_batch_size >= 0, "data.val_batch_size", "must be >= 0");
     REQUIRE(c->data.max_prompt_length >= 16, "data.max_prompt_length", "must be >= 16");
@@ -537,7 +543,9 @@ int hp_runcfg_validate(const hp_runcfg *c, hp_err *err) {
     REQUIRE(c->trainer.threads >= 0, "trainer.threads", "must be >= 0");
     REQUIRE(c->trainer.final_eval_episodes >= -1, "trainer.final_eval_episodes",
             "must be >= -1 (-1 = every game of each split, 0 = none)");
-    for (const char *p = c->env.train_tasks; *p;) {
+    int n_tasks = 0;
+    for (const char *p = c->env.train_tasks; *p; n_tasks++) {
+        REQUIRE(n_tasks < 256, "env.train_tasks", "lists at most 256 tasks");
         char *end;
         long long v = strtoll(p, &end, 10);
         REQUIRE(end != p && v >= 0 && (*end == ',' || *end == 0), "env.train_tasks",

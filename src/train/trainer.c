@@ -30,6 +30,8 @@ typedef struct trainer {
     hp_env_family family;
     cJSON *env_opts;
     hp_ckpt_state st;
+    int64_t train_tasks[256]; /* env.train_tasks parsed (n_train_tasks = 0: tasks are drawn) */
+    int n_train_tasks;
 } trainer;
 
 /* ---- small helpers ------------------------------------------------------------------------------- */
@@ -114,6 +116,8 @@ static hp_demo_cfg demo_cfg(const trainer *t) {
     d.noise = c->sft.noise;
     d.noise_repeat = c->sft.noise_repeat;
     d.seed = run_seed(c) ^ 0x5f7ULL;
+    d.tasks = t->train_tasks;
+    d.n_tasks = t->n_train_tasks;
     return d;
 }
 
@@ -378,6 +382,21 @@ static int validate(trainer *t, int64_t step, hp_err *err) {
     return rc;
 }
 
+/* A fresh value head predicts about 0 while ALFWorld's returns reach 10, and Adam moves its bias by
+ * about the learning rate per step: set the bias of each head to the first batch's mean residual, move
+ * the old values with it and recompute the advantages and targets (critic.calibrate_bias). */
+static int calibrate_critic(trainer *t, hp_rows *rows, const hp_rollout *ro, hp_adv_stats *as, hp_err *err) {
+    hp_tensor_info bias;
+    if (!hp_model_find_tensor(t->critic, "score.bias", &bias) || bias.numel < rows->K)
+        return hp_fail(err, "critic.calibrate_bias: the critic has no value-head bias");
+    double shift[3] = {0, 0, 0};
+    hp_rows_value_residual(rows, shift);
+    for (int k = 0; k < rows->K && k < 3; k++) bias.data[k] += (float)(shift[k] / t->cfg->critic.value_scale);
+    hp_rows_shift_values(rows, shift);
+    say(t, "  critic bias calibrated on the first batch: %+.3f %+.3f %+.3f\n", shift[0], shift[1], shift[2]);
+    return hp_rows_advantages(rows, ro, t->cfg, as, err);
+}
+
 static int train_step(trainer *t, hp_env **envs, int64_t step, hp_err *err) {
     const hp_runcfg *c = t->cfg;
     double t0 = hp_now();
@@ -385,16 +404,9 @@ static int train_step(trainer *t, hp_env **envs, int64_t step, hp_err *err) {
     hp_rollout ro = {0};
     hp_rollout_cfg rc = rollout_cfg(t, c->env.train_split, c->rollout.temperature, step);
     int64_t *fixed = NULL;
-    if (c->env.train_tasks[0]) { /* the same tasks every step, cycled to fill the batch */
-        int64_t list[256];
-        int k = 0;
-        for (const char *p = c->env.train_tasks; *p && k < 256; k++) {
-            char *end;
-            list[k] = strtoll(p, &end, 10);
-            p = *end ? end + 1 : end;
-        }
+    if (t->n_train_tasks > 0) { /* the same tasks every step, cycled to fill the batch */
         fixed = hp_xmalloc((size_t)rc.n_tasks * sizeof *fixed);
-        for (int i = 0; i < rc.n_tasks; i++) fixed[i] = list[i % k];
+        for (int i = 0; i < rc.n_tasks; i++) fixed[i] = t->train_tasks[i % t->n_train_tasks];
         rc.task_indices = fixed;
     }
     hp_policy pol = hp_policy_model(t->actor);
@@ -421,6 +433,7 @@ static int train_step(trainer *t, hp_env **envs, int64_t step, hp_err *err) {
     double t2 = hp_now();
     /* 4. advantages and value targets */
     if (r == HP_OK) r = hp_rows_advantages(&rows, &ro, c, &as, err);
+    if (r == HP_OK && step == 0 && t->critic && c->critic.calibrate_bias) r = calibrate_critic(t, &rows, &ro, &as, err);
     double t3 = hp_now();
     /* 5. critic then actor */
     if (r == HP_OK) r = hp_train_update(t->actor, t->critic, &rows, c, step, step >= c->critic.warmup, &us, err);
@@ -657,6 +670,11 @@ int hp_train_run(const hp_runcfg *cfg, const hp_train_opts *opts, hp_err *err) {
     if (rc == HP_OK && cfg->model.lora_rank > 0)
         rc = hp_fail(err, "key 'model.lora_rank': LoRA training is not wired into the trainer yet (use 0)");
     if (rc == HP_OK && cfg->env.options[0]) t.env_opts = cJSON_Parse(cfg->env.options);
+    for (const char *p = cfg->env.train_tasks; rc == HP_OK && *p && t.n_train_tasks < 256;) {
+        char *end;
+        t.train_tasks[t.n_train_tasks++] = strtoll(p, &end, 10); /* the format was validated */
+        p = *end ? end + 1 : end;
+    }
     if (rc == HP_OK) rc = hp_mkdirs(dir, err);
     if (rc == HP_OK) rc = check_config(&t, err);
     char *ck = hp_path_join(dir, "ckpt");

@@ -49,7 +49,7 @@ int hp_train_score(hp_model *actor, hp_model *ref, hp_model *critic, hp_rows *r,
             for (int j = 0; j <= r->n_resp[i]; j++)
                 for (int k = 0; k < r->K; k++)
                     r->v_old[((size_t)r->val_off[i] + (size_t)j) * (size_t)r->K + (size_t)k] =
-                        buf[(size_t)pos_index(r, 0, i, j) * (size_t)r->K + (size_t)k];
+                        (float)(cfg->critic.value_scale * buf[(size_t)pos_index(r, 0, i, j) * (size_t)r->K + (size_t)k]);
     }
 out:
     free(offs);
@@ -115,9 +115,9 @@ static int critic_micro(hp_model *critic, const hp_rows *r, int a, int b, const 
                 size_t s = ((size_t)r->val_off[i] + (size_t)j) * (size_t)K + (size_t)k;
                 size_t d = (size_t)(i - a) * (size_t)L + (size_t)j;
                 mask[d] = r->vmask[s];
-                v[d] = vals[(size_t)pos_index(r, a, i, j) * (size_t)K + (size_t)k];
-                vo[d] = r->v_old[s];
-                ret[d] = r->ret[s];
+                v[d] = vals[(size_t)pos_index(r, a, i, j) * (size_t)K + (size_t)k]; /* in units of value_scale */
+                vo[d] = (float)(r->v_old[s] / cfg->critic.value_scale);
+                ret[d] = r->ret[s] / cfg->critic.value_scale;
             }
         hp_ppo_value_cfg vc = hp_ppo_value_cfg_default();
         vc.cliprange = cfg->critic.cliprange_value;
