@@ -338,19 +338,6 @@ int hp_rows_advantages(hp_rows *r, const hp_rollout *ro, const hp_runcfg *cfg, h
     return HP_OK;
 }
 
-void hp_rows_value_residual(const hp_rows *r, double *mean) {
-    for (int k = 0; k < r->K && k < 3; k++) {
-        double sum = 0;
-        int64_t n = 0;
-        for (int i = 0; i < r->n; i++)
-            for (int j = 0; j <= r->n_resp[i]; j++) {
-                size_t s = ((size_t)r->val_off[i] + (size_t)j) * (size_t)r->K + (size_t)k;
-                if (r->vmask[s]) sum += r->ret[s] - r->v_old[s], n++;
-            }
-        mean[k] = n ? sum / (double)n : 0.0;
-    }
-}
-
 void hp_rows_shift_values(hp_rows *r, const double *shift) {
     for (int i = 0; i < r->n; i++)
         for (int j = 0; j <= r->n_resp[i]; j++)

@@ -61,8 +61,6 @@ int hp_rows_build(hp_rows *r, const struct hp_rollout *ro, const hp_tok *tok, co
 int hp_rows_advantages(hp_rows *r, const struct hp_rollout *ro, const hp_runcfg *cfg, hp_adv_stats *st,
                        hp_err *err);
 void hp_rows_free(hp_rows *r);
-/* Mean of (target − old value) of each head over its target slots (K entries). */
-void hp_rows_value_residual(const hp_rows *r, double *mean);
 /* Add shift[k] to every old value of head k (after moving the critic's bias by the same amount). */
 void hp_rows_shift_values(hp_rows *r, const double *shift);
 /* Critic heads an estimator needs: hae 3 (or 2), gae 1, group estimators 0. */

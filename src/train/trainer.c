@@ -383,17 +383,40 @@ static int validate(trainer *t, int64_t step, hp_err *err) {
 }
 
 /* A fresh value head predicts about 0 while ALFWorld's returns reach 10, and Adam moves its bias by
- * about the learning rate per step: set the bias of each head to the first batch's mean residual, move
- * the old values with it and recompute the advantages and targets (critic.calibrate_bias). */
+ * about the learning rate per step (critic.calibrate_bias): move each head's bias so that its mean old
+ * value equals the batch's mean Monte-Carlo return from that turn (environment rewards to the episode's
+ * end, discounted by γ; a truncated episode counts as what it earned), then recompute the advantages
+ * and targets. Monte-Carlo, not the bootstrapped targets: those move with the values themselves. */
 static int calibrate_critic(trainer *t, hp_rows *rows, const hp_rollout *ro, hp_adv_stats *as, hp_err *err) {
     hp_tensor_info bias;
     if (!hp_model_find_tensor(t->critic, "score.bias", &bias) || bias.numel < rows->K)
         return hp_fail(err, "critic.calibrate_bias: the critic has no value-head bias");
-    double shift[3] = {0, 0, 0};
-    hp_rows_value_residual(rows, shift);
-    for (int k = 0; k < rows->K && k < 3; k++) bias.data[k] += (float)(shift[k] / t->cfg->critic.value_scale);
+    double g = t->cfg->algorithm.gamma, mc_sum = 0, mc_sum_b = 0;
+    int64_t n = 0, n_b = 0;
+    for (int k = 0; k < ro->n_trajs; k++) {
+        const hp_traj *tr = &ro->trajs[k];
+        double ret = 0;
+        for (int i = tr->first_turn + tr->n_turns - 1; i >= tr->first_turn; i--) {
+            ret = ro->turns[i].reward + g * ret;
+            mc_sum += ret, n++;
+            if (rows->boundary[i]) mc_sum_b += ret, n_b++;
+        }
+    }
+    double v_mean[3] = {0, 0, 0}, shift[3] = {0, 0, 0};
+    int64_t cnt[3] = {0, 0, 0};
+    for (int i = 0; i < rows->n; i++)
+        for (int j = 0; j <= rows->n_resp[i]; j++)
+            for (int k = 0; k < rows->K && k < 3; k++) {
+                size_t s = ((size_t)rows->val_off[i] + (size_t)j) * (size_t)rows->K + (size_t)k;
+                if (rows->vmask[s]) v_mean[k] += rows->v_old[s], cnt[k]++;
+            }
+    for (int k = 0; k < rows->K && k < 3; k++) {
+        double mc = k == 1 && rows->K > 1 ? (n_b ? mc_sum_b / (double)n_b : 0.0) : (n ? mc_sum / (double)n : 0.0);
+        shift[k] = mc - (cnt[k] ? v_mean[k] / (double)cnt[k] : 0.0);
+        bias.data[k] += (float)(shift[k] / t->cfg->critic.value_scale);
+    }
     hp_rows_shift_values(rows, shift);
-    say(t, "  critic bias calibrated on the first batch: %+.3f %+.3f %+.3f\n", shift[0], shift[1], shift[2]);
+    say(t, "  critic bias calibrated on the first batch's returns: %+.3f %+.3f %+.3f\n", shift[0], shift[1], shift[2]);
     return hp_rows_advantages(rows, ro, t->cfg, as, err);
 }
 
