@@ -41,14 +41,18 @@ for n in "${names[@]}"; do
     -artifact_prefix="$build/fuzz-artifacts/$n-" ${FUZZ_ARGS:-} >"$log" 2>&1
   rc=$?
   set -e
-  execs=$(grep -o 'stat::number_of_executed_units: [0-9]*' "$log" | tail -1 | awk '{print $2}')
+  # -fork mode with -ignore_crashes=1 exits 0 after crashes: count them from its progress lines
+  if [ $rc -eq 0 ] && grep -qE 'oom/timeout/crash: [0-9]+/[0-9]+/[1-9]' "$log"; then rc=1; fi
+  # executions: the final stats, or (in -fork mode, which prints none) the last "#N" progress line
+  execs=$(grep -o 'stat::number_of_executed_units: [0-9]*' "$log" | tail -1 | awk '{print $2}' || true)
+  [ -n "$execs" ] || execs=$(grep -oE '^#[0-9]+' "$log" | tail -1 | tr -d '#' || true)
   units=$(ls "$work" | wc -l)
   if [ $rc -eq 0 ]; then
     printf '%-12s %12s executions  %6s inputs in its corpus  ok\n' "$n" "${execs:-?}" "$units"
   else
     failed=1
     printf '%-12s %12s executions  %6s inputs in its corpus  FAILED (exit %d): %s\n' "$n" "${execs:-?}" "$units" \
-      "$rc" "$(grep -m1 -E 'ERROR|runtime error|property failed|out-of-memory|timeout' "$log" || echo "see $log")"
+      "$rc" "$(grep -m1 -E 'runtime error|property failed|ERROR: AddressSanitizer|out-of-memory|timeout|deadly signal' "$log" || echo "see $log")"
     ls "$build/fuzz-artifacts/$n-"* 2>/dev/null | grep -v '\.log$' | sed 's/^/    input: /' || true
   fi
 done
