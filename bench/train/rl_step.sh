@@ -8,7 +8,8 @@
 # warm start with the main job's configuration and the same seed (so both play the same rollouts as
 # long as their numbers agree), and the script prints per phase the median seconds per step and the
 # tokens per second through the whole step (prompt + response tokens of the step's turns / t_step).
-# Extra configuration keys can be given in RL_STEP_KEYS.
+# Extra configuration keys: RL_STEP_KEYS for every binary, NEW_KEYS for build/hiper only and
+# BASE_KEYS for the baseline only (an older binary may not know a newer key).
 set -euo pipefail
 ws=${1:?usage: rl_step.sh WARM_START_RUN [STEPS] [THREADS] [BASELINE_HIPER]}
 steps=${2:-3}
@@ -19,9 +20,11 @@ bins=("$here/build/hiper")
 [ -n "$base" ] && bins+=("$base")
 for bin in "${bins[@]}"; do
   out=$(mktemp -d)
+  extra=${NEW_KEYS:-}
+  [ "$bin" = "$base" ] && extra=${BASE_KEYS:-}
   "$bin" train --out "$out/run" model.path="$ws/ref" model.tokenizer="$ws/tokenizer" sft.enable=false \
     trainer.total_steps="$steps" trainer.test_freq=0 trainer.final_eval_episodes=0 trainer.log_rollouts=false \
-    trainer.threads="$threads" ${RL_STEP_KEYS:-} >/dev/null
+    trainer.threads="$threads" ${RL_STEP_KEYS:-} $extra >/dev/null
   python3 - "$bin" "$out/run/metrics.jsonl" <<'PY'
 import json, statistics, sys
 rows = [json.loads(l) for l in open(sys.argv[2]) if '"train"' in l]
