@@ -139,7 +139,7 @@ static void before_action(hp_action_filter *f, int n_out, float *logits, int voc
     const hp_vocab_bytes *vb = f->vb;
     size_t keep = f->text.len < sizeof OPEN - 2 ? f->text.len : sizeof OPEN - 2;
     char buf[512];
-    memcpy(buf, f->text.data + f->text.len - keep, keep);
+    if (keep) memcpy(buf, f->text.data + f->text.len - keep, keep);
     size_t stride = ((size_t)vocab + 7) / 8;
     uint8_t *row = NULL;
     int lim = vb->V < vocab ? vb->V : vocab;
