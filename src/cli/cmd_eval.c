@@ -175,7 +175,6 @@ static int run_eval(const eval_args *a, hp_err *err) {
         hp_eval_merge(&all, &res);
     }
     if (rc == HP_OK && n_splits > 1 && !a->json) {
-        hp_eval_finish(&all);
         printf("all splits together (%d episodes):\n", all.n_episodes);
         hp_eval_print(stdout, &all, fam);
     }
