@@ -82,6 +82,24 @@ def quick(hiper, work):
         ev = json.load(open(os.path.join(d, f)))
         if set(ev) != {"valid_seen", "valid_unseen"}:
             fail(f"{f}: splits {sorted(ev)}")
+        for split, r in ev.items():  # every episode is kept, for a paired comparison
+            if len(r["episode_won"]) != r["episodes"] or sum(r["episode_won"]) != r["won"]:
+                fail(f"{f}: {split}: episode list does not match the counts")
+            if not r["success_lo95"] <= r["success"] <= r["success_hi95"]:
+                fail(f"{f}: {split}: success outside its interval")
+    if "McNemar exact p" not in p.stdout:
+        fail("no paired before/after comparison in the output")
+    # hiper eval on the run directory: the run's environment and settings, both validation splits
+    e = run([hiper, "eval", "--model", d, "--episodes", "3", "--json", "--quiet"])
+    if e.returncode != 0:
+        fail(f"hiper eval --model RUN_DIR exited {e.returncode}")
+    out = json.loads(e.stdout)
+    if set(out) != {"valid_seen", "valid_unseen"} or out["valid_seen"]["episodes"] != 3:
+        fail(f"hiper eval --model RUN_DIR: {e.stdout[:200]}")
+    e = run([hiper, "eval", "--model", os.path.join(d, "ckpt", "best"), "--env", "webshop", "--split", "test",
+             "--episodes", "1", "--max-steps", "1", "--quiet"])
+    if "trained on alfworld" not in e.stdout:
+        fail("no warning for evaluating on another environment")
     print("quick: ok")
 
 
