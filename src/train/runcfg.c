@@ -343,10 +343,13 @@ static int set_text(hp_runcfg *cfg, const hp_rc_key *k, const char *v, const cha
         if (!hp_parse_f64(v, (double *)field(cfg, k)))
             return hp_fail(err, "%s: key '%s': expected a number, got '%s'", src, k->key, v);
         return HP_OK;
-    case HP_RC_I64:
-        if (!hp_parse_i64(v, (int64_t *)field(cfg, k)))
-            return hp_fail(err, "%s: key '%s': expected an integer, got '%s'", src, k->key, v);
+    case HP_RC_I64: {
+        /* the same bound as a JSON number (exact in a double), so run_config.json reads back */
+        int64_t *p = (int64_t *)field(cfg, k);
+        if (!hp_parse_i64(v, p) || *p > 9000000000000000LL || *p < -9000000000000000LL)
+            return hp_fail(err, "%s: key '%s': expected an integer within +-9e15, got '%s'", src, k->key, v);
         return HP_OK;
+    }
     case HP_RC_BOOL:
         if (!strcmp(v, "true") || !strcmp(v, "True") || !strcmp(v, "1")) *(bool *)field(cfg, k) = true;
         else if (!strcmp(v, "false") || !strcmp(v, "False") || !strcmp(v, "0")) *(bool *)field(cfg, k) = false;
