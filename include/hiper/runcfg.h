@@ -169,6 +169,10 @@ int hp_runcfg_load_text(hp_runcfg *cfg, const char *json, const char *src, const
 /* Apply one "key=value" override to an already loaded config (no re-defaulting). */
 int hp_runcfg_set(hp_runcfg *cfg, const char *assignment, hp_err *err);
 int hp_runcfg_validate(const hp_runcfg *cfg, hp_err *err);
+/* env.train_tasks as indices: their count (0 = tasks are drawn), -1 when malformed, -2 when over
+ * HP_RC_MAX_TRAIN_TASKS. */
+#define HP_RC_MAX_TRAIN_TASKS 256
+int hp_runcfg_train_tasks(const hp_runcfg *cfg, int64_t *out);
 
 /* Every key as flat JSON (newly allocated text), and written atomically. */
 char *hp_runcfg_to_json(const hp_runcfg *cfg);

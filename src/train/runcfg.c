@@ -494,6 +494,19 @@ int hp_runcfg_load(hp_runcfg *cfg, const char *path, const char *const *ov, int 
         if (!(cond)) return hp_fail(err, "key '" key "': " __VA_ARGS__);                                  \
     } while (0)
 
+int hp_runcfg_train_tasks(const hp_runcfg *c, int64_t *out) {
+    int n = 0;
+    for (const char *p = c->env.train_tasks; *p; n++) {
+        if (n == HP_RC_MAX_TRAIN_TASKS) return -2;
+        char *end;
+        long long v = strtoll(p, &end, 10);
+        if (end == p || v < 0 || (*end != ',' && *end != 0)) return -1;
+        out[n] = v;
+        p = *end ? end + 1 : end;
+    }
+    return n;
+}
+
 int hp_runcfg_validate(const hp_runcfg *c, hp_err *err) {
     REQUIRE(c->algorithm.gamma >= 0 && c->algorithm.gamma <= 1, "algorithm.gamma", "must be in [0, 1]");
     REQUIRE(c->algorithm.lam >= 0 && c->algorithm.lam <= 1, "algorithm.lam", "must be in [0, 1]");
@@ -546,15 +559,10 @@ int hp_runcfg_validate(const hp_runcfg *c, hp_err *err) {
     REQUIRE(c->trainer.threads >= 0, "trainer.threads", "must be >= 0");
     REQUIRE(c->trainer.final_eval_episodes >= -1, "trainer.final_eval_episodes",
             "must be >= -1 (-1 = every game of each split, 0 = none)");
-    int n_tasks = 0;
-    for (const char *p = c->env.train_tasks; *p; n_tasks++) {
-        REQUIRE(n_tasks < 256, "env.train_tasks", "lists at most 256 tasks");
-        char *end;
-        long long v = strtoll(p, &end, 10);
-        REQUIRE(end != p && v >= 0 && (*end == ',' || *end == 0), "env.train_tasks",
-                "must be comma-separated task indices >= 0, like \"0,5,9\"");
-        p = *end ? end + 1 : end;
-    }
+    int64_t tasks[HP_RC_MAX_TRAIN_TASKS];
+    int n_tasks = hp_runcfg_train_tasks(c, tasks);
+    REQUIRE(n_tasks != -2, "env.train_tasks", "lists at most 256 tasks");
+    REQUIRE(n_tasks >= 0, "env.train_tasks", "must be comma-separated task indices >= 0, like \"0,5,9\"");
     if (c->env.options[0]) {
         cJSON *o = cJSON_Parse(c->env.options);
         bool ok = o && cJSON_IsObject(o);

@@ -30,7 +30,7 @@ typedef struct trainer {
     hp_env_family family;
     cJSON *env_opts;
     hp_ckpt_state st;
-    int64_t train_tasks[256]; /* env.train_tasks parsed (n_train_tasks = 0: tasks are drawn) */
+    int64_t train_tasks[HP_RC_MAX_TRAIN_TASKS]; /* env.train_tasks parsed (n_train_tasks = 0: drawn) */
     int n_train_tasks;
 } trainer;
 
@@ -693,11 +693,7 @@ int hp_train_run(const hp_runcfg *cfg, const hp_train_opts *opts, hp_err *err) {
     if (rc == HP_OK && cfg->model.lora_rank > 0)
         rc = hp_fail(err, "key 'model.lora_rank': LoRA training is not wired into the trainer yet (use 0)");
     if (rc == HP_OK && cfg->env.options[0]) t.env_opts = cJSON_Parse(cfg->env.options);
-    for (const char *p = cfg->env.train_tasks; rc == HP_OK && *p && t.n_train_tasks < 256;) {
-        char *end;
-        t.train_tasks[t.n_train_tasks++] = strtoll(p, &end, 10); /* the format was validated */
-        p = *end ? end + 1 : end;
-    }
+    if (rc == HP_OK) t.n_train_tasks = hp_runcfg_train_tasks(cfg, t.train_tasks); /* validated above */
     if (rc == HP_OK) rc = hp_mkdirs(dir, err);
     if (rc == HP_OK) rc = check_config(&t, err);
     char *ck = hp_path_join(dir, "ckpt");
