@@ -60,6 +60,11 @@ int64_t hp_model_n_trainable(const hp_model *m); /* those that receive gradients
  * say architectures ["Qwen2ForTokenClassification"], num_labels K. Fails if a head already exists. */
 int hp_model_add_value_head(hp_model *m, int K, uint64_t seed, hp_err *err);
 int hp_model_n_values(const hp_model *m); /* K, or 0 for a causal LM */
+/* A critic whose backbone does not train (critic.backbone = reference): only score.weight and
+ * score.bias keep gradients and optimizer state. Call before any optimizer step (gradients and moments
+ * are dropped). Its values are then computed with hp_model_head_values on final hidden states from
+ * hp_model_score_hidden of a model with the same backbone, which is cheaper than a pass of its own. */
+int hp_model_freeze_backbone(hp_model *m, hp_err *err);
 
 /* Tokens per activation chunk of the training pass (default: sized to about 1 GiB of activations,
  * at least 256 tokens). */
@@ -117,6 +122,15 @@ int hp_model_backward(hp_model *m, const hp_batch *b, const float *dlogp, const 
 /* Forward only (old/reference log-probs, values): stores no activations. Any output may be NULL. */
 int hp_model_score(hp_model *m, const hp_batch *b, float *logp, float *entropy, float *values,
                    hp_err *err);
+/* hp_model_score that also writes the final hidden states (after the last RMSNorm, the input of the
+ * LM or value head): hidden[t*hidden_size .. +hidden_size) for every position t of the batch. */
+int hp_model_score_hidden(hp_model *m, const hp_batch *b, float *logp, float *entropy, float *hidden,
+                          hp_err *err);
+/* A critic's value head on n given hidden-state rows: values[i*K + k] = score.weight[k]·hidden[i] +
+ * score.bias[k] (the numbers the critic's own pass gives when its backbone produced those rows). */
+int hp_model_head_values(const hp_model *m, const float *hidden, int64_t n, float *values, hp_err *err);
+/* Its backward: ACCUMULATES the gradients of score.weight and score.bias from dvalues [n, K]. */
+int hp_model_head_backward(hp_model *m, const float *hidden, int64_t n, const float *dvalues, hp_err *err);
 
 /* ---- optimisation ---------------------------------------------------------------------------- */
 

@@ -432,8 +432,8 @@ static int check_upstream(const char *what, const float *d, int64_t n, int K, hp
     return HP_OK;
 }
 
-static int forward_impl(hp_model *m, const hp_batch *b, float *logp, float *ent, float *values, bool keep,
-                        hp_err *err) {
+static int forward_impl(hp_model *m, const hp_batch *b, float *logp, float *ent, float *values, float *hidden,
+                        bool keep, hp_err *err) {
     if (check_batch(m, b, err)) return HP_FAIL;
     if (hp_model_n_values(m) == 0 && values) return hp_fail(err, "forward: values requested from a model without a value head");
     if (hp_model_n_values(m) > 0 && (logp || ent)) return hp_fail(err, "forward: log-probs requested from a critic");
@@ -458,6 +458,7 @@ static int forward_impl(hp_model *m, const hp_batch *b, float *logp, float *ent,
         int64_t *loffs;
         if (T > 0) {
             run_chunk(m, b, s0, s1, &cm, &loffs);
+            if (hidden) memcpy(hidden + t0 * d.D, final_h(&cm, &d), (size_t)(T * d.D) * sizeof *hidden);
             vmask vm = chunk_vmask(m, b, t0);
             head_forward(m, b->ids + t0, loffs, s1 - s0, &vm, b->scored ? b->scored + t0 : NULL, final_h(&cm, &d), T,
                          logp ? logp + t0 : NULL,
@@ -482,11 +483,50 @@ static int forward_impl(hp_model *m, const hp_batch *b, float *logp, float *ent,
 }
 
 int hp_model_forward(hp_model *m, const hp_batch *b, float *logp, float *entropy, float *values, hp_err *err) {
-    return forward_impl(m, b, logp, entropy, values, true, err);
+    return forward_impl(m, b, logp, entropy, values, NULL, true, err);
 }
 
 int hp_model_score(hp_model *m, const hp_batch *b, float *logp, float *entropy, float *values, hp_err *err) {
-    return forward_impl(m, b, logp, entropy, values, false, err);
+    return forward_impl(m, b, logp, entropy, values, NULL, false, err);
+}
+
+int hp_model_score_hidden(hp_model *m, const hp_batch *b, float *logp, float *entropy, float *hidden, hp_err *err) {
+    if (!hidden) return hp_fail(err, "score_hidden: no output for the hidden states");
+    return forward_impl(m, b, logp, entropy, NULL, hidden, false, err);
+}
+
+/* The value head alone, on hidden states computed elsewhere (a critic on a frozen backbone). */
+static int check_head(const hp_model *m, const float *hidden, int64_t n, const float *io, const char *what,
+                      hp_err *err) {
+    if (!m->score_w) return hp_fail(err, "%s: the model has no value head", what);
+    if (n < 0 || (n > 0 && (!hidden || !io))) return hp_fail(err, "%s: bad arguments (n = %lld)", what, (long long)n);
+    return HP_OK;
+}
+
+int hp_model_head_values(const hp_model *m, const float *hidden, int64_t n, float *values, hp_err *err) {
+    if (check_head(m, hidden, n, values, "head_values", err)) return HP_FAIL;
+    dims d = get_dims(m);
+    for (int64_t t = 0; t < n; t++)
+        for (int k = 0; k < d.K; k++) values[t * d.K + k] = m->score_b->w[k];
+    if (n > 0) hp_gemm(false, true, (int)n, d.K, d.D, 1.0f, hidden, d.D, m->score_w->w, d.D, 1.0f, values, d.K);
+    for (int64_t i = 0; i < n * d.K; i++)
+        if (!isfinite(values[i]))
+            return hp_fail(err, "head_values: value %g at row %lld, head %lld", (double)values[i], (long long)(i / d.K),
+                           (long long)(i % d.K));
+    return HP_OK;
+}
+
+int hp_model_head_backward(hp_model *m, const float *hidden, int64_t n, const float *dvalues, hp_err *err) {
+    if (check_head(m, hidden, n, dvalues, "head_backward", err)) return HP_FAIL;
+    dims d = get_dims(m);
+    if (check_upstream("dvalues", dvalues, n * d.K, d.K, err)) return HP_FAIL;
+    hp_model_ensure_grads(m);
+    if (n == 0) return HP_OK;
+    if (m->score_w->g) hp_gemm(true, false, d.K, d.D, (int)n, 1.0f, dvalues, d.K, hidden, d.D, 1.0f, m->score_w->g, d.D);
+    if (m->score_b->g)
+        for (int64_t t = 0; t < n; t++)
+            for (int k = 0; k < d.K; k++) m->score_b->g[k] += dvalues[t * d.K + k];
+    return HP_OK;
 }
 
 int hp_model_backward(hp_model *m, const hp_batch *b, const float *dlogp, const float *dentropy,

@@ -315,6 +315,14 @@ void hp_model_free(hp_model *m) {
     free(m);
 }
 
+int hp_model_freeze_backbone(hp_model *m, hp_err *err) {
+    if (!m->score_w) return hp_fail(err, "freeze_backbone: the model has no value head");
+    if (m->lora) return hp_fail(err, "freeze_backbone: the model has LoRA adapters");
+    hp_model_drop_grads(m);
+    for (int i = 0; i < m->np; i++) m->p[i]->train = m->p[i] == m->score_w || m->p[i] == m->score_b;
+    return HP_OK;
+}
+
 int hp_model_add_value_head(hp_model *m, int K, uint64_t seed, hp_err *err) {
     if (m->score_w) return hp_fail(err, "add_value_head: the model already has a value head");
     if (K <= 0) return hp_fail(err, "add_value_head: K must be positive (got %d)", K);

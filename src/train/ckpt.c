@@ -8,6 +8,8 @@
 
 #include <cjson/cJSON.h>
 #include <dirent.h>
+#include <errno.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -21,20 +23,34 @@ static int state_write(const char *path, const hp_ckpt_state *st, hp_err *err) {
     return rc;
 }
 
+/* An integer key of state.json, named in the error. */
+static int state_int(const char *path, const cJSON *o, const char *key, int64_t *out, hp_err *err) {
+    const cJSON *x = cJSON_GetObjectItemCaseSensitive(o, key);
+    if (!cJSON_IsNumber(x) || x->valuedouble != (double)(int64_t)x->valuedouble || fabs(x->valuedouble) > 9e15)
+        return hp_fail(err, "%s: key '%s': expected an integer", path, key);
+    *out = (int64_t)x->valuedouble;
+    return HP_OK;
+}
+
 int hp_ckpt_state_read(const char *path, hp_ckpt_state *st, hp_err *err) {
     char *text;
     size_t len;
     if (hp_read_file(path, &text, &len, err)) return HP_FAIL;
-    cJSON *o = cJSON_Parse(text);
+    cJSON *o = cJSON_ParseWithLength(text, len);
     free(text);
-    const cJSON *a = cJSON_GetObjectItemCaseSensitive(o, "next_step");
     const cJSON *b = cJSON_GetObjectItemCaseSensitive(o, "best_val");
-    const cJSON *c = cJSON_GetObjectItemCaseSensitive(o, "best_step");
+    hp_ckpt_state s = {0, -1.0, -1};
     int rc = HP_OK;
-    if (!cJSON_IsNumber(a) || !cJSON_IsNumber(b) || !cJSON_IsNumber(c))
-        rc = hp_fail(err, "%s: expected next_step, best_val and best_step numbers", path);
-    else
-        *st = (hp_ckpt_state){(int64_t)a->valuedouble, b->valuedouble, (int64_t)c->valuedouble};
+    if (!cJSON_IsObject(o)) rc = hp_fail(err, "%s: not a JSON object", path);
+    if (rc == HP_OK) rc = state_int(path, o, "next_step", &s.next_step, err);
+    if (rc == HP_OK) rc = state_int(path, o, "best_step", &s.best_step, err);
+    if (rc == HP_OK && (!cJSON_IsNumber(b) || !isfinite(b->valuedouble)))
+        rc = hp_fail(err, "%s: key 'best_val': expected a number", path);
+    if (rc == HP_OK && s.next_step < 0) rc = hp_fail(err, "%s: key 'next_step' is %lld, below 0", path, (long long)s.next_step);
+    if (rc == HP_OK) {
+        s.best_val = b->valuedouble;
+        *st = s;
+    }
     cJSON_Delete(o);
     return rc;
 }
@@ -69,66 +85,121 @@ int hp_ckpt_save(const char *dir, hp_model *actor, hp_model *critic, const char 
         rc = state_write(sp, st, err);
         free(sp);
     }
+    /* The fault tests kill here: a directory with every file but no manifest (points named e.g.
+     * "ckpt.latest.files@2"), and one complete but not yet swapped in ("ckpt.latest.manifest@2"). */
+    const char *slash = strrchr(dir, '/');
+    char point[2][96];
+    snprintf(point[0], sizeof point[0], "ckpt.%s.files", slash ? slash + 1 : dir);
+    snprintf(point[1], sizeof point[1], "ckpt.%s.manifest", slash ? slash + 1 : dir);
+    if (rc == HP_OK) hp_test_kill_point(point[0], st->next_step);
+    /* Last, the manifest: the sizes and checksums of everything above, so that a checkpoint is used
+     * only whole (hp_ckpt_manifest_check). */
+    if (rc == HP_OK) rc = hp_ckpt_manifest_write(tmp.data, err);
+    if (rc == HP_OK) hp_test_kill_point(point[1], st->next_step);
     if (rc == HP_OK) rc = hp_dir_replace(tmp.data, dir, err);
     hp_buf_free(&tmp);
     return rc ? hp_err_wrap(err, "checkpoint %s", dir) : HP_OK;
 }
 
-char *hp_ckpt_find(const char *dir, hp_err *err) {
-    char *state = hp_path_join(dir, "state.json");
-    bool ok = hp_path_exists(state);
-    free(state);
-    if (ok) return hp_xstrdup(dir);
-    /* An interrupted hp_dir_replace leaves "<dir>.old.<pid>" and maybe no dir: move it back. */
+/* The names "<base>.old.<pid>" beside dir, which an interrupted hp_dir_replace leaves, sorted. */
+static int old_copies(const char *dir, char ***out, size_t *n) {
     char *parent = hp_xstrdup(dir);
     char *slash = strrchr(parent, '/');
     const char *base = slash ? slash + 1 : parent;
-    char *pdir = slash ? (*slash = '\0', parent) : ".";
+    const char *pdir = slash ? (*slash = '\0', parent) : ".";
     hp_buf prefix = {0};
     hp_buf_printf(&prefix, "%s.old.", base);
     DIR *d = opendir(pdir);
-    char *found = NULL;
     struct dirent *e;
-    while (d && (e = readdir(d)))
-        if (hp_str_starts(e->d_name, prefix.data) && !found) found = hp_path_join(pdir, e->d_name);
+    size_t cap = 0;
+    *out = NULL;
+    *n = 0;
+    while (d && (e = readdir(d))) {
+        if (!hp_str_starts(e->d_name, prefix.data)) continue;
+        if (*n == cap) *out = hp_xrealloc(*out, (cap = cap ? 2 * cap : 4) * sizeof **out);
+        (*out)[(*n)++] = hp_path_join(pdir, e->d_name);
+    }
     if (d) closedir(d);
+    for (size_t i = 1; i < *n; i++) /* insertion sort: a handful at most */
+        for (size_t j = i; j > 0 && strcmp((*out)[j - 1], (*out)[j]) > 0; j--) {
+            char *x = (*out)[j];
+            (*out)[j] = (*out)[j - 1];
+            (*out)[j - 1] = x;
+        }
     hp_buf_free(&prefix);
     free(parent);
-    if (!found) return NULL;
-    char *fs = hp_path_join(found, "state.json");
-    bool complete = hp_path_exists(fs);
-    free(fs);
-    if (complete && !hp_path_exists(dir) && rename(found, dir) == 0) {
-        free(found);
-        return hp_xstrdup(dir);
-    }
-    free(found);
-    (void)err;
-    return NULL;
+    return HP_OK;
 }
 
-static int load_model(const char *dir, const char *name, hp_model **out, hp_err *err) {
+int hp_ckpt_find(const char *dir, bool *found, hp_err *err) {
+    char **old = NULL;
+    size_t n_old = 0;
+    old_copies(dir, &old, &n_old);
+    int rc = HP_OK;
+    *found = hp_is_dir(dir);
+    if (*found) {
+        /* Copies beside a checkpoint that was swapped in are what an interrupted removal left. */
+        char *mf = hp_path_join(dir, "manifest.json");
+        for (size_t i = 0; hp_path_exists(mf) && i < n_old; i++) {
+            hp_err ignored;
+            hp_remove_tree(old[i], &ignored);
+        }
+        free(mf);
+    } else if (n_old) {
+        /* The swap was interrupted between its two renames: the previous checkpoint waits under its
+         * temporary name; move it back if it is whole. */
+        hp_err why = {{0}};
+        for (size_t i = 0; i < n_old && !*found; i++) {
+            if (hp_ckpt_manifest_check(old[i], &why)) continue;
+            if (rename(old[i], dir) != 0)
+                rc = hp_fail(err, "%s: cannot move back to %s: %s", old[i], dir, strerror(errno));
+            else
+                *found = true;
+            break;
+        }
+        if (rc == HP_OK && !*found)
+            rc = hp_fail(err, "%s: missing, and the copy an interrupted save left is incomplete (%s)", dir, why.msg);
+    }
+    for (size_t i = 0; i < n_old; i++) free(old[i]);
+    free(old);
+    return rc;
+}
+
+int hp_ckpt_check(const char *dir, int64_t total_steps, hp_ckpt_state *st, hp_err *err) {
+    char *sp = hp_path_join(dir, "state.json");
+    int rc = hp_ckpt_state_read(sp, st, err);
+    if (rc == HP_OK && st->next_step > total_steps)
+        rc = hp_fail(err, "%s: key 'next_step' is %lld, beyond trainer.total_steps (%lld)", sp, (long long)st->next_step,
+                     (long long)total_steps);
+    free(sp);
+    if (rc == HP_OK) rc = hp_ckpt_manifest_check(dir, err);
+    return rc;
+}
+
+static int load_model(const char *dir, const char *name, bool head_only, hp_model **out, hp_err *err) {
     char *md = hp_path_join(dir, name);
     hp_buf opt = {0};
     hp_buf_printf(&opt, "%s_optim.safetensors", md);
     int rc = HP_OK;
     *out = hp_model_load(md, err);
     if (!*out) rc = HP_FAIL;
+    else if (head_only && hp_model_freeze_backbone(*out, err)) rc = HP_FAIL;
     else if (hp_path_exists(opt.data)) rc = hp_model_optim_load(*out, opt.data, err);
     free(md);
     hp_buf_free(&opt);
     return rc;
 }
 
-int hp_ckpt_load(const char *dir, hp_model **actor, hp_model **critic, hp_ckpt_state *st, hp_err *err) {
+int hp_ckpt_load(const char *dir, hp_model **actor, hp_model **critic, bool critic_head_only, hp_ckpt_state *st,
+                 hp_err *err) {
     *actor = NULL;
     if (critic) *critic = NULL;
     char *sp = hp_path_join(dir, "state.json");
     int rc = hp_ckpt_state_read(sp, st, err);
     free(sp);
-    if (rc == HP_OK) rc = load_model(dir, "actor", actor, err);
+    if (rc == HP_OK) rc = load_model(dir, "actor", false, actor, err);
     char *cd = hp_path_join(dir, "critic");
-    if (rc == HP_OK && critic && hp_is_dir(cd)) rc = load_model(dir, "critic", critic, err);
+    if (rc == HP_OK && critic && hp_is_dir(cd)) rc = load_model(dir, "critic", critic_head_only, critic, err);
     free(cd);
     return rc ? hp_err_wrap(err, "loading checkpoint %s", dir) : HP_OK;
 }

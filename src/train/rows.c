@@ -32,7 +32,7 @@ void hp_rows_free(hp_rows *r) {
     free(r->offsets), free(r->n_prompt), free(r->n_resp), free(r->tok_off), free(r->val_off);
     free(r->old_logp), free(r->ref_logp), free(r->rollout_logp), free(r->adv), free(r->mask);
     free(r->v_old), free(r->ret), free(r->vmask), free(r->boundary);
-    free(r->mask_of), free(r->allowed_bits), free(r->scored);
+    free(r->mask_of), free(r->allowed_bits), free(r->scored), free(r->hidden);
     memset(r, 0, sizeof *r);
 }
 

@@ -37,6 +37,10 @@ typedef struct hp_rows {
     uint8_t *allowed_bits;
     /* per packed token: 1 where a response token's log-prob is read (model.h hp_batch.scored) */
     uint8_t *scored;
+    /* critic.backbone = reference: the reference policy's final hidden states at every value position,
+     * hidden[(val_off[i] + j) * hidden_dim ...], filled by hp_train_score; else NULL */
+    float *hidden;
+    int hidden_dim;
     /* per row */
     bool *boundary;
     void *spans; /* hp_spans[n] for the HiPER format (rows.c), else NULL */
@@ -72,8 +76,12 @@ typedef struct hp_update_stats {
     double vf_loss[3], vf_clipfrac, critic_grad_norm, v_mean;
     int actor_steps, critic_steps, skipped_steps;
     double actor_seconds, critic_seconds;
+    double actor_lr, critic_lr; /* the learning rates this update stepped with (the schedule at its step) */
 } hp_update_stats;
 
+/* critic.backbone = reference: the critic's value heads read the reference policy's final hidden states
+ * (from the scoring pass that gives the reference log-probs) and only the heads train. */
+bool hp_train_critic_head_only(const hp_runcfg *cfg);
 /* update.c: old/reference log-probs and critic values for every row (ref/critic may be NULL). */
 int hp_train_score(struct hp_model *actor, struct hp_model *ref, struct hp_model *critic, hp_rows *r,
                    const hp_runcfg *cfg, hp_err *err);
@@ -96,18 +104,45 @@ typedef struct hp_ckpt_state {
  * optimizer states and state.json. */
 int hp_ckpt_save(const char *dir, struct hp_model *actor, struct hp_model *critic, const char *tokenizer_dir,
                  const struct hp_prompt_cfg *prompt, const char *env_kind, const hp_ckpt_state *st, hp_err *err);
-/* Find the latest complete checkpoint directory (repairing an interrupted swap); NULL if none. */
-char *hp_ckpt_find(const char *dir, hp_err *err);
-/* Load a checkpoint written by hp_ckpt_save: models (with optimizer state) and state. */
-int hp_ckpt_load(const char *dir, struct hp_model **actor, struct hp_model **critic, hp_ckpt_state *st,
-                 hp_err *err);
+/* Whether checkpoint dir exists (*found), after repairing an interrupted swap (the previous checkpoint
+ * moved back when it is whole) and removing the copies an interrupted swap left beside a complete one.
+ * A missing dir whose left copy is incomplete is an error. Use hp_ckpt_check before loading it. */
+int hp_ckpt_find(const char *dir, bool *found, hp_err *err);
+/* Verify checkpoint dir whole before it is used: state.json (integer next_step within 0..total_steps,
+ * named in the error) and every file against manifest.json. Fills *st. */
+int hp_ckpt_check(const char *dir, int64_t total_steps, hp_ckpt_state *st, hp_err *err);
+/* Load a checkpoint written by hp_ckpt_save: models (with optimizer state) and state. critic_head_only:
+ * the critic trains its value head only (critic.backbone = reference; hp_model_freeze_backbone). */
+int hp_ckpt_load(const char *dir, struct hp_model **actor, struct hp_model **critic, bool critic_head_only,
+                 hp_ckpt_state *st, hp_err *err);
 int hp_ckpt_state_read(const char *path, hp_ckpt_state *st, hp_err *err);
+
+/* manifest.c: dir/manifest.json lists every file of a checkpoint directory with its size and FNV-1a 64
+ * checksum; hp_ckpt_save writes it last, before the directory is swapped in. hp_ckpt_manifest_check
+ * verifies the directory whole: a missing, unlisted, resized or changed file is an error naming it. */
+int hp_ckpt_manifest_write(const char *dir, hp_err *err);
+int hp_ckpt_manifest_check(const char *dir, hp_err *err);
 
 /* ---- metrics (metrics.c) ------------------------------------------------------------------------ */
 
-/* Keep only the lines of a JSONL metrics file whose "step" is below next_step (atomically). */
-int hp_metrics_truncate(const char *path, int64_t next_step, hp_err *err);
 /* Append one line (text + "\n") and flush it to disk. */
 int hp_metrics_append(const char *path, const char *line, hp_err *err);
+
+/* ---- the run directory (rundir.c) --------------------------------------------------------------- */
+
+/* One run per directory at a time: DIR/lock, locked with flock (non-blocking) and holding the pid;
+ * a second hiper train on DIR fails at once naming the holder. *fd is -1 on a read-only file system
+ * without a lock file (nobody can write there). The lock goes with hp_run_unlock or the process. */
+int hp_run_lock(const char *dir, int *fd, hp_err *err);
+void hp_run_unlock(int fd);
+/* Cut a JSONL file of the run (metrics.jsonl, rollouts.jsonl) back to the lines of committed work:
+ * the lines whose "step" is below next_step, and a "val" line of step final_step (the final
+ * validation, which the finished run's checkpoint includes; -1: none). Those form a prefix of the file;
+ * a torn last line goes too, and a damaged or out-of-order line is an error naming its number. Cut in
+ * place (truncate); a missing file is fine. *dropped: the lines cut. */
+int hp_run_trim_jsonl(const char *path, int64_t next_step, int64_t final_step, int64_t *dropped, hp_err *err);
+/* For the fault tests (tests/train/faults.py): when $HIPER_TEST_KILL names this point ("point" or
+ * "point@step"), the process kills itself with SIGKILL right here. */
+void hp_test_kill_point(const char *point, int64_t step);
 
 #endif /* HIPER_TRAIN_INTERNAL_H */

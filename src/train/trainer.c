@@ -13,10 +13,13 @@
 #include "train_internal.h"
 
 #include <cjson/cJSON.h>
+#include <errno.h>
 #include <math.h>
 #include <omp.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 typedef struct trainer {
     const hp_runcfg *cfg;
@@ -32,6 +35,7 @@ typedef struct trainer {
     hp_ckpt_state st;
     int64_t train_tasks[HP_RC_MAX_TRAIN_TASKS]; /* env.train_tasks parsed (n_train_tasks = 0: drawn) */
     int n_train_tasks;
+    int lock_fd; /* the run directory's lock (hp_run_lock), -1 when none is held */
 } trainer;
 
 /* ---- small helpers ------------------------------------------------------------------------------- */
@@ -154,7 +158,13 @@ static int prepare_tokenizer(trainer *t, hp_err *err) {
             char *text = NULL;
             size_t len = 0;
             if (rc == HP_OK) rc = hp_read_file(corpus, &text, &len, err);
-            if (rc == HP_OK) rc = hp_tok_train(text, len, (int32_t)c->model.tokenizer_vocab, t->tokdir, err);
+            /* Trained into tokenizer.tmp, then swapped in: tokenizer/ is whole or absent. */
+            hp_buf tmp = {0};
+            hp_buf_printf(&tmp, "%s.tmp", t->tokdir);
+            if (rc == HP_OK) rc = hp_remove_tree(tmp.data, err);
+            if (rc == HP_OK) rc = hp_tok_train(text, len, (int32_t)c->model.tokenizer_vocab, tmp.data, err);
+            if (rc == HP_OK) rc = hp_dir_replace(tmp.data, t->tokdir, err);
+            hp_buf_free(&tmp);
             free(text);
             free(corpus);
             if (rc) return hp_err_wrap(err, "training the tokenizer");
@@ -247,8 +257,13 @@ static int prepare_reference(trainer *t, hp_err *err) {
         hp_sft_set_free(&set);
         if (rc) hp_err_wrap(err, "SFT warm start");
     }
-    if (rc == HP_OK) rc = hp_model_save(m, t->refdir, t->tokdir, err);
-    if (rc == HP_OK) rc = hp_prompt_cfg_save(&t->prompt, t->cfg->env.name, t->refdir, err);
+    /* Saved as ref.tmp with its agent.json, then swapped in: ref/ is whole or absent. */
+    hp_buf tmp = {0};
+    hp_buf_printf(&tmp, "%s.tmp", t->refdir);
+    if (rc == HP_OK) rc = hp_model_save(m, tmp.data, t->tokdir, err);
+    if (rc == HP_OK) rc = hp_prompt_cfg_save(&t->prompt, t->cfg->env.name, tmp.data, err);
+    if (rc == HP_OK) rc = hp_dir_replace(tmp.data, t->refdir, err);
+    hp_buf_free(&tmp);
     hp_model_free(m);
     return rc;
 }
@@ -282,6 +297,7 @@ static int evaluate(trainer *t, hp_model *m, const char *file, eval_pair *ev, hp
         cJSON_AddItemToObject(o, splits[i], cJSON_Parse(js));
         free(js);
         snprintf(ev->split[ev->n++], HP_RC_STR_MAX, "%s", splits[i]);
+        hp_test_kill_point(file, i); /* fault tests: "eval_after.json@0" stops the final evaluation midway */
     }
     char *s = cJSON_Print(o);
     cJSON_Delete(o);
@@ -370,6 +386,7 @@ static int validate(trainer *t, int64_t step, hp_err *err) {
     cJSON_Delete(o);
     int rc = hp_metrics_append(t->metrics, line, err);
     cJSON_free(line);
+    if (rc == HP_OK) hp_test_kill_point("val", step);
     say(t, "  val step %lld: success %.3f (best so far %.3f) score %.3f\n", (long long)step, res.success,
         res.success > t->st.best_val ? res.success : t->st.best_val, res.mean_score);
     if (rc == HP_OK && res.success > t->st.best_val) {
@@ -420,6 +437,17 @@ static int calibrate_critic(trainer *t, hp_rows *rows, const hp_rollout *ro, hp_
     return hp_rows_advantages(rows, ro, t->cfg, as, err);
 }
 
+/* Append one step's trajectories to rollouts.jsonl, flushed to disk; a failed write names the reason. */
+static int append_rollouts(const trainer *t, const hp_rollout *ro, int64_t step, hp_err *err) {
+    FILE *fp = fopen(t->rollouts, "a");
+    if (!fp) return hp_fail(err, "%s: cannot open for appending: %s", t->rollouts, strerror(errno));
+    errno = 0;
+    int rc = hp_rollout_append_jsonl(ro, fp, step, err), e = errno;
+    if (rc == HP_OK && (fflush(fp) != 0 || fsync(fileno(fp)) != 0)) rc = HP_FAIL, e = errno;
+    if (fclose(fp) != 0 && rc == HP_OK) rc = HP_FAIL, e = errno;
+    return rc ? hp_fail(err, "%s: write failed: %s", t->rollouts, e ? strerror(e) : "I/O error") : HP_OK;
+}
+
 static int train_step(trainer *t, hp_env **envs, int64_t step, hp_err *err) {
     const hp_runcfg *c = t->cfg;
     double t0 = hp_now();
@@ -461,13 +489,8 @@ static int train_step(trainer *t, hp_env **envs, int64_t step, hp_err *err) {
     /* 5. critic then actor */
     if (r == HP_OK) r = hp_train_update(t->actor, t->critic, &rows, c, step, step >= c->critic.warmup, &us, err);
     double t4 = hp_now();
-    if (r == HP_OK && c->trainer.log_rollouts) {
-        FILE *fp = fopen(t->rollouts, "a");
-        if (fp) {
-            hp_rollout_append_jsonl(&ro, fp, step, err);
-            fclose(fp);
-        }
-    }
+    if (r == HP_OK && c->trainer.log_rollouts) r = append_rollouts(t, &ro, step, err);
+    if (r == HP_OK) hp_test_kill_point("rollouts", step);
     /* 6. metrics */
     if (r == HP_OK) {
         hp_eval_result tr = {0};
@@ -551,6 +574,7 @@ static int train_step(trainer *t, hp_env **envs, int64_t step, hp_err *err) {
         cJSON_Delete(o);
         r = hp_metrics_append(t->metrics, line, err);
         cJSON_free(line);
+        if (r == HP_OK) hp_test_kill_point("metrics", step);
         say(t, "step %3lld/%lld | succ %.3f | reward %6.3f | turns %5.1f | inv %.3f | sw %.2f | pg %+.4f | kl %.4f"
                " | ent %.3f | vf %.4f | ev %+.2f | %.1f s (rollout %.1f, update %.1f)\n",
             (long long)step + 1, (long long)c->trainer.total_steps, tr.success, reward, tr.mean_turns,
@@ -571,13 +595,25 @@ static int load_models(trainer *t, hp_err *err) {
     int K = hp_rows_heads(c);
     t->ref = hp_model_load(t->refdir, err);
     if (!t->ref) return hp_err_wrap(err, "reference policy");
-    char *found = hp_ckpt_find(t->latest, err);
+    bool found = false;
+    if (hp_ckpt_find(t->latest, &found, err)) return HP_FAIL;
     if (found) {
-        free(found);
-        int rc = hp_ckpt_load(t->latest, &t->actor, K > 0 ? &t->critic : NULL, &t->st, err);
+        /* Verified whole (state.json's keys, every file against manifest.json) before any of it is used. */
+        if (hp_ckpt_check(t->latest, c->trainer.total_steps, &t->st, err)) return HP_FAIL;
+        int rc = hp_ckpt_load(t->latest, &t->actor, K > 0 ? &t->critic : NULL, hp_train_critic_head_only(c), &t->st,
+                              err);
         if (rc) return HP_FAIL;
         if (K > 0 && !t->critic) return hp_fail(err, "%s: checkpoint has no critic/", t->latest);
         return HP_OK;
+    }
+    /* No checkpoint: a fresh start, unless the run has recorded work, which needs one (the first is
+     * saved before the first step): starting over would silently replace what was lost. */
+    const char *done[] = {t->metrics, t->rollouts};
+    for (int i = 0; i < 2; i++) {
+        struct stat fst;
+        if (stat(done[i], &fst) == 0 && fst.st_size > 0)
+            return hp_fail(err, "%s: missing, but %s records steps of this run: the checkpoint was lost (restore it, "
+                           "or start the run afresh in another directory)", t->latest, done[i]);
     }
     t->st = (hp_ckpt_state){0, -1.0, -1};
     t->actor = hp_model_load(t->refdir, err);
@@ -587,6 +623,7 @@ static int load_models(trainer *t, hp_err *err) {
         t->critic = hp_model_load(cp, err);
         if (!t->critic) return hp_err_wrap(err, "critic backbone");
         if (hp_model_add_value_head(t->critic, K, (uint64_t)c->trainer.seed + 17, err)) return HP_FAIL;
+        if (hp_train_critic_head_only(c) && hp_model_freeze_backbone(t->critic, err)) return HP_FAIL;
     }
     return hp_ckpt_save(t->latest, t->actor, t->critic, t->tokdir, &t->prompt, t->cfg->env.name, &t->st, err);
 }
@@ -639,7 +676,11 @@ static int check_config(const trainer *t, hp_err *err) {
         free(b);
     }
     if (rc == HP_OK && t->opts->resume) {
-        if (!has_cfg) rc = hp_fail(err, "--resume: %s holds no run (no run_config.json); start it without --resume", t->dir);
+        if (!has_cfg && started)
+            rc = hp_fail(err, "--resume: %s: missing: the run's configuration is needed to resume it (the checkpoint "
+                         "alone does not hold it)", path);
+        else if (!has_cfg)
+            rc = hp_fail(err, "--resume: %s holds no run (no run_config.json); start it without --resume", t->dir);
         else if (!same) {
             char *d = differing_keys(old, t->cfg);
             rc = hp_fail(err, "%s: the stored run configuration differs from this one in %s", path, d);
@@ -676,10 +717,48 @@ static void trainer_free(trainer *t) {
     cJSON_Delete(t->env_opts);
     free(t->dir), free(t->tokdir), free(t->refdir), free(t->latest), free(t->best), free(t->metrics);
     free(t->rollouts);
+    hp_run_unlock(t->lock_fd);
+}
+
+/* --resume of a finished run (its checkpoint at trainer.total_steps, the evaluation after RL and the
+ * report written) changes nothing and says so; its checkpoint is still verified whole. */
+static int finished_already(trainer *t, bool *done, hp_err *err) {
+    const hp_runcfg *c = t->cfg;
+    bool found = false;
+    hp_ckpt_state st;
+    *done = false;
+    if (hp_ckpt_find(t->latest, &found, err)) return HP_FAIL;
+    if (!found) return HP_OK;
+    if (hp_ckpt_check(t->latest, c->trainer.total_steps, &st, err)) return HP_FAIL;
+    if (st.next_step < c->trainer.total_steps) return HP_OK;
+    char *ev = hp_path_join(t->dir, "eval_after.json"), *report = hp_path_join(t->dir, "report.html");
+    *done = (c->trainer.final_eval_episodes == 0 || hp_path_exists(ev)) && hp_path_exists(report);
+    free(ev);
+    free(report);
+    if (*done) {
+        fprintf(t->log, "%s: the run is finished (step %lld of %lld%s, report written): nothing to do\n", t->dir,
+                (long long)st.next_step, (long long)c->trainer.total_steps,
+                c->trainer.final_eval_episodes ? ", evaluated after RL" : "");
+        fflush(t->log);
+    }
+    return HP_OK;
+}
+
+/* Cut metrics.jsonl and rollouts.jsonl back to what the checkpoint committed: the lines of steps
+ * before next_step, and the final validation (step trainer.total_steps), which the finished run's
+ * checkpoint follows. Whatever an interruption left after them is redone, so nothing is duplicated. */
+static int trim_outputs(trainer *t, hp_err *err) {
+    int64_t next = t->st.next_step, total = t->cfg->trainer.total_steps, dm = 0, dr = 0;
+    int rc = hp_run_trim_jsonl(t->metrics, next, next == total ? total : -1, &dm, err);
+    if (rc == HP_OK) rc = hp_run_trim_jsonl(t->rollouts, next, -1, &dr, err);
+    if (rc == HP_OK && (dm || dr))
+        say(t, "from the checkpoint at step %lld: dropped %lld lines of metrics.jsonl and %lld of rollouts.jsonl "
+               "written after it (redone now)\n", (long long)next, (long long)dm, (long long)dr);
+    return rc;
 }
 
 int hp_train_run(const hp_runcfg *cfg, const hp_train_opts *opts, hp_err *err) {
-    trainer t = {.cfg = cfg, .opts = opts, .log = opts->log ? opts->log : stdout};
+    trainer t = {.cfg = cfg, .opts = opts, .log = opts->log ? opts->log : stdout, .lock_fd = -1};
     const char *dir = opts->out_dir ? opts->out_dir : "runs/hiper";
     t.dir = hp_xstrdup(dir);
     t.tokdir = hp_path_join(dir, "tokenizer");
@@ -694,8 +773,17 @@ int hp_train_run(const hp_runcfg *cfg, const hp_train_opts *opts, hp_err *err) {
         rc = hp_fail(err, "key 'model.lora_rank': LoRA training is not wired into the trainer yet (use 0)");
     if (rc == HP_OK && cfg->env.options[0]) t.env_opts = cJSON_Parse(cfg->env.options);
     if (rc == HP_OK) t.n_train_tasks = hp_runcfg_train_tasks(cfg, t.train_tasks); /* validated above */
+    if (rc == HP_OK && opts->resume && !hp_is_dir(dir))
+        rc = hp_fail(err, "--resume: %s: no such directory, so no run to resume", dir);
     if (rc == HP_OK) rc = hp_mkdirs(dir, err);
+    if (rc == HP_OK) rc = hp_run_lock(dir, &t.lock_fd, err); /* one hiper train per run directory */
     if (rc == HP_OK) rc = check_config(&t, err);
+    bool done = false;
+    if (rc == HP_OK && opts->resume) rc = finished_already(&t, &done, err);
+    if (rc == HP_OK && done) {
+        trainer_free(&t);
+        return HP_OK;
+    }
     char *ck = hp_path_join(dir, "ckpt");
     if (rc == HP_OK) rc = hp_mkdirs(ck, err);
     free(ck);
@@ -713,7 +801,7 @@ int hp_train_run(const hp_runcfg *cfg, const hp_train_opts *opts, hp_err *err) {
     }
     free(bpath);
     if (rc == HP_OK) rc = load_models(&t, err);
-    if (rc == HP_OK) rc = hp_metrics_truncate(t.metrics, t.st.next_step, err);
+    if (rc == HP_OK) rc = trim_outputs(&t, err);
     /* The RL loop. */
     int n_envs = (int)(cfg->data.train_batch_size * cfg->env.rollout.n);
     hp_env **envs = NULL;
@@ -755,6 +843,7 @@ int hp_train_run(const hp_runcfg *cfg, const hp_train_opts *opts, hp_err *err) {
     }
 
     if (finished && rc == HP_OK) {
+        hp_test_kill_point("report", t.st.next_step);
         rc = hp_train_report(dir, err);
         if (rc == HP_OK) say(&t, "run finished in %.1f s: %s/report.html\n", hp_now() - t_start, dir);
     }

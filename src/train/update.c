@@ -24,11 +24,15 @@ static int64_t pos_index(const hp_rows *r, int a, int i, int j) {
     return r->offsets[i] - r->offsets[a] + r->n_prompt[i] + j - 1;
 }
 
+bool hp_train_critic_head_only(const hp_runcfg *cfg) { return !strcmp(cfg->critic.backbone, "reference"); }
+
 int hp_train_score(hp_model *actor, hp_model *ref, hp_model *critic, hp_rows *r, const hp_runcfg *cfg, hp_err *err) {
     if (r->n == 0) return HP_OK;
-    int64_t ntok = r->offsets[r->n];
+    int64_t ntok = r->offsets[r->n], nval = r->val_off[r->n];
+    bool head_only = critic && r->K > 0 && hp_train_critic_head_only(cfg);
     int64_t *offs = hp_xmalloc(((size_t)r->n + 1) * sizeof *offs);
     float *buf = hp_xmalloc((size_t)ntok * (size_t)(r->K > 1 ? r->K : 1) * sizeof *buf);
+    float *hid = NULL;
     hp_batch b = rows_batch(r, 0, r->n, offs);
     int rc = HP_OK;
     if (cfg->actor.recompute_old_logp) {
@@ -38,22 +42,57 @@ int hp_train_score(hp_model *actor, hp_model *ref, hp_model *critic, hp_rows *r,
     } else {
         memcpy(r->old_logp, r->rollout_logp, (size_t)r->tok_off[r->n] * sizeof(float));
     }
-    if (ref && cfg->actor.use_kl_loss) {
-        if ((rc = hp_model_score(ref, &b, buf, NULL, NULL, err))) goto out;
-        for (int i = 0; i < r->n; i++)
+    if (head_only && !ref) {
+        rc = hp_fail(err, "critic.backbone = reference needs the reference policy");
+        goto out;
+    }
+    bool kl = ref && cfg->actor.use_kl_loss;
+    if (kl || head_only) {
+        /* One pass of the reference gives its log-probs and, for a head-only critic, the hidden states
+         * that the critic's heads read. */
+        int D = (int)hp_model_config(ref)->hidden_size;
+        if (head_only) {
+            hid = hp_xmalloc((size_t)ntok * (size_t)D * sizeof *hid);
+            rc = hp_model_score_hidden(ref, &b, kl ? buf : NULL, NULL, hid, err);
+        } else {
+            rc = hp_model_score(ref, &b, buf, NULL, NULL, err);
+        }
+        if (rc) goto out;
+        for (int i = 0; kl && i < r->n; i++)
             for (int j = 0; j < r->n_resp[i]; j++) r->ref_logp[r->tok_off[i] + j] = buf[pos_index(r, 0, i, j)];
+        if (head_only) {
+            free(r->hidden);
+            r->hidden_dim = D;
+            r->hidden = hp_xmalloc((size_t)nval * (size_t)D * sizeof *r->hidden);
+            for (int i = 0; i < r->n; i++)
+                for (int j = 0; j <= r->n_resp[i]; j++)
+                    memcpy(r->hidden + ((size_t)r->val_off[i] + (size_t)j) * (size_t)D,
+                           hid + (size_t)pos_index(r, 0, i, j) * (size_t)D, (size_t)D * sizeof *hid);
+        }
     }
     if (critic && r->K > 0) {
-        if ((rc = hp_model_score(critic, &b, NULL, NULL, buf, err))) goto out;
-        for (int i = 0; i < r->n; i++)
-            for (int j = 0; j <= r->n_resp[i]; j++)
-                for (int k = 0; k < r->K; k++)
-                    r->v_old[((size_t)r->val_off[i] + (size_t)j) * (size_t)r->K + (size_t)k] =
-                        (float)(cfg->critic.value_scale * buf[(size_t)pos_index(r, 0, i, j) * (size_t)r->K + (size_t)k]);
+        if (head_only) {
+            /* values come out per value position, in the order of v_old */
+            float *v = hp_xmalloc((size_t)(nval ? nval : 1) * (size_t)r->K * sizeof *v);
+            rc = hp_model_head_values(critic, r->hidden, nval, v, err);
+            for (int64_t i = 0; rc == HP_OK && i < nval * r->K; i++)
+                r->v_old[i] = (float)(cfg->critic.value_scale * v[i]);
+            free(v);
+            if (rc) goto out;
+        } else {
+            if ((rc = hp_model_score(critic, &b, NULL, NULL, buf, err))) goto out;
+            for (int i = 0; i < r->n; i++)
+                for (int j = 0; j <= r->n_resp[i]; j++)
+                    for (int k = 0; k < r->K; k++)
+                        r->v_old[((size_t)r->val_off[i] + (size_t)j) * (size_t)r->K + (size_t)k] =
+                            (float)(cfg->critic.value_scale *
+                                    buf[(size_t)pos_index(r, 0, i, j) * (size_t)r->K + (size_t)k]);
+        }
     }
 out:
     free(offs);
     free(buf);
+    free(hid);
     return rc ? hp_err_wrap(err, "scoring the batch") : HP_OK;
 }
 
@@ -93,20 +132,38 @@ static double lr_at(const hp_runcfg *cfg, double lr, int64_t step) {
     return hp_lr_at(&s, step);
 }
 
-/* Critic loss of rows [a, b) and its backward. */
+/* Critic loss of rows [a, b) and its backward. Values and their gradients are held per value position
+ * of the rows (index val_off[i] + j - val_off[a]); a whole critic maps them to and from its pass over
+ * the rows' tokens, a head-only critic reads the rows' stored hidden states. */
 static int critic_micro(hp_model *critic, const hp_rows *r, int a, int b, const hp_runcfg *cfg, hp_update_stats *st,
                         int *n_micro, hp_err *err) {
     int K = r->K, B = b - a, L = 0;
     for (int i = a; i < b; i++) L = r->n_resp[i] + 1 > L ? r->n_resp[i] + 1 : L;
+    bool head_only = hp_train_critic_head_only(cfg);
+    int64_t v0 = r->val_off[a], nv = r->val_off[b] - v0;
     int64_t *offs = hp_xmalloc(((size_t)B + 1) * sizeof *offs);
     hp_batch bt = rows_batch(r, a, b, offs);
     int64_t ntok = offs[B];
     size_t n = (size_t)B * (size_t)L;
-    float *vals = hp_xcalloc((size_t)ntok * (size_t)K, sizeof *vals), *dv = hp_xcalloc((size_t)ntok * (size_t)K, sizeof *dv);
+    float *vc = hp_xcalloc((size_t)(nv ? nv : 1) * (size_t)K, sizeof *vc);
+    float *dvc = hp_xcalloc((size_t)(nv ? nv : 1) * (size_t)K, sizeof *dvc);
+    float *vals = NULL, *dv = NULL; /* per token, a whole critic only */
     float *v = hp_xcalloc(n, sizeof *v), *vo = hp_xcalloc(n, sizeof *vo), *g = hp_xcalloc(n, sizeof *g);
     double *ret = hp_xcalloc(n, sizeof *ret);
     uint8_t *mask = hp_xcalloc(n, 1);
-    int rc = hp_model_forward(critic, &bt, NULL, NULL, vals, err);
+    const float *hid = head_only ? r->hidden + (size_t)v0 * (size_t)r->hidden_dim : NULL;
+    int rc;
+    if (head_only) {
+        rc = hp_model_head_values(critic, hid, nv, vc, err);
+    } else {
+        vals = hp_xcalloc((size_t)ntok * (size_t)K, sizeof *vals);
+        dv = hp_xcalloc((size_t)ntok * (size_t)K, sizeof *dv);
+        rc = hp_model_forward(critic, &bt, NULL, NULL, vals, err);
+        for (int i = a; rc == HP_OK && i < b; i++)
+            for (int j = 0; j <= r->n_resp[i]; j++)
+                memcpy(vc + ((size_t)(r->val_off[i] - v0) + (size_t)j) * (size_t)K,
+                       vals + (size_t)pos_index(r, a, i, j) * (size_t)K, (size_t)K * sizeof *vc);
+    }
     const double coef[3] = {1.0, cfg->critic.high_value_coef, cfg->critic.term_value_coef};
     for (int k = 0; rc == HP_OK && k < K; k++) {
         memset(mask, 0, n);
@@ -115,27 +172,35 @@ static int critic_micro(hp_model *critic, const hp_rows *r, int a, int b, const 
                 size_t s = ((size_t)r->val_off[i] + (size_t)j) * (size_t)K + (size_t)k;
                 size_t d = (size_t)(i - a) * (size_t)L + (size_t)j;
                 mask[d] = r->vmask[s];
-                v[d] = vals[(size_t)pos_index(r, a, i, j) * (size_t)K + (size_t)k]; /* in units of value_scale */
+                v[d] = vc[s - (size_t)v0 * (size_t)K]; /* in units of value_scale */
                 vo[d] = (float)(r->v_old[s] / cfg->critic.value_scale);
                 ret[d] = r->ret[s] / cfg->critic.value_scale;
             }
-        hp_ppo_value_cfg vc = hp_ppo_value_cfg_default();
-        vc.cliprange = cfg->critic.cliprange_value;
-        vc.coef = coef[k];
-        vc.scale = accum_scale(cfg->actor.ppo_mini_batch_size, cfg->critic.ppo_micro_batch_size);
+        hp_ppo_value_cfg vcfg = hp_ppo_value_cfg_default();
+        vcfg.cliprange = cfg->critic.cliprange_value;
+        vcfg.coef = coef[k];
+        vcfg.scale = accum_scale(cfg->actor.ppo_mini_batch_size, cfg->critic.ppo_micro_batch_size);
         hp_ppo_value_in in = {.B = B, .L = L, .v = v, .v_old = vo, .ret = ret, .mask = mask};
         hp_ppo_value_out out;
-        rc = hp_ppo_value_loss(&vc, &in, &out, g, err);
+        rc = hp_ppo_value_loss(&vcfg, &in, &out, g, err);
         if (rc) break;
         st->vf_loss[k] += out.vf_loss;
         if (k == 0) st->vf_clipfrac += out.clipfrac, st->v_mean += out.v_mean;
         for (int i = a; i < b; i++)
             for (int j = 0; j <= r->n_resp[i]; j++)
-                dv[(size_t)pos_index(r, a, i, j) * (size_t)K + (size_t)k] = g[(size_t)(i - a) * (size_t)L + (size_t)j];
+                dvc[((size_t)(r->val_off[i] - v0) + (size_t)j) * (size_t)K + (size_t)k] =
+                    g[(size_t)(i - a) * (size_t)L + (size_t)j];
     }
-    if (rc == HP_OK) rc = hp_model_backward(critic, &bt, NULL, NULL, dv, err);
+    if (rc == HP_OK && head_only) rc = hp_model_head_backward(critic, hid, nv, dvc, err);
+    if (rc == HP_OK && !head_only) {
+        for (int i = a; i < b; i++)
+            for (int j = 0; j <= r->n_resp[i]; j++)
+                memcpy(dv + (size_t)pos_index(r, a, i, j) * (size_t)K,
+                       dvc + ((size_t)(r->val_off[i] - v0) + (size_t)j) * (size_t)K, (size_t)K * sizeof *dv);
+        rc = hp_model_backward(critic, &bt, NULL, NULL, dv, err);
+    }
     (*n_micro)++;
-    free(offs), free(vals), free(dv), free(v), free(vo), free(g), free(ret), free(mask);
+    free(offs), free(vc), free(dvc), free(vals), free(dv), free(v), free(vo), free(g), free(ret), free(mask);
     return rc;
 }
 
@@ -199,12 +264,12 @@ static int actor_micro(hp_model *actor, const hp_rows *r, int a, int b, const hp
 typedef int (*micro_fn)(hp_model *, const hp_rows *, int, int, const hp_runcfg *, hp_update_stats *, int *, hp_err *);
 
 /* Epochs × mini-batches × micro-batches of one model. */
-static int update_model(hp_model *m, const hp_rows *r, const hp_runcfg *cfg, int64_t micro, double lr, double wd,
-                        double clip, micro_fn fn, hp_update_stats *st, int *n_micro, int *n_steps, double *gnorm,
-                        hp_err *err) {
+static int update_model(hp_model *m, const hp_rows *r, const hp_runcfg *cfg, int64_t epochs, int64_t micro, double lr,
+                        double wd, double clip, micro_fn fn, hp_update_stats *st, int *n_micro, int *n_steps,
+                        double *gnorm, hp_err *err) {
     int64_t mini = cfg->actor.ppo_mini_batch_size;
     hp_model_zero_grad(m);
-    for (int64_t e = 0; e < cfg->actor.ppo_epochs; e++)
+    for (int64_t e = 0; e < epochs; e++)
         for (int a = 0; a < r->n; a += (int)mini) {
             int b = a + (int)mini < r->n ? a + (int)mini : r->n;
             for (int c = a; c < b; c += (int)micro) {
@@ -220,11 +285,14 @@ static int update_model(hp_model *m, const hp_rows *r, const hp_runcfg *cfg, int
 int hp_train_update(hp_model *actor, hp_model *critic, const hp_rows *r, const hp_runcfg *cfg, int64_t step,
                     bool update_actor, hp_update_stats *st, hp_err *err) {
     memset(st, 0, sizeof *st);
+    st->actor_lr = update_actor ? lr_at(cfg, cfg->actor.optim.lr, step) : 0.0;
+    st->critic_lr = critic && r->K > 0 ? lr_at(cfg, cfg->critic.optim.lr, step) : 0.0;
     if (r->n == 0) return HP_OK;
     if (critic && r->K > 0) {
         double t0 = hp_now();
         int nm = 0;
-        if (update_model(critic, r, cfg, cfg->critic.ppo_micro_batch_size, lr_at(cfg, cfg->critic.optim.lr, step),
+        int64_t epochs = cfg->critic.ppo_epochs > 0 ? cfg->critic.ppo_epochs : cfg->actor.ppo_epochs;
+        if (update_model(critic, r, cfg, epochs, cfg->critic.ppo_micro_batch_size, lr_at(cfg, cfg->critic.optim.lr, step),
                          cfg->critic.optim.weight_decay, cfg->critic.grad_clip, critic_micro, st, &nm,
                          &st->critic_steps, &st->critic_grad_norm, err))
             return hp_err_wrap(err, "critic update");
@@ -237,7 +305,7 @@ int hp_train_update(hp_model *actor, hp_model *critic, const hp_rows *r, const h
     if (update_actor) {
         double t0 = hp_now();
         int nm = 0;
-        if (update_model(actor, r, cfg, cfg->actor.ppo_micro_batch_size, lr_at(cfg, cfg->actor.optim.lr, step),
+        if (update_model(actor, r, cfg, cfg->actor.ppo_epochs, cfg->actor.ppo_micro_batch_size, lr_at(cfg, cfg->actor.optim.lr, step),
                          cfg->actor.optim.weight_decay, cfg->actor.grad_clip, actor_micro, st, &nm, &st->actor_steps,
                          &st->actor_grad_norm, err))
             return hp_err_wrap(err, "actor update");

@@ -381,6 +381,98 @@ static void test_non_finite(void **state) {
     hp_model_free(m);
 }
 
+/* A critic on a frozen backbone (critic.backbone = reference): the policy's final hidden states from
+ * hp_model_score_hidden, fed to the critic's value head by hp_model_head_values, give the values of the
+ * critic's own pass when both share the backbone; hp_model_head_backward's gradients match central
+ * differences of the head-only loss and the head gradients of the whole critic's backward; after
+ * hp_model_freeze_backbone only the head trains, and an AdamW step leaves the backbone as it was. */
+static void test_head_only_critic(void **state) {
+    (void)state;
+    hp_err e;
+    hp_config c = tu_config(2, 8, 2, 1, 16, 20, true, 100.0);
+    hp_model *pol = hp_model_init_random(&c, 7, &e), *cri = hp_model_init_random(&c, 7, &e);
+    assert_non_null(pol);
+    assert_non_null(cri);
+    scale_up(pol, 3);
+    scale_up(cri, 3);
+    assert_int_equal(hp_model_add_value_head(cri, 3, 4, &e), HP_OK);
+    hp_tensor_info sw, sb;
+    assert_true(hp_model_find_tensor(cri, "score.weight", &sw) && hp_model_find_tensor(cri, "score.bias", &sb));
+    hp_rng r;
+    hp_rng_seed(&r, 12, 0);
+    for (int64_t k = 0; k < sw.numel; k++) sw.data[k] = (float)(0.5 * hp_rng_normal(&r));
+    for (int64_t k = 0; k < sb.numel; k++) sb.data[k] = (float)hp_rng_normal(&r);
+    int64_t offs[3] = {0, 6, 11};
+    int64_t T = offs[2], D = c.hidden_size, K = 3;
+    int32_t ids[11];
+    for (int64_t t = 0; t < T; t++) ids[t] = (int32_t)hp_rng_below(&r, (uint64_t)c.vocab_size);
+    hp_batch b = {.ids = ids, .offsets = offs, .n_seq = 2};
+    float *hid = malloc((size_t)(T * D) * sizeof *hid), *lp1 = malloc((size_t)T * sizeof *lp1);
+    float *lp2 = malloc((size_t)T * sizeof *lp2), *v1 = malloc((size_t)(T * K) * sizeof *v1);
+    float *v2 = malloc((size_t)(T * K) * sizeof *v2), *w = malloc((size_t)(T * K) * sizeof *w);
+    assert_int_equal(hp_model_score_hidden(pol, &b, lp1, NULL, hid, &e), HP_OK);
+    assert_int_equal(hp_model_score(pol, &b, lp2, NULL, NULL, &e), HP_OK);
+    assert_memory_equal(lp1, lp2, (size_t)T * sizeof *lp1); /* the hidden output changes nothing else */
+    assert_int_equal(hp_model_head_values(cri, hid, T, v1, &e), HP_OK);
+    assert_int_equal(hp_model_score(cri, &b, NULL, NULL, v2, &e), HP_OK);
+    for (int64_t i = 0; i < T * K; i++) assert_true(fabsf(v1[i] - v2[i]) <= 1e-5f * (1.0f + fabsf(v2[i])));
+    /* the whole critic's head gradients, for L = sum w * values */
+    for (int64_t i = 0; i < T * K; i++) w[i] = (float)hp_rng_normal(&r);
+    hp_model_zero_grad(cri);
+    assert_int_equal(hp_model_forward(cri, &b, NULL, NULL, v2, &e), HP_OK);
+    assert_int_equal(hp_model_backward(cri, &b, NULL, NULL, w, &e), HP_OK);
+    hp_model_find_tensor(cri, "score.weight", &sw);
+    hp_model_find_tensor(cri, "score.bias", &sb);
+    float *gw_full = malloc((size_t)sw.numel * sizeof *gw_full), gb_full[3];
+    memcpy(gw_full, sw.grad, (size_t)sw.numel * sizeof *gw_full);
+    memcpy(gb_full, sb.grad, sizeof gb_full);
+    /* freeze: only the head trains */
+    assert_int_equal(hp_model_freeze_backbone(cri, &e), HP_OK);
+    assert_int_equal(hp_model_n_trainable(cri), K * D + K);
+    hp_model_zero_grad(cri);
+    assert_int_equal(hp_model_head_backward(cri, hid, T, w, &e), HP_OK);
+    hp_model_find_tensor(cri, "score.weight", &sw);
+    hp_model_find_tensor(cri, "score.bias", &sb);
+    assert_non_null(sw.grad);
+    for (int64_t k = 0; k < sw.numel; k++) {
+        assert_true(fabsf(sw.grad[k] - gw_full[k]) <= 1e-4f * (1.0f + fabsf(gw_full[k])));
+        /* central difference of the head-only loss (linear in the weight: exact up to rounding) */
+        float w0 = sw.data[k];
+        double l[2];
+        for (int s = 0; s < 2; s++) {
+            sw.data[k] = w0 + (s ? -1.0f : 1.0f) * 1e-2f;
+            assert_int_equal(hp_model_head_values(cri, hid, T, v1, &e), HP_OK);
+            l[s] = 0;
+            for (int64_t i = 0; i < T * K; i++) l[s] += (double)w[i] * v1[i];
+        }
+        sw.data[k] = w0;
+        double fd = (l[0] - l[1]) / 2e-2;
+        assert_true(fabs(sw.grad[k] - fd) <= 2e-3 * (1.0 + fabs(fd)));
+    }
+    for (int k = 0; k < K; k++) {
+        double s = 0;
+        for (int64_t t = 0; t < T; t++) s += w[t * K + k];
+        assert_true(fabs(sb.grad[k] - s) <= 1e-4 * (1.0 + fabs(s)));
+        assert_true(fabsf(sb.grad[k] - gb_full[k]) <= 1e-4f * (1.0f + fabsf(gb_full[k])));
+    }
+    /* an optimizer step moves the head only */
+    hp_tensor_info q;
+    assert_true(hp_model_find_tensor(cri, "model.layers.0.self_attn.q_proj.weight", &q));
+    assert_null(q.grad);
+    float q0 = q.data[0], s0 = sw.data[0];
+    hp_adamw o;
+    hp_adamw_default(&o);
+    hp_model_adamw_step(cri, &o, 1e-2);
+    assert_true(q.data[0] == q0);
+    assert_true(sw.data[0] != s0);
+    /* misuse is one clear error */
+    assert_int_equal(hp_model_head_values(pol, hid, T, v1, &e), HP_FAIL);
+    assert_int_equal(hp_model_freeze_backbone(pol, &e), HP_FAIL);
+    free(hid), free(lp1), free(lp2), free(v1), free(v2), free(w), free(gw_full);
+    hp_model_free(pol);
+    hp_model_free(cri);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_fd_untied),
@@ -390,6 +482,7 @@ int main(void) {
         cmocka_unit_test(test_fd_masked),
         cmocka_unit_test(test_masked_reference),
         cmocka_unit_test(test_non_finite),
+        cmocka_unit_test(test_head_only_critic),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
