@@ -82,6 +82,8 @@ typedef struct hp_runcfg {
         int64_t warmup; /* critic-only steps before the actor trains (critic_warmup) */
         double value_scale;  /* values are predicted divided by this (1 = the paper) */
         bool calibrate_bias; /* a fresh value head's bias starts at the first batch's mean target */
+        hp_rc_str backbone;  /* own (the paper: a whole critic model trains) | reference (frozen, head only) */
+        int64_t ppo_epochs;  /* critic epochs per step; 0 = actor.ppo_epochs */
     } critic;
 
     struct {
