@@ -10,7 +10,10 @@
  * - Defaults depend on the estimator and the environment, as in the upstream scripts (hiper.md §6.3,
  *   baselines.md §4): the file's (or overrides') algorithm.adv_estimator and env.name are read first,
  *   the defaults for that pair are set, then the file is applied, then the overrides (later wins).
- * - hp_runcfg_validate checks ranges and cross-key consistency (also error messages naming the key).
+ * - hp_runcfg_validate checks ranges and cross-key consistency (also error messages naming the key). A
+ *   number must be finite; a count that cannot be zero or negative is refused, not clamped. Errors of
+ *   a load name where the value came from: the file, or "command line" for a key=value override
+ *   (also when no file is given), with the value ("... must be >= 0 (got -1)").
  * - hp_runcfg_to_json writes every key (flat, sorted as in the key table) so that a run directory's
  *   run_config.json reproduces the run exactly; loading it back gives an identical struct.
  */
@@ -142,6 +145,7 @@ typedef struct hp_runcfg {
         int64_t final_eval_episodes; /* per split (valid_seen and valid_unseen) at the end; -1 = every game; 0 = skip */
         bool log_rollouts;      /* write every rollout's trajectories to rollouts.jsonl */
         hp_rc_str project_name, experiment_name;
+        hp_rc_str logger;       /* "console,jsonl" (default), plus or minus tensorboard: hp_runcfg_loggers */
     } trainer;
 } hp_runcfg;
 
@@ -158,6 +162,10 @@ typedef struct hp_rc_key {
 /* The key table (NULL-terminated by key == NULL). */
 const hp_rc_key *hp_runcfg_keys(void);
 const hp_rc_key *hp_runcfg_find(const char *key);
+/* The known key closest to a misspelt one (edit distance, hiper/suggest.h; a bare last part such as
+ * "temperature" finds "rollout.temperature"), or NULL. Unknown-key errors carry it: "(did you mean
+ * 'rollout.temperature'?)". */
+const char *hp_runcfg_suggest(const char *key);
 
 /* Defaults for an estimator ("hae", ...) on an environment ("alfworld", "webshop", other). */
 int hp_runcfg_defaults(hp_runcfg *cfg, const char *estimator, const char *env_name, hp_err *err);
@@ -171,6 +179,9 @@ int hp_runcfg_load_text(hp_runcfg *cfg, const char *json, const char *src, const
 /* Apply one "key=value" override to an already loaded config (no re-defaulting). */
 int hp_runcfg_set(hp_runcfg *cfg, const char *assignment, hp_err *err);
 int hp_runcfg_validate(const hp_runcfg *cfg, hp_err *err);
+/* trainer.logger as a bit set of HP_LOG_* (-1 when it names something else or a name twice). */
+enum { HP_LOG_CONSOLE = 1, HP_LOG_JSONL = 2, HP_LOG_TENSORBOARD = 4 };
+int hp_runcfg_loggers(const hp_runcfg *cfg);
 /* env.train_tasks as indices: their count (0 = tasks are drawn), -1 when malformed, -2 when over
  * HP_RC_MAX_TRAIN_TASKS. */
 #define HP_RC_MAX_TRAIN_TASKS 256
@@ -181,7 +192,8 @@ char *hp_runcfg_to_json(const hp_runcfg *cfg);
 int hp_runcfg_write(const hp_runcfg *cfg, const char *path, hp_err *err);
 
 /* The built-in main job (`hiper train` without --config): HiPER on the built-in ALFWorld with the
- * default small model, sized for 2 CPU cores; quick = the CI-sized variant (< 3 minutes). These are
+ * default small model, sized for 2 CPU cores; quick = a smoke run of every phase at toy size (about
+ * 10 s; its success rates mean nothing). These are
  * the overrides the shipped configs/hiper_alfworld_small.json and _quick.json hold. */
 const char *const *hp_runcfg_small_overrides(bool quick, int *n);
 

@@ -9,22 +9,46 @@
 
 enum { HP_EXIT_OK = 0, HP_EXIT_ERROR = 1, HP_EXIT_USAGE = 2 };
 
-/* One option: --name VALUE (or a flag without value). */
-typedef enum { HP_OPT_FLAG, HP_OPT_STR, HP_OPT_INT, HP_OPT_F64 } hp_opt_kind;
+/* One option: --name VALUE (or a flag without value). A numeric kind with a range refuses a value
+ * outside it, naming the option ("option '--batch' must be >= 1, got 0"); every number must be finite. */
+typedef enum {
+    HP_OPT_FLAG,
+    HP_OPT_STR,
+    HP_OPT_INT,
+    HP_OPT_INT_NONNEG, /* integer >= 0 */
+    HP_OPT_INT_POS,    /* integer >= 1 (a count) */
+    HP_OPT_F64,
+    HP_OPT_F64_NONNEG, /* number >= 0 */
+    HP_OPT_F64_POS,    /* number > 0 */
+    HP_OPT_F64_UNIT,   /* number in [0, 1] */
+    HP_OPT_F64_PROB,   /* number in (0, 1] */
+    HP_OPT_ALIAS,      /* an older spelling of the option named by help: {"options", HP_OPT_ALIAS, NULL, "env-options"} */
+} hp_opt_kind;
 
 typedef struct hp_opt {
     const char *name; /* without the leading "--" */
     hp_opt_kind kind;
-    void *dst;        /* bool*, const char**, int64_t*, double* */
-    const char *help;
+    void *dst;        /* bool*, const char**, int64_t* (HP_OPT_INT*), double* (HP_OPT_F64*) */
+    const char *help; /* HP_OPT_ALIAS: the option it stands for */
 } hp_opt;
+
+/* The environment-options option every command that opens an environment takes (play, env stats,
+ * eval, sft, serve): --env-options JSON; play and env stats also accept their older --options. */
+#define HP_ENV_OPTIONS_HELP "environment options as a JSON object"
 
 /* Parse argv[first..argc) against opts (terminated by an entry with name == NULL). Positional
  * arguments are collected into pos (at most max_pos). Returns 0 on success, 1 when --help was given
- * (usage already printed to stdout), 2 on a usage error (message printed to stderr). */
+ * (usage already printed to stdout), 2 on a usage error (message printed to stderr). A number that
+ * is not finite or outside the option's check range is a usage error naming the option; an unknown
+ * option names the closest known one ("did you mean '--episodes'?"). */
 int hp_args_parse(int argc, char **argv, int first, const hp_opt *opts, const char *usage,
                   const char **pos, int max_pos, int *n_pos);
 void hp_args_usage(FILE *out, const char *usage, const hp_opt *opts);
+
+/* Parse --env-options text (NULL: *out = NULL): a JSON object, else a usage error of cmd naming the
+ * option (returns HP_EXIT_USAGE; 0 on success). The caller frees *out with cJSON_Delete. */
+struct cJSON;
+int hp_cli_env_options(const char *cmd, const char *text, struct cJSON **out);
 
 /* Print "hiper: error: <msg>" and return HP_EXIT_ERROR. */
 int hp_cli_error(const hp_err *err);

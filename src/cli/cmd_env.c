@@ -11,7 +11,7 @@
 #include <string.h>
 
 static const char USAGE[] =
-    "usage: hiper env stats --env alfworld|webshop [--split S] [--options JSON]\n"
+    "usage: hiper env stats --env alfworld|webshop [--split S] [--env-options JSON]\n"
     "alfworld: generates every game of the split(s) and runs the expert on each (well under a second).\n"
     "webshop: catalog and goal statistics (--split is ignored).";
 
@@ -68,7 +68,8 @@ int hp_cmd_env(int argc, char **argv) {
     const hp_opt opts[] = {
         {"env", HP_OPT_STR, &kind, "environment: alfworld or webshop"},
         {"split", HP_OPT_STR, &split, "only this split (default: all)"},
-        {"options", HP_OPT_STR, &options, "environment options as a JSON object"},
+        {"env-options", HP_OPT_STR, &options, HP_ENV_OPTIONS_HELP},
+        {"options", HP_OPT_ALIAS, NULL, "env-options"},
         {NULL, HP_OPT_FLAG, NULL, NULL},
     };
     const char *pos[1];
@@ -79,7 +80,7 @@ int hp_cmd_env(int argc, char **argv) {
     if (np != 1 || strcmp(pos[0], "stats")) return hp_cli_usage_error("env", "expected the subcommand 'stats'");
     if (!kind) return hp_cli_usage_error("env", "--env is required (alfworld or webshop)");
     cJSON *opt = NULL;
-    if (options && !(opt = cJSON_Parse(options))) return hp_cli_usage_error("env", "--options is not valid JSON");
+    if (hp_cli_env_options("env", options, &opt)) return HP_EXIT_USAGE;
     if (!strcmp(kind, "alfworld")) rc = alfworld_stats(split, opt);
     else if (!strcmp(kind, "webshop")) {
         hp_err err = {{0}};

@@ -97,9 +97,12 @@ static int eval_one(const char *env, const char *split, const hp_eval_cfg *base,
     return hp_eval_run(env, opts, tok, pol, &ec, res, err);
 }
 
-static int run_eval(const eval_args *a, hp_err *err) {
+static int run_eval(const eval_args *a, cJSON *opts, hp_err *err) {
     resolved r;
-    if (resolve_model(a->model, &r, err)) return HP_FAIL;
+    if (resolve_model(a->model, &r, err)) {
+        cJSON_Delete(opts);
+        return HP_FAIL;
+    }
     hp_runcfg *run = NULL;
     int rc = HP_OK;
     if (r.run) {
@@ -143,9 +146,6 @@ static int run_eval(const eval_args *a, hp_err *err) {
     ec.progress = a->quiet || a->json ? NULL : stderr;
     /* Splits: given (comma-separated), else both validation splits of ALFWorld, else the default. */
     char *splits = hp_xstrdup(a->split ? a->split : fam == HP_FAM_ALFWORLD ? "valid_seen,valid_unseen" : ec.rollout.split);
-    cJSON *opts = NULL;
-    if (rc == HP_OK && a->env_options && !(opts = cJSON_Parse(a->env_options)))
-        rc = hp_fail(err, "--env-options: not valid JSON: %s", a->env_options);
     hp_tok *tok = rc == HP_OK ? hp_tok_load(a->tokenizer ? a->tokenizer : r.model, err) : NULL;
     hp_model *m = tok ? hp_model_load(r.model, err) : NULL;
     if (!m) rc = HP_FAIL;
@@ -206,22 +206,22 @@ int hp_cmd_eval(int argc, char **argv) {
         {"model", HP_OPT_STR, &a.model, "run directory, checkpoint directory or model directory"},
         {"env", HP_OPT_STR, &a.env, "alfworld | webshop | external (default: the model's, from agent.json)"},
         {"split", HP_OPT_STR, &a.split, "split or comma-separated splits (alfworld: valid_seen,valid_unseen; webshop: test)"},
-        {"episodes", HP_OPT_INT, &a.episodes, "episodes per split (default 0: every game of the split, in order)"},
-        {"temperature", HP_OPT_F64, &a.temperature, "sampling temperature (the run's, else 0.4; 0 = greedy)"},
-        {"top-p", HP_OPT_F64, &a.top_p, "nucleus sampling (1 = off)"},
-        {"top-k", HP_OPT_INT, &a.top_k, "top-k sampling (0 = off)"},
-        {"max-steps", HP_OPT_INT, &a.max_steps, "turns per episode (the run's, else alfworld 50, webshop 15)"},
-        {"batch", HP_OPT_INT, &a.batch, "environments played together (32)"},
+        {"episodes", HP_OPT_INT_NONNEG, &a.episodes, "episodes per split (default 0: every game of the split, in order)"},
+        {"temperature", HP_OPT_F64_NONNEG, &a.temperature, "sampling temperature (the run's, else 0.4; 0 = greedy)"},
+        {"top-p", HP_OPT_F64_PROB, &a.top_p, "nucleus sampling (1 = off)"},
+        {"top-k", HP_OPT_INT_NONNEG, &a.top_k, "top-k sampling (0 = off)"},
+        {"max-steps", HP_OPT_INT_POS, &a.max_steps, "turns per episode (the run's, else alfworld 50, webshop 15)"},
+        {"batch", HP_OPT_INT_POS, &a.batch, "environments played together (32)"},
         {"seed", HP_OPT_INT, &a.seed, "seed (1)"},
         {"format", HP_OPT_STR, &a.format, "hiper | think | action (default: agent.json, else hiper)"},
         {"style", HP_OPT_STR, &a.style, "upstream | compact (default: agent.json, else upstream)"},
-        {"max-prompt", HP_OPT_INT, &a.max_prompt, "prompt token limit (agent.json, else 2048)"},
-        {"max-response", HP_OPT_INT, &a.max_response, "response token limit (agent.json, else 512)"},
+        {"max-prompt", HP_OPT_INT_POS, &a.max_prompt, "prompt token limit (agent.json, else 2048)"},
+        {"max-response", HP_OPT_INT_POS, &a.max_response, "response token limit (agent.json, else 512)"},
         {"truncate", HP_OPT_FLAG, &a.truncate, "cut overlong prompts (counted) instead of failing"},
         {"constrain-actions", HP_OPT_FLAG, &a.constrain, "keep <action> to the admissible commands (default: agent.json)"},
         {"free-actions", HP_OPT_FLAG, &a.free_actions, "sample <action> freely even if the model was trained constrained"},
         {"sequential", HP_OPT_FLAG, &a.sequential, "with --episodes N: play tasks 0..N-1 instead of a seeded draw"},
-        {"env-options", HP_OPT_STR, &a.env_options, "JSON object of environment options"},
+        {"env-options", HP_OPT_STR, &a.env_options, HP_ENV_OPTIONS_HELP},
         {"tokenizer", HP_OPT_STR, &a.tokenizer, "tokenizer.json or directory (default: the model's)"},
         {"jsonl", HP_OPT_STR, &a.jsonl, "write the trajectories to this JSONL file"},
         {"json", HP_OPT_FLAG, &a.json, "print the result as JSON (one object per split when several)"},
@@ -239,6 +239,8 @@ int hp_cmd_eval(int argc, char **argv) {
     if (a.constrain && a.free_actions) return hp_cli_usage_error("eval", "--constrain-actions and --free-actions exclude each other");
     if (a.top_p <= 0 || a.top_p > 1) return hp_cli_usage_error("eval", "--top-p must be in (0, 1]");
     if (a.jsonl && (!a.split || strchr(a.split, ','))) return hp_cli_usage_error("eval", "--jsonl needs one --split (it holds one split's trajectories)");
+    cJSON *env_opts = NULL;
+    if (hp_cli_env_options("eval", a.env_options, &env_opts)) return HP_EXIT_USAGE;
     hp_err err = {{0}};
-    return run_eval(&a, &err) ? hp_cli_error(&err) : HP_EXIT_OK;
+    return run_eval(&a, env_opts, &err) ? hp_cli_error(&err) : HP_EXIT_OK;
 }

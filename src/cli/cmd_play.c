@@ -13,7 +13,7 @@
 #include <string.h>
 
 static const char USAGE[] =
-    "usage: hiper play --env alfworld|webshop|external [--split S] [--index N] [--options JSON] [--expert] [--quiet]\n"
+    "usage: hiper play --env alfworld|webshop|external [--split S] [--index N] [--env-options JSON] [--expert] [--quiet]\n"
     "Plays one episode; type one command per line (or pipe them in). Ends at done or end of input.";
 
 static void show(const hp_env_view *v, bool quiet) {
@@ -37,10 +37,11 @@ int hp_cmd_play(int argc, char **argv) {
     int64_t index = 0;
     bool expert = false, quiet = false;
     const hp_opt opts[] = {
-        {"env", HP_OPT_STR, &kind, "environment: alfworld or webshop"},
+        {"env", HP_OPT_STR, &kind, "environment: alfworld, webshop or external"},
         {"split", HP_OPT_STR, &split, "split (alfworld: train, valid_seen, valid_unseen; default: the first evaluation split)"},
-        {"index", HP_OPT_INT, &index, "episode index within the split (default 0)"},
-        {"options", HP_OPT_STR, &options, "environment options as a JSON object"},
+        {"index", HP_OPT_INT_NONNEG, &index, "episode index within the split (default 0)"},
+        {"env-options", HP_OPT_STR, &options, HP_ENV_OPTIONS_HELP},
+        {"options", HP_OPT_ALIAS, NULL, "env-options"},
         {"expert", HP_OPT_FLAG, &expert, "let the built-in expert play (alfworld, webshop), printing its subgoals"},
         {"quiet", HP_OPT_FLAG, &quiet, "do not print the admissible list"},
         {NULL, HP_OPT_FLAG, NULL, NULL},
@@ -56,7 +57,7 @@ int hp_cmd_play(int argc, char **argv) {
 
     hp_err err = {{0}};
     cJSON *opt = NULL;
-    if (options && !(opt = cJSON_Parse(options))) return hp_cli_usage_error("play", "--options is not valid JSON");
+    if (hp_cli_env_options("play", options, &opt)) return HP_EXIT_USAGE;
     hp_env *env = hp_env_open(kind, opt, &err);
     cJSON_Delete(opt);
     if (!env) return hp_cli_error(&err);

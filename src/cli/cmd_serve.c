@@ -32,7 +32,7 @@ int hp_cmd_serve(int argc, char **argv) {
     const char *kind = NULL, *opts = NULL, *splits = NULL;
     const hp_opt options[] = {
         {"env", HP_OPT_STR, &kind, "environment to serve: alfworld | webshop (required)"},
-        {"env-options", HP_OPT_STR, &opts, "JSON object of environment options (as for the trainer)"},
+        {"env-options", HP_OPT_STR, &opts, HP_ENV_OPTIONS_HELP " (as env.options for the trainer)"},
         {"splits", HP_OPT_STR, &splits, "comma-separated split names to announce (default: every known one)"},
         {NULL, 0, NULL, NULL},
     };
@@ -44,13 +44,7 @@ int hp_cmd_serve(int argc, char **argv) {
     if (!kind) return hp_cli_usage_error("serve", "--env is required");
     if (!strcmp(kind, "external")) return hp_cli_usage_error("serve", "--env external would serve itself");
     cJSON *env_opts = NULL;
-    if (opts) {
-        env_opts = cJSON_Parse(opts);
-        if (!cJSON_IsObject(env_opts)) {
-            cJSON_Delete(env_opts);
-            return hp_cli_usage_error("serve", "--env-options must be a JSON object");
-        }
-    }
+    if (hp_cli_env_options("serve", opts, &env_opts)) return HP_EXIT_USAGE;
     char *split_buf = splits ? hp_xstrdup(splits) : NULL;
     const char *names[64];
     int n_names = split_buf ? split_list(split_buf, names, 64) : 0;

@@ -41,12 +41,12 @@ static int prompt_settings(const sft_args *a, hp_prompt_cfg *pc, hp_err *err) {
     return HP_OK;
 }
 
-static int run_sft(const sft_args *a, hp_err *err) {
+static int run_sft(const sft_args *a, cJSON *opts, hp_err *err) {
     hp_prompt_cfg pc;
-    if (prompt_settings(a, &pc, err)) return HP_FAIL;
-    cJSON *opts = NULL;
-    if (a->env_options && !(opts = cJSON_Parse(a->env_options)))
-        return hp_fail(err, "--env-options: not valid JSON: %s", a->env_options);
+    if (prompt_settings(a, &pc, err)) {
+        cJSON_Delete(opts);
+        return HP_FAIL;
+    }
     hp_env *env = hp_env_open(a->env, opts, err);
     cJSON_Delete(opts);
     if (!env) return HP_FAIL;
@@ -128,25 +128,25 @@ int hp_cmd_sft(int argc, char **argv) {
         {"model", HP_OPT_STR, &a.model, "model directory (config.json, model.safetensors, tokenizer.json)"},
         {"env", HP_OPT_STR, &a.env, "alfworld | webshop"},
         {"out", HP_OPT_STR, &a.out, "output model directory"},
-        {"episodes", HP_OPT_INT, &a.episodes, "expert episodes (100)"},
-        {"epochs", HP_OPT_INT, &a.epochs, "passes over the demonstrations (3)"},
-        {"lr", HP_OPT_F64, &a.lr, "AdamW learning rate (1e-3)"},
-        {"warmup-ratio", HP_OPT_F64, &a.warmup, "share of the steps warming the learning rate up (0.03)"},
-        {"min-lr-ratio", HP_OPT_F64, &a.min_lr, "cosine decay ends at lr times this; 1 = constant (0.1)"},
-        {"noise", HP_OPT_F64, &a.noise, "share of detour steps in the demonstrations (0.1)"},
-        {"noise-repeat", HP_OPT_F64, &a.noise_repeat, "share of the detours that repeat the previous action (0)"},
+        {"episodes", HP_OPT_INT_POS, &a.episodes, "expert episodes (100)"},
+        {"epochs", HP_OPT_INT_POS, &a.epochs, "passes over the demonstrations (3)"},
+        {"lr", HP_OPT_F64_POS, &a.lr, "AdamW learning rate (1e-3)"},
+        {"warmup-ratio", HP_OPT_F64_UNIT, &a.warmup, "share of the steps warming the learning rate up (0.03)"},
+        {"min-lr-ratio", HP_OPT_F64_UNIT, &a.min_lr, "cosine decay ends at lr times this; 1 = constant (0.1)"},
+        {"noise", HP_OPT_F64_UNIT, &a.noise, "share of detour steps in the demonstrations (0.1)"},
+        {"noise-repeat", HP_OPT_F64_UNIT, &a.noise_repeat, "share of the detours that repeat the previous action (0)"},
         {"seed", HP_OPT_INT, &a.seed, "seed (1)"},
         {"format", HP_OPT_STR, &a.format, "hiper | think | action (default: agent.json, else hiper)"},
         {"style", HP_OPT_STR, &a.style, "upstream | compact (default: agent.json, else upstream)"},
-        {"batch", HP_OPT_INT, &a.batch, "examples per optimiser step (16)"},
-        {"max-len", HP_OPT_INT, &a.max_len, "longest example in tokens; longer prompts lose their oldest tokens (2048)"},
-        {"max-steps", HP_OPT_INT, &a.max_steps, "steps per demonstration episode (alfworld 50, webshop 15)"},
-        {"history", HP_OPT_INT, &a.history, "remembered steps shown in the prompt (2)"},
-        {"max-prompt", HP_OPT_INT, &a.max_prompt, "prompt token limit written to agent.json (2048)"},
+        {"batch", HP_OPT_INT_POS, &a.batch, "examples per optimiser step (16)"},
+        {"max-len", HP_OPT_INT_POS, &a.max_len, "longest example in tokens; longer prompts lose their oldest tokens (2048)"},
+        {"max-steps", HP_OPT_INT_POS, &a.max_steps, "steps per demonstration episode (alfworld 50, webshop 15)"},
+        {"history", HP_OPT_INT_NONNEG, &a.history, "remembered steps shown in the prompt (2)"},
+        {"max-prompt", HP_OPT_INT_POS, &a.max_prompt, "prompt token limit written to agent.json (2048)"},
         {"split", HP_OPT_STR, &a.split, "environment split (train)"},
-        {"env-options", HP_OPT_STR, &a.env_options, "JSON object of environment options"},
+        {"env-options", HP_OPT_STR, &a.env_options, HP_ENV_OPTIONS_HELP},
         {"tokenizer", HP_OPT_STR, &a.tokenizer, "tokenizer.json or directory (default: the model's)"},
-        {"weight-decay", HP_OPT_F64, &a.weight_decay, "AdamW weight decay (0.01)"},
+        {"weight-decay", HP_OPT_F64_NONNEG, &a.weight_decay, "AdamW weight decay (0.01)"},
         {"keep-noisy", HP_OPT_FLAG, &a.keep_noisy, "also train on the random detour steps"},
         {"corpus", HP_OPT_STR, &a.corpus, "write an environment-text corpus to FILE instead of training"},
         {"quiet", HP_OPT_FLAG, &a.quiet, "no per-step log"},
@@ -163,6 +163,8 @@ int hp_cmd_sft(int argc, char **argv) {
     if (a.episodes < 0 || a.epochs < 1 || a.batch < 1 || !(a.lr > 0) || !(a.noise >= 0 && a.noise <= 1) ||
         !(a.noise_repeat >= 0 && a.noise_repeat <= 1))
         return hp_cli_usage_error("sft", "need --episodes >= 0, --epochs >= 1, --batch >= 1, --lr > 0, 0 <= --noise, --noise-repeat <= 1");
+    cJSON *env_opts = NULL;
+    if (hp_cli_env_options("sft", a.env_options, &env_opts)) return HP_EXIT_USAGE;
     hp_err err = {{0}};
-    return run_sft(&a, &err) ? hp_cli_error(&err) : HP_EXIT_OK;
+    return run_sft(&a, env_opts, &err) ? hp_cli_error(&err) : HP_EXIT_OK;
 }

@@ -1,6 +1,8 @@
 /* main.c — `hiper CMD ...`: dispatch to one subcommand per file. */
 #include "cli.h"
 
+#include "hiper/suggest.h"
+
 #include <string.h>
 #include <unistd.h>
 
@@ -33,6 +35,19 @@ static void print_help(FILE *out) {
     fprintf(out, "  %-10s %s\n  %-10s %s\n", "help", "show this help", "version", "print the version");
 }
 
+/* "hiper: unknown command 'trian' (did you mean 'train'?)" */
+static int unknown_command(const char *cmd) {
+    hp_suggest s;
+    hp_suggest_init(&s, cmd);
+    for (size_t i = 0; i < N_COMMANDS; i++) hp_suggest_add(&s, COMMANDS[i].name);
+    hp_suggest_add(&s, "help");
+    hp_suggest_add(&s, "version");
+    const char *best = hp_suggest_best(&s);
+    if (best) fprintf(stderr, "hiper: unknown command '%s' (did you mean '%s'?)\n", cmd, best);
+    else fprintf(stderr, "hiper: unknown command '%s' (see 'hiper help')\n", cmd);
+    return HP_EXIT_USAGE;
+}
+
 static int dispatch(int argc, char **argv) {
     if (argc < 2) {
         print_help(stderr);
@@ -46,8 +61,7 @@ static int dispatch(int argc, char **argv) {
                 char *sub[] = {argv[0], argv[2], "--help", NULL};
                 return COMMANDS[i].fn(3, sub);
             }
-            fprintf(stderr, "hiper: unknown command '%s'\n", argv[2]);
-            return HP_EXIT_USAGE;
+            return unknown_command(argv[2]);
         }
         print_help(stdout);
         return HP_EXIT_OK;
@@ -58,8 +72,7 @@ static int dispatch(int argc, char **argv) {
     }
     for (size_t i = 0; i < N_COMMANDS; i++)
         if (!strcmp(COMMANDS[i].name, cmd)) return COMMANDS[i].fn(argc, argv);
-    fprintf(stderr, "hiper: unknown command '%s' (see 'hiper help')\n", cmd);
-    return HP_EXIT_USAGE;
+    return unknown_command(cmd);
 }
 
 int main(int argc, char **argv) {

@@ -2,6 +2,8 @@
  * key=value overrides, validation and serialisation (see hiper/runcfg.h). */
 #include "hiper/runcfg.h"
 
+#include "hiper/suggest.h"
+
 #include <cjson/cJSON.h>
 #include <math.h>
 #include <stddef.h>
@@ -133,6 +135,9 @@ static const hp_rc_key KEYS[] = {
     B("trainer.log_rollouts", trainer.log_rollouts, "write trajectories to rollouts.jsonl"),
     S("trainer.project_name", trainer.project_name, "project name (reports)"),
     S("trainer.experiment_name", trainer.experiment_name, "experiment name (reports)"),
+    S("trainer.logger", trainer.logger,
+      "where metrics go, comma-separated: console (step lines), jsonl (metrics.jsonl, read by resume and the "
+      "report), tensorboard (event files in RUN_DIR/tensorboard, verl's metric names)"),
     {NULL, HP_RC_F64, 0, NULL, NULL},
 };
 
@@ -148,6 +153,23 @@ const hp_rc_key *hp_runcfg_find(const char *key) {
     for (const hp_rc_key *k = KEYS; k->key; k++)
         if (!strcmp(k->key, key)) return k;
     return NULL;
+}
+
+const char *hp_runcfg_suggest(const char *key) {
+    hp_suggest s;
+    hp_suggest_init(&s, key);
+    for (const hp_rc_key *k = KEYS; k->key; k++) hp_suggest_add(&s, k->key);
+    if (!hp_suggest_best(&s) && !strchr(key, '.')) /* "temperature": the key whose last part it is */
+        for (const hp_rc_key *k = KEYS; k->key; k++) hp_suggest_add_as(&s, k->key, strrchr(k->key, '.') ? strrchr(k->key, '.') + 1 : k->key);
+    return hp_suggest_best(&s);
+}
+
+/* " (did you mean 'x'?)" or "" into buf. */
+static const char *did_you_mean(const char *key, char *buf, size_t cap) {
+    const char *best = hp_runcfg_suggest(key);
+    if (best) snprintf(buf, cap, " (did you mean '%s'?)", best);
+    else buf[0] = '\0';
+    return buf;
 }
 
 static void *field(hp_runcfg *cfg, const hp_rc_key *k) { return (char *)cfg + k->offset; }
@@ -277,6 +299,7 @@ int hp_runcfg_defaults(hp_runcfg *c, const char *est, const char *env, hp_err *e
     c->trainer.final_eval_episodes = 0;
     c->trainer.log_rollouts = true;
     set_str(c->trainer.project_name, "hiper");
+    set_str(c->trainer.logger, "console,jsonl");
     snprintf(c->trainer.experiment_name, HP_RC_STR_MAX, "%s_%s", est, env);
     return HP_OK;
 }
@@ -371,7 +394,7 @@ static int set_text(hp_runcfg *cfg, const hp_rc_key *k, const char *v, const cha
 static const hp_rc_key *split_assignment(const char *a, char *key, size_t cap, const char **val, hp_err *err) {
     const char *eq = strchr(a, '=');
     if (!eq || eq == a) {
-        hp_fail(err, "override '%s': expected key=value", a);
+        hp_fail(err, "command line: override '%s': expected key=value", a);
         return NULL;
     }
     size_t n = (size_t)(eq - a);
@@ -380,7 +403,10 @@ static const hp_rc_key *split_assignment(const char *a, char *key, size_t cap, c
     key[n] = '\0';
     *val = eq + 1;
     const hp_rc_key *k = hp_runcfg_find(key);
-    if (!k) hp_fail(err, "override '%s': unknown key '%s' (see 'hiper train --keys')", a, key);
+    char dym[320];
+    if (!k)
+        hp_fail(err, "command line: override '%s': unknown key '%s'%s (see 'hiper train --keys')", a, key,
+                did_you_mean(key, dym, sizeof dym));
     return k;
 }
 
@@ -410,12 +436,13 @@ static int flatten(const cJSON *obj, const char *prefix, flat *f, const char *sr
     cJSON_ArrayForEach(it, obj) {
         char key[512];
         snprintf(key, sizeof key, "%s%s%s", prefix, prefix[0] ? "." : "", it->string ? it->string : "");
+        char dym[320];
         if (cJSON_IsObject(it) && !hp_runcfg_find(key)) {
             if (!it->child) return hp_fail(err, "%s: unknown key '%s' (an empty object)", src, key);
             if (flatten(it, key, f, src, err)) return HP_FAIL;
             continue;
         }
-        if (!hp_runcfg_find(key)) return hp_fail(err, "%s: unknown key '%s'", src, key);
+        if (!hp_runcfg_find(key)) return hp_fail(err, "%s: unknown key '%s'%s", src, key, did_you_mean(key, dym, sizeof dym));
         for (int i = 0; i < f->n; i++)
             if (!strcmp(f->kv[i].key, key)) return hp_fail(err, "%s: key '%s' given twice", src, key);
         if (f->n == f->cap) {
@@ -442,6 +469,8 @@ static const char *early_value(const flat *f, const char *const *ov, int n_ov, c
         if (!strncmp(ov[i], key, kl) && ov[i][kl] == '=') v = ov[i] + kl + 1;
     return v;
 }
+
+static int validate_loaded(const hp_runcfg *c, const char *const *ov, int n_ov, const char *src, hp_err *err);
 
 int hp_runcfg_load_text(hp_runcfg *cfg, const char *json, const char *src, const char *const *ov, int n_ov,
                         hp_err *err) {
@@ -473,10 +502,7 @@ int hp_runcfg_load_text(hp_runcfg *cfg, const char *json, const char *src, const
         if (set_json(cfg, hp_runcfg_find(f.kv[i].key), f.kv[i].val, src, err)) goto out;
     for (int i = 0; i < n_ov; i++)
         if (hp_runcfg_set(cfg, ov[i], err)) goto out;
-    if (hp_runcfg_validate(cfg, err)) {
-        hp_err_wrap(err, "%s", src);
-        goto out;
-    }
+    if (validate_loaded(cfg, ov, n_ov, src, err)) goto out;
     rc = HP_OK;
 out:
     flat_free(&f);
@@ -488,7 +514,8 @@ int hp_runcfg_load(hp_runcfg *cfg, const char *path, const char *const *ov, int 
     char *text = NULL;
     size_t len = 0;
     if (path && hp_read_file(path, &text, &len, err)) return HP_FAIL;
-    int rc = hp_runcfg_load_text(cfg, text, path ? path : "defaults", ov, n_ov, err);
+    /* without a file, a message names the command line when there are overrides */
+    int rc = hp_runcfg_load_text(cfg, text, path ? path : n_ov > 0 ? "command line" : "defaults", ov, n_ov, err);
     free(text);
     return rc;
 }
@@ -497,7 +524,10 @@ int hp_runcfg_load(hp_runcfg *cfg, const char *path, const char *const *ov, int 
 
 #define REQUIRE(cond, key, ...)                                                                            \
     do {                                                                                                   \
-        if (!(cond)) return hp_fail(err, "key '" key "': " __VA_ARGS__);                                  \
+        if (!(cond)) {                                                                                     \
+            if (bad) *bad = key;                                                                           \
+            return hp_fail(err, "key '" key "': " __VA_ARGS__);                                           \
+        }                                                                                                  \
     } while (0)
 
 int hp_runcfg_train_tasks(const hp_runcfg *c, int64_t *out) {
@@ -513,7 +543,43 @@ int hp_runcfg_train_tasks(const hp_runcfg *c, int64_t *out) {
     return n;
 }
 
-int hp_runcfg_validate(const hp_runcfg *c, hp_err *err) {
+/* The trainer.logger names, "console,jsonl,tensorboard" (each at most once), as a bit set: 1 console,
+ * 2 jsonl, 4 tensorboard; -1 when a name is unknown or repeated. */
+int hp_runcfg_loggers(const hp_runcfg *c) {
+    int set = 0;
+    static const char *const NAMES[] = {"console", "jsonl", "tensorboard"};
+    for (const char *p = c->trainer.logger; *p;) {
+        while (*p == ' ' || *p == ',') p++;
+        if (!*p) break;
+        size_t n = strcspn(p, ", ");
+        int bit = 0;
+        for (int i = 0; i < 3; i++)
+            if (strlen(NAMES[i]) == n && !strncmp(NAMES[i], p, n)) bit = 1 << i;
+        if (!bit || (set & bit)) return -1;
+        set |= bit;
+        p += n;
+    }
+    return set;
+}
+
+/* The value of key k as text, for an error message. */
+static void value_text(const hp_runcfg *c, const hp_rc_key *k, char *buf, size_t cap) {
+    const void *p = cfield(c, k);
+    switch (k->type) {
+    case HP_RC_F64: snprintf(buf, cap, "%.17g", *(const double *)p); break;
+    case HP_RC_I64: snprintf(buf, cap, "%lld", (long long)*(const int64_t *)p); break;
+    case HP_RC_BOOL: snprintf(buf, cap, "%s", *(const bool *)p ? "true" : "false"); break;
+    case HP_RC_STR:
+    case HP_RC_ENUM: snprintf(buf, cap, "'%.200s'", (const char *)p); break;
+    }
+}
+
+static int validate(const hp_runcfg *c, const char **bad, hp_err *err) {
+    for (const hp_rc_key *k = KEYS; k->key; k++)
+        if (k->type == HP_RC_F64 && !isfinite(*(const double *)cfield(c, k))) {
+            if (bad) *bad = k->key;
+            return hp_fail(err, "key '%s': must be a finite number", k->key);
+        }
     REQUIRE(c->algorithm.gamma >= 0 && c->algorithm.gamma <= 1, "algorithm.gamma", "must be in [0, 1]");
     REQUIRE(c->algorithm.lam >= 0 && c->algorithm.lam <= 1, "algorithm.lam", "must be in [0, 1]");
     REQUIRE(c->algorithm.hae.lam_seg >= 0 && c->algorithm.hae.lam_seg <= 1, "algorithm.hae.lam_seg", "must be in [0, 1]");
@@ -580,7 +646,54 @@ int hp_runcfg_validate(const hp_runcfg *c, hp_err *err) {
     }
     bool hae = !strcmp(c->algorithm.adv_estimator, "hae");
     REQUIRE(!hae || !strcmp(c->env.format, "hiper"), "env.format", "the hae estimator needs the hiper format");
+    /* values no code path can use: refused rather than silently clamped */
+    REQUIRE(c->rollout.val_temperature >= 0, "rollout.val_temperature", "must be >= 0");
+    REQUIRE(c->rollout.top_k >= -1, "rollout.top_k", "must be >= -1 (-1 or 0 = off)");
+    REQUIRE(c->actor.kl_loss_coef >= 0, "actor.kl_loss_coef", "must be >= 0");
+    REQUIRE(c->actor.optim.weight_decay >= 0, "actor.optim.weight_decay", "must be >= 0");
+    REQUIRE(c->critic.optim.weight_decay >= 0, "critic.optim.weight_decay", "must be >= 0");
+    REQUIRE(c->actor.optim.eps > 0, "actor.optim.eps", "must be > 0");
+    REQUIRE(c->actor.optim.warmup_steps >= 0, "actor.optim.warmup_steps", "must be >= 0");
+    REQUIRE(c->actor.grad_clip >= 0, "actor.grad_clip", "must be >= 0 (0 = off)");
+    REQUIRE(c->critic.grad_clip >= 0, "critic.grad_clip", "must be >= 0 (0 = off)");
+    REQUIRE(c->critic.high_value_coef >= 0, "critic.high_value_coef", "must be >= 0");
+    REQUIRE(c->critic.term_value_coef >= 0, "critic.term_value_coef", "must be >= 0");
+    REQUIRE(c->algorithm.gigpo.similarity_thresh >= 0 && c->algorithm.gigpo.similarity_thresh <= 1,
+            "algorithm.gigpo.similarity_thresh", "must be in [0, 1]");
+    REQUIRE(c->model.intermediate_size >= 1, "model.intermediate_size", "must be >= 1");
+    REQUIRE(c->model.max_position_embeddings >= 1, "model.max_position_embeddings", "must be >= 1");
+    REQUIRE(c->model.rope_theta > 0, "model.rope_theta", "must be > 0");
+    REQUIRE(c->sft.episodes >= 0, "sft.episodes", "must be >= 0");
+    REQUIRE(!c->sft.enable || c->sft.episodes >= 1, "sft.episodes", "must be >= 1 when sft.enable is true");
+    REQUIRE(!c->sft.enable || c->sft.lr > 0, "sft.lr", "must be > 0 when sft.enable is true");
+    REQUIRE(c->sft.max_len >= 1, "sft.max_len", "must be >= 1");
+    REQUIRE(c->sft.weight_decay >= 0, "sft.weight_decay", "must be >= 0");
+    REQUIRE(c->sft.grad_clip >= 0, "sft.grad_clip", "must be >= 0 (0 = off)");
+    REQUIRE(hp_runcfg_loggers(c) >= 0, "trainer.logger",
+            "must list console, jsonl and/or tensorboard, comma-separated, each at most once");
     return HP_OK;
+}
+
+int hp_runcfg_validate(const hp_runcfg *c, hp_err *err) { return validate(c, NULL, err); }
+
+/* Validate a loaded configuration; a failure names where the offending value came from: "command line"
+ * when an override set that key, else src (the file, or what the defaults were combined with), and
+ * the value itself. */
+static int validate_loaded(const hp_runcfg *c, const char *const *ov, int n_ov, const char *src, hp_err *err) {
+    const char *bad = NULL;
+    if (validate(c, &bad, err) == HP_OK) return HP_OK;
+    const char *from = src;
+    size_t kl = bad ? strlen(bad) : 0;
+    for (int i = 0; bad && i < n_ov; i++)
+        if (!strncmp(ov[i], bad, kl) && ov[i][kl] == '=') from = "command line";
+    const hp_rc_key *k = bad ? hp_runcfg_find(bad) : NULL;
+    if (k) {
+        char v[256];
+        value_text(c, k, v, sizeof v);
+        size_t n = strlen(err->msg);
+        snprintf(err->msg + n, sizeof err->msg - n, " (got %s)", v);
+    }
+    return hp_err_wrap(err, "%s", from);
 }
 
 /* ---- serialisation ------------------------------------------------------------------------------- */
@@ -661,7 +774,7 @@ static const char *const SMALL[] = {
 };
 
 static const char *const QUICK[] = {
-    "description=CI-sized variant of the default `hiper train` (under 3 minutes)",
+    "description=smoke run: every phase of the default `hiper train` at toy size (about 10 s on 2 idle cores); it checks that the pipeline runs, its success rates mean nothing",
     "env.prompt_style=compact",
     "data.max_prompt_length=320",
     "data.max_response_length=40",

@@ -6,6 +6,7 @@
 #include <cmocka.h>
 
 #include "hiper/base.h"
+#include "hiper/suggest.h"
 
 #include <cjson/cJSON.h>
 
@@ -147,9 +148,32 @@ static void test_parse_numbers(void **state) {
     assert_false(hp_parse_f64("1.0.0", &d));
 }
 
+static void test_suggest(void **state) {
+    (void)state;
+    assert_int_equal(hp_edit_distance("", ""), 0);
+    assert_int_equal(hp_edit_distance("abc", ""), 3);
+    assert_int_equal(hp_edit_distance("kitten", "sitting"), 3);
+    assert_int_equal(hp_edit_distance("trian", "train"), 1); /* a swap of two neighbours is one edit */
+    assert_int_equal(hp_edit_distance("ca", "abc"), 3);      /* optimal string alignment, not full Damerau */
+    hp_suggest s;
+    hp_suggest_init(&s, "evla");
+    const char *cands[] = {"train", "eval", "env", "report"};
+    for (int i = 0; i < 4; i++) hp_suggest_add(&s, cands[i]);
+    assert_string_equal(hp_suggest_best(&s), "eval");
+    hp_suggest_init(&s, "xyzzy");
+    for (int i = 0; i < 4; i++) hp_suggest_add(&s, cands[i]);
+    assert_null(hp_suggest_best(&s)); /* nothing close: no suggestion */
+    hp_suggest_init(&s, "eval");
+    hp_suggest_add(&s, "eval"); /* never the word itself */
+    assert_null(hp_suggest_best(&s));
+    hp_suggest_init(&s, "temperature");
+    hp_suggest_add_as(&s, "rollout.temperature", "temperature");
+    assert_string_equal(hp_suggest_best(&s), "rollout.temperature");
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_err_wrap),       cmocka_unit_test(test_buf), cmocka_unit_test(test_json_string),
+        cmocka_unit_test(test_err_wrap),       cmocka_unit_test(test_suggest),       cmocka_unit_test(test_buf), cmocka_unit_test(test_json_string),
         cmocka_unit_test(test_rng_streams),    cmocka_unit_test(test_shuffle_is_permutation),
         cmocka_unit_test(test_atomic_write),   cmocka_unit_test(test_parse_numbers),
     };
