@@ -101,7 +101,9 @@ int hp_run_trim_jsonl(const char *path, int64_t next_step, int64_t final_step, i
                          (long long)lineno);
             break;
         }
-        bool keep = step < next_step || (val && final_step >= 0 && step == final_step);
+        /* a step's record (metrics, rollouts) has the number of updates done after it (1 .. total): kept up
+         * to next_step; a validation at next_step ran before that step and is redone */
+        bool keep = val ? step < next_step || (final_step >= 0 && step == final_step) : step <= next_step;
         if (!keep && cut < 0) cut = off, cut_step = step;
         if (keep && cut >= 0) {
             rc = hp_fail(err, "%s:%lld: a line of step %lld after one of step %lld (the file is out of order)", path,

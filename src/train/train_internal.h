@@ -136,7 +136,8 @@ int hp_metrics_append(const char *path, const char *line, hp_err *err);
 int hp_run_lock(const char *dir, int *fd, hp_err *err);
 void hp_run_unlock(int fd);
 /* Cut a JSONL file of the run (metrics.jsonl, rollouts.jsonl) back to the lines of committed work:
- * the lines whose "step" is below next_step, and a "val" line of step final_step (the final
+ * the records of the steps up to next_step (a step's record has step n for the n-th update, n >= 1),
+ * the "val" lines whose "step" is below next_step, and a "val" line of step final_step (the final
  * validation, which the finished run's checkpoint includes; -1: none). Those form a prefix of the file;
  * a torn last line goes too, and a damaged or out-of-order line is an error naming its number. Cut in
  * place (truncate); a missing file is fine. *dropped: the lines cut. */

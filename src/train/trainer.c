@@ -11,6 +11,7 @@
 #include "hiper/model.h"
 #include "hiper/ppo.h"
 #include "train_internal.h"
+#include "trainlog.h"
 
 #include <cjson/cJSON.h>
 #include <errno.h>
@@ -32,6 +33,7 @@ typedef struct trainer {
     hp_fmt fmt;
     hp_env_family family;
     cJSON *env_opts;
+    hp_trainlog *mlog; /* where the metric records go (trainer.logger) */
     hp_ckpt_state st;
     int64_t train_tasks[HP_RC_MAX_TRAIN_TASKS]; /* env.train_tasks parsed (n_train_tasks = 0: drawn) */
     int n_train_tasks;
@@ -382,12 +384,11 @@ static int validate(trainer *t, int64_t step, hp_err *err) {
     }
     add_num(o, "t_val", hp_now() - t0);
     hp_eval_result_free(&res);
-    char *line = cJSON_PrintUnformatted(o);
+    int rc = hp_trainlog_write(t->mlog, o, err);
     cJSON_Delete(o);
-    int rc = hp_metrics_append(t->metrics, line, err);
-    cJSON_free(line);
     if (rc == HP_OK) hp_test_kill_point("val", step);
-    say(t, "  val step %lld: success %.3f (best so far %.3f) score %.3f\n", (long long)step, res.success,
+    if (hp_trainlog_console(t->mlog))
+        say(t, "  val step %lld: success %.3f (best so far %.3f) score %.3f\n", (long long)step, res.success,
         res.success > t->st.best_val ? res.success : t->st.best_val, res.mean_score);
     if (rc == HP_OK && res.success > t->st.best_val) {
         t->st.best_val = res.success;
@@ -489,7 +490,7 @@ static int train_step(trainer *t, hp_env **envs, int64_t step, hp_err *err) {
     /* 5. critic then actor */
     if (r == HP_OK) r = hp_train_update(t->actor, t->critic, &rows, c, step, step >= c->critic.warmup, &us, err);
     double t4 = hp_now();
-    if (r == HP_OK && c->trainer.log_rollouts) r = append_rollouts(t, &ro, step, err);
+    if (r == HP_OK && c->trainer.log_rollouts) r = append_rollouts(t, &ro, step + 1, err); /* numbered as metrics */
     if (r == HP_OK) hp_test_kill_point("rollouts", step);
     /* 6. metrics */
     if (r == HP_OK) {
@@ -502,7 +503,7 @@ static int train_step(trainer *t, hp_env **envs, int64_t step, hp_err *err) {
         int64_t tokens = ro.n_prompt_tokens + ro.n_response_tokens;
         cJSON *o = cJSON_CreateObject();
         cJSON_AddStringToObject(o, "kind", "train");
-        add_num(o, "step", (double)step);
+        add_num(o, "step", (double)step + 1); /* the (step+1)-th update: steps count from 1, as printed */
         add_num(o, "success", tr.success);
         for (int k = 0; k < tr.n_types && k < HP_EVAL_MAX_TYPES; k++) {
             if (!tr.type_n[k]) continue;
@@ -548,6 +549,9 @@ static int train_step(trainer *t, hp_env **envs, int64_t step, hp_err *err) {
         add_num(o, "vf_loss_term", us.vf_loss[2]);
         add_num(o, "vf_clipfrac", us.vf_clipfrac);
         add_num(o, "critic_grad_norm", us.critic_grad_norm);
+        add_num(o, "actor_lr", us.actor_lr);
+        add_num(o, "critic_lr", us.critic_lr);
+        add_num(o, "response_length", ro.n_turns ? (double)ro.n_response_tokens / (double)ro.n_turns : 0.0);
         add_num(o, "optim_steps", us.actor_steps);
         add_num(o, "skipped_steps", us.skipped_steps);
         int ep_truncated = 0;
@@ -570,18 +574,17 @@ static int train_step(trainer *t, hp_env **envs, int64_t step, hp_err *err) {
         add_num(o, "t_actor", us.actor_seconds);
         add_num(o, "t_step", t4 - t0);
         add_num(o, "tokens_per_s", tokens / (t1 - t0 > 0 ? t1 - t0 : 1));
-        char *line = cJSON_PrintUnformatted(o);
+        r = hp_trainlog_write(t->mlog, o, err);
         cJSON_Delete(o);
-        r = hp_metrics_append(t->metrics, line, err);
-        cJSON_free(line);
         if (r == HP_OK) hp_test_kill_point("metrics", step);
-        say(t, "step %3lld/%lld | succ %.3f | reward %6.3f | turns %5.1f | inv %.3f | sw %.2f | pg %+.4f | kl %.4f"
+        if (hp_trainlog_console(t->mlog))
+            say(t, "step %3lld/%lld | succ %.3f | reward %6.3f | turns %5.1f | inv %.3f | sw %.2f | pg %+.4f | kl %.4f"
                " | ent %.3f | vf %.4f | ev %+.2f | %.1f s (rollout %.1f, update %.1f)\n",
             (long long)step + 1, (long long)c->trainer.total_steps, tr.success, reward, tr.mean_turns,
             tr.invalid_rate, as.switch_rate, us.pg_loss, us.kl, us.entropy, us.vf_loss[0] + us.vf_loss[1] + us.vf_loss[2],
             as.explained_var[0], t4 - t0, t1 - t0, t4 - t3);
         if (!isfinite(us.pg_loss) || !isfinite(us.vf_loss[0]))
-            r = hp_fail(err, "step %lld: non-finite loss (pg %g, vf %g)", (long long)step, us.pg_loss, us.vf_loss[0]);
+            r = hp_fail(err, "step %lld: non-finite loss (pg %g, vf %g)", (long long)step + 1, us.pg_loss, us.vf_loss[0]);
     }
     hp_rows_free(&rows);
     hp_rollout_free(&ro);
@@ -715,6 +718,7 @@ static void trainer_free(trainer *t) {
     hp_model_free(t->ref);
     hp_tok_free(t->tok);
     cJSON_Delete(t->env_opts);
+    hp_trainlog_close(t->mlog);
     free(t->dir), free(t->tokdir), free(t->refdir), free(t->latest), free(t->best), free(t->metrics);
     free(t->rollouts);
     hp_run_unlock(t->lock_fd);
@@ -802,6 +806,7 @@ int hp_train_run(const hp_runcfg *cfg, const hp_train_opts *opts, hp_err *err) {
     free(bpath);
     if (rc == HP_OK) rc = load_models(&t, err);
     if (rc == HP_OK) rc = trim_outputs(&t, err);
+    if (rc == HP_OK && !(t.mlog = hp_trainlog_open(dir, cfg, err))) rc = HP_FAIL;
     /* The RL loop. */
     int n_envs = (int)(cfg->data.train_batch_size * cfg->env.rollout.n);
     hp_env **envs = NULL;
@@ -811,7 +816,7 @@ int hp_train_run(const hp_runcfg *cfg, const hp_train_opts *opts, hp_err *err) {
         else
             say(&t, "[5/5] RL with %s: %lld steps of %lld tasks x %lld rollouts (from step %lld)\n",
                 cfg->algorithm.adv_estimator, (long long)cfg->trainer.total_steps,
-                (long long)cfg->data.train_batch_size, (long long)cfg->env.rollout.n, (long long)t.st.next_step);
+                (long long)cfg->data.train_batch_size, (long long)cfg->env.rollout.n, (long long)t.st.next_step + 1);
     }
     int64_t done_here = 0;
     while (rc == HP_OK && t.st.next_step < cfg->trainer.total_steps) {

@@ -15,6 +15,15 @@
 import json, math, os, shutil, signal, subprocess, sys, time
 
 TIMING = ("t_", "tokens_per_s")
+TB_READER = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "io", "tfevents_read.py")
+TB = "trainer.logger=console,jsonl,tensorboard"
+
+
+def check_tensorboard(d):
+    """The run's TensorBoard events, read by an independent reader, match its metrics.jsonl."""
+    p = run([sys.executable, TB_READER, "run", d])
+    if p.returncode != 0:
+        fail(f"{d}: tensorboard events: {p.stdout[-500:]}")
 
 
 def fail(msg):
@@ -51,7 +60,7 @@ def quick(hiper, work):
     d = os.path.join(work, "quick")
     shutil.rmtree(d, ignore_errors=True)
     t0 = time.time()
-    p = run([hiper, "train", "--quick", "--out", d])
+    p = run([hiper, "train", "--quick", "--out", d, TB])
     if p.returncode != 0:
         fail(f"hiper train --quick exited {p.returncode}")
     print(f"quick run: {time.time() - t0:.1f} s")
@@ -59,8 +68,18 @@ def quick(hiper, work):
     check_finite(rows, d)
     train = [r for r in rows if r.get("kind") == "train"]
     cfg = json.load(open(os.path.join(d, "run_config.json")))
-    if [r["step"] for r in train] != list(range(cfg["trainer.total_steps"])):
+    # one numbering: the n-th update is step n in metrics.jsonl and on the console ("step n/N")
+    if [r["step"] for r in train] != list(range(1, cfg["trainer.total_steps"] + 1)):
         fail(f"train steps {[r['step'] for r in train]}")
+    for n in range(1, cfg["trainer.total_steps"] + 1):
+        if f"step {n:3d}/{cfg['trainer.total_steps']} |" not in p.stdout:
+            fail(f"no console line for step {n}")
+    for r in rows:
+        if r.get("kind") == "val" and f"  val step {r['step']}: " not in p.stdout:
+            fail(f"no console line for the validation at step {r['step']}")
+    if "smoke run" not in p.stdout:
+        fail("--quick does not say it is a smoke run")
+    check_tensorboard(d)
     for r in train:
         for k in ("pg_loss", "kl", "entropy", "vf_loss_low", "vf_loss_high", "vf_loss_term", "success", "reward"):
             if k not in r:
@@ -103,7 +122,7 @@ def quick(hiper, work):
     print("quick: ok")
 
 
-SMALL = ["data.train_batch_size=2", "env.max_steps=6", "data.val_batch_size=2", "trainer.total_steps=3",
+SMALL = [TB, "data.train_batch_size=2", "env.max_steps=6", "data.val_batch_size=2", "trainer.total_steps=3",
          "trainer.test_freq=2", "sft.episodes=4", "trainer.final_eval_episodes=0"]
 
 
@@ -166,6 +185,8 @@ def resume(hiper, work):
     if run([hiper, "train", "--quiet", "--out", c, "--resume"]).returncode != 0:
         fail("run resumed after kill -9 failed")
     compare(a, c, "kill -9 + resume")
+    for d in (a, b, c):  # a resumed run's event file replays metrics.jsonl: no step twice
+        check_tensorboard(d)
     print("resume: ok")
 
 
