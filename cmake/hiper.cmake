@@ -57,7 +57,8 @@ endfunction()
 
 # hp_needs(OK NAME what...): whether the optional references a test needs are installed (what: python =
 # /usr/bin/python3, torch = PyTorch and NumPy for it, node = Node.js, jsref = the npm packages of
-# tests/ref, i.e. Hugging Face's JS tokenizer and the Qwen tokenizer.json; tests/CMakeLists.txt looks for
+# tests/ref, i.e. Hugging Face's JS tokenizer and the Qwen tokenizer.json, chromium = a headless browser
+# (HP_CHROMIUM); tests/CMakeLists.txt looks for
 # them). When one is missing, NAME is registered as a test that ctest reports as skipped, with the reason.
 function(hp_needs ok name)
   set(missing)
@@ -70,7 +71,9 @@ function(hp_needs ok name)
       list(APPEND missing "Node.js (nodejs)")
     elseif(w STREQUAL "jsref" AND NOT HP_HAVE_JSREF)
       list(APPEND missing "the npm packages of tests/ref (npm ci in tests/ref)")
-    elseif(NOT w MATCHES "^(python|torch|node|jsref)$")
+    elseif(w STREQUAL "chromium" AND NOT HP_CHROMIUM)
+      list(APPEND missing "Chromium (chromium), to load report.html in a headless browser")
+    elseif(NOT w MATCHES "^(python|torch|node|jsref|chromium)$")
       message(FATAL_ERROR "hp_needs: unknown dependency '${w}'")
     endif()
   endforeach()

@@ -4,7 +4,8 @@
 #                          OpenMP runtime), CMake, pkg-config, OpenBLAS, PCRE2, cJSON and utf8proc
 #   scripts/deps.sh test   the same plus what only the tests use (scripts/test.sh): clang and its OpenMP
 #                          (libomp-dev), cmocka, Open MPI, python3 with PyTorch 1.13 and NumPy, Node.js and
-#                          npm, and the JavaScript tokenizer references (npm ci in tests/ref)
+#                          npm, the JavaScript tokenizer references (npm ci in tests/ref), and Chromium
+#                          (report.html loaded in a headless browser)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -18,7 +19,8 @@ SUDO=""
 
 PKGS=(build-essential cmake pkg-config libopenblas-dev libpcre2-dev libcjson-dev libutf8proc-dev)
 if [ "$what" = test ]; then
-  PKGS+=(clang libomp-dev libcmocka-dev libopenmpi-dev openmpi-bin python3 python3-torch python3-numpy nodejs npm)
+  PKGS+=(clang libomp-dev libcmocka-dev libopenmpi-dev openmpi-bin python3 python3-torch python3-numpy nodejs npm
+         chromium)
 fi
 missing=()
 for p in "${PKGS[@]}"; do

@@ -1,151 +1,221 @@
-/* report.c — a self-contained HTML page with SVG line charts of a run's metrics.jsonl (training and
- * validation curves), and the before/after evaluation tables when present. No scripts, no external
- * resources: the file can be mailed or opened offline. */
+/* report.c — a run's report.html: a self-contained training dashboard (see hiper/train.h).
+ *
+ * The page inlines everything it uses, so it opens offline and can be mailed: the run's metrics.jsonl
+ * as a JSON object (HP_DATA), the charts' script (src/train/report.js, embedded at build time by
+ * cmake/embed.cmake: plain JavaScript drawing SVG) and its style. The evaluation files
+ * (eval_before.json, eval_after.json) and run_config.json become HTML tables with rounded numbers;
+ * the title is trainer.experiment_name. */
 #include "hiper/train.h"
+
+#include "report_js.h"
 
 #include <cjson/cJSON.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
-typedef struct series {
-    const char *key, *title;
-    double *x, *y;
-    int n, cap;
-} series;
-
-static void series_add(series *s, double x, double y) {
-    if (s->n == s->cap) {
-        s->cap = s->cap ? 2 * s->cap : 64;
-        s->x = hp_xrealloc(s->x, (size_t)s->cap * sizeof *s->x);
-        s->y = hp_xrealloc(s->y, (size_t)s->cap * sizeof *s->y);
-    }
-    s->x[s->n] = x, s->y[s->n] = y, s->n++;
-}
-
-/* One chart: axes, min/max labels, a polyline with dots. */
-static void chart(hp_buf *h, const series *s) {
-    const double W = 420, H = 220, L = 56, R = 12, T = 26, B = 30;
-    double x0 = INFINITY, x1 = -INFINITY, y0 = INFINITY, y1 = -INFINITY;
-    for (int i = 0; i < s->n; i++) {
-        x0 = fmin(x0, s->x[i]), x1 = fmax(x1, s->x[i]);
-        y0 = fmin(y0, s->y[i]), y1 = fmax(y1, s->y[i]);
-    }
-    if (s->n == 0) x0 = 0, x1 = 1, y0 = 0, y1 = 1;
-    if (x1 - x0 < 1e-12) x1 = x0 + 1;
-    if (y1 - y0 < 1e-12) y0 -= 0.5, y1 += 0.5;
-    hp_buf_printf(h, "<svg xmlns='http://www.w3.org/2000/svg' width='%.0f' height='%.0f' class='c'>", W, H);
-    hp_buf_printf(h, "<text x='%.0f' y='16' class='t'>%s</text>", L, s->title);
-    hp_buf_printf(h, "<line x1='%.0f' y1='%.0f' x2='%.0f' y2='%.0f' class='a'/>", L, H - B, W - R, H - B);
-    hp_buf_printf(h, "<line x1='%.0f' y1='%.0f' x2='%.0f' y2='%.0f' class='a'/>", L, T, L, H - B);
-    hp_buf_printf(h, "<text x='%.0f' y='%.0f' class='l' text-anchor='end'>%.4g</text>", L - 4, T + 8, y1);
-    hp_buf_printf(h, "<text x='%.0f' y='%.0f' class='l' text-anchor='end'>%.4g</text>", L - 4, H - B, y0);
-    hp_buf_printf(h, "<text x='%.0f' y='%.0f' class='l'>%.0f</text>", L, H - 10, x0);
-    hp_buf_printf(h, "<text x='%.0f' y='%.0f' class='l' text-anchor='end'>step %.0f</text>", W - R, H - 10, x1);
-    hp_buf_puts(h, "<polyline class='p' points='");
-    for (int i = 0; i < s->n; i++) {
-        double px = L + (s->x[i] - x0) / (x1 - x0) * (W - L - R);
-        double py = H - B - (s->y[i] - y0) / (y1 - y0) * (H - B - T);
-        hp_buf_printf(h, "%.1f,%.1f ", px, py);
-    }
-    hp_buf_puts(h, "'/>");
-    if (s->n <= 60)
-        for (int i = 0; i < s->n; i++) {
-            double px = L + (s->x[i] - x0) / (x1 - x0) * (W - L - R);
-            double py = H - B - (s->y[i] - y0) / (y1 - y0) * (H - B - T);
-            hp_buf_printf(h, "<circle cx='%.1f' cy='%.1f' r='2.5' class='d'/>", px, py);
-        }
-    hp_buf_puts(h, "</svg>\n");
-}
-
 static void html_escape(hp_buf *h, const char *s) {
     for (; *s; s++) {
         if (*s == '<') hp_buf_puts(h, "&lt;");
         else if (*s == '>') hp_buf_puts(h, "&gt;");
         else if (*s == '&') hp_buf_puts(h, "&amp;");
+        else if (*s == '"') hp_buf_puts(h, "&quot;");
+        else if (*s == '\'') hp_buf_puts(h, "&#39;");
         else hp_buf_putc(h, *s);
     }
 }
 
-/* The eval files hold {split: {...eval json...}}: show them as preformatted JSON. */
-static void eval_section(hp_buf *h, const char *dir, const char *file, const char *title) {
+/* A JSON file parsed, or NULL when absent or unreadable. */
+static cJSON *read_json(const char *dir, const char *file) {
     char *p = hp_path_join(dir, file), *text = NULL;
-    size_t len;
-    hp_err e;
-    if (hp_read_file(p, &text, &len, &e) == HP_OK) {
-        hp_buf_printf(h, "<h2>%s</h2><pre>", title);
-        html_escape(h, text);
-        hp_buf_puts(h, "</pre>\n");
+    size_t len = 0;
+    hp_err e = {{0}};
+    cJSON *o = NULL;
+    if (hp_path_exists(p) && hp_read_file(p, &text, &len, &e) == HP_OK) o = cJSON_ParseWithLength(text, len);
+    free(text);
+    free(p);
+    return o;
+}
+
+/* A number, rounded for a table: integers as such, others to 4 significant digits. */
+static void put_number(hp_buf *h, double v) {
+    if (!isfinite(v)) hp_buf_puts(h, "–");
+    else if (v == floor(v) && fabs(v) < 1e15) hp_buf_printf(h, "%.0f", v);
+    else if (fabs(v) >= 1e-3 && fabs(v) < 1e6) hp_buf_printf(h, "%.4g", v);
+    else hp_buf_printf(h, "%.3e", v);
+}
+
+static double num(const cJSON *o, const char *k) {
+    const cJSON *x = cJSON_GetObjectItemCaseSensitive(o, k);
+    return cJSON_IsNumber(x) ? x->valuedouble : NAN;
+}
+
+/* One evaluation cell: "45.0% [38.1, 52.0] (63/140)". */
+static void eval_cell(hp_buf *h, const cJSON *r) {
+    if (!r) {
+        hp_buf_puts(h, "<td>–</td>");
+        return;
+    }
+    hp_buf_printf(h, "<td>%.1f%% <span class='ci'>[%.1f, %.1f]</span> <span class='n'>(%.0f/%.0f)</span></td>",
+                  100 * num(r, "success"), 100 * num(r, "success_lo95"), 100 * num(r, "success_hi95"), num(r, "won"),
+                  num(r, "episodes"));
+}
+
+/* Per split: one row per task type and one for the whole split, before and after RL side by side. */
+static void eval_tables(hp_buf *h, const cJSON *before, const cJSON *after) {
+    if (!before && !after) return;
+    hp_buf_puts(h, "<h2>Evaluation</h2>\n<p class='note'>Success rate with its 95% Wilson interval and "
+                   "(won/games); before RL is the initial policy (after SFT), after RL the last policy.</p>\n");
+    const cJSON *splits = before ? before : after, *sp;
+    cJSON_ArrayForEach(sp, splits) {
+        if (!sp->string) continue;
+        const cJSON *b = before ? cJSON_GetObjectItemCaseSensitive(before, sp->string) : NULL;
+        const cJSON *a = after ? cJSON_GetObjectItemCaseSensitive(after, sp->string) : NULL;
+        hp_buf_puts(h, "<table class='eval'><caption>");
+        html_escape(h, sp->string);
+        hp_buf_puts(h, "</caption><tr><th>task type</th><th>before RL</th><th>after RL</th><th>change</th></tr>\n");
+        const cJSON *types = cJSON_GetObjectItemCaseSensitive(b ? b : a, "types"), *t;
+        cJSON_ArrayForEach(t, types) {
+            if (!t->string) continue;
+            const cJSON *tb = b ? cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(b, "types"), t->string) : NULL;
+            const cJSON *ta = a ? cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(a, "types"), t->string) : NULL;
+            hp_buf_puts(h, "<tr><td>");
+            html_escape(h, t->string);
+            hp_buf_puts(h, "</td>");
+            eval_cell(h, tb);
+            eval_cell(h, ta);
+            if (tb && ta) hp_buf_printf(h, "<td>%+.1f points</td></tr>\n", 100 * (num(ta, "success") - num(tb, "success")));
+            else hp_buf_puts(h, "<td>–</td></tr>\n");
+        }
+        hp_buf_puts(h, "<tr class='all'><td>all</td>");
+        eval_cell(h, b);
+        eval_cell(h, a);
+        if (a && b) hp_buf_printf(h, "<td>%+.1f points</td></tr>\n", 100 * (num(a, "success") - num(b, "success")));
+        else hp_buf_puts(h, "<td>–</td></tr>\n");
+        hp_buf_puts(h, "</table>\n");
+    }
+}
+
+static void config_table(hp_buf *h, const cJSON *cfg) {
+    if (!cfg) return;
+    hp_buf_puts(h, "<h2>Run configuration</h2>\n<table class='cfg'><tr><th>key</th><th>value</th></tr>\n");
+    const cJSON *x;
+    cJSON_ArrayForEach(x, cfg) {
+        if (!x->string) continue;
+        hp_buf_puts(h, "<tr><td>");
+        html_escape(h, x->string);
+        hp_buf_puts(h, "</td><td>");
+        if (cJSON_IsNumber(x)) put_number(h, x->valuedouble);
+        else if (cJSON_IsBool(x)) hp_buf_puts(h, cJSON_IsTrue(x) ? "true" : "false");
+        else if (cJSON_IsString(x)) html_escape(h, x->valuestring);
+        else {
+            char *s = cJSON_PrintUnformatted(x);
+            html_escape(h, s ? s : "");
+            cJSON_free(s);
+        }
+        hp_buf_puts(h, "</td></tr>\n");
+    }
+    hp_buf_puts(h, "</table>\n");
+}
+
+static const char *cfg_str(const cJSON *cfg, const char *k) {
+    const cJSON *x = cJSON_GetObjectItemCaseSensitive(cfg, k);
+    return cJSON_IsString(x) && x->valuestring[0] ? x->valuestring : NULL;
+}
+
+/* metrics.jsonl as {"rows": [...]}, each line parsed (a torn or foreign line is left out). '<' is
+ * written as \u003c so that no text of it can close the script element. */
+static void metrics_json(hp_buf *h, const char *dir, int *n_train, int *n_val) {
+    cJSON *root = cJSON_CreateObject(), *rows = cJSON_AddArrayToObject(root, "rows");
+    char *p = hp_path_join(dir, "metrics.jsonl"), *text = NULL;
+    size_t len = 0;
+    hp_err e = {{0}};
+    *n_train = *n_val = 0;
+    if (hp_path_exists(p) && hp_read_file(p, &text, &len, &e) == HP_OK) {
+        char *save = NULL;
+        for (char *line = strtok_r(text, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+            cJSON *o = cJSON_Parse(line);
+            const cJSON *k = cJSON_GetObjectItemCaseSensitive(o, "kind");
+            if (!cJSON_IsObject(o) || !cJSON_IsNumber(cJSON_GetObjectItemCaseSensitive(o, "step"))) {
+                cJSON_Delete(o);
+                continue;
+            }
+            if (cJSON_IsString(k) && !strcmp(k->valuestring, "val")) (*n_val)++;
+            else (*n_train)++;
+            cJSON_AddItemToArray(rows, o);
+        }
     }
     free(text);
     free(p);
+    char *s = cJSON_PrintUnformatted(root);
+    for (const char *c = s; *c; c++) {
+        if (*c == '<') hp_buf_puts(h, "\\u003c");
+        else hp_buf_putc(h, *c);
+    }
+    cJSON_free(s);
+    cJSON_Delete(root);
 }
 
+static const char STYLE[] =
+    "body{font-family:system-ui,sans-serif;margin:20px;color:#1f2328;background:#f6f8fa}"
+    "h1{margin:0 0 4px}h2{margin:28px 0 8px}.sub{color:#57606a;margin:0 0 12px}"
+    ".controls{margin:8px 0 12px;font-size:14px}"
+    "#charts{display:flex;flex-wrap:wrap}.chart{margin:5px;background:#fff;border:1px solid #d0d7de;border-radius:6px}"
+    ".title{font-size:13px;font-weight:600}.tick{font-size:10px;fill:#57606a}.legend{font-size:10px;fill:#1f2328}"
+    ".grid{stroke:#eaeef2}.axis{stroke:#8c959f}.guide{stroke:#57606a;stroke-dasharray:3 3}"
+    ".tip{position:absolute;display:none;background:#fff;border:1px solid #8c959f;border-radius:4px;padding:4px 8px;"
+    "font-size:12px;white-space:pre;pointer-events:none;box-shadow:0 1px 4px rgba(0,0,0,.2)}"
+    "table{border-collapse:collapse;background:#fff;margin:0 16px 16px 0;display:inline-table;vertical-align:top}"
+    "caption{text-align:left;font-weight:600;padding:4px 0}td,th{border:1px solid #d0d7de;padding:3px 8px;"
+    "font-size:13px;text-align:left}th{background:#eaeef2}tr.all td{font-weight:600}.ci,.n{color:#57606a}"
+    ".cfg td:first-child{font-family:ui-monospace,monospace}.note{color:#57606a;font-size:13px}";
+
 int hp_train_report(const char *dir, hp_err *err) {
-    static const char *const KEYS[][2] = {
-        {"val_success", "validation success"}, {"success", "training success"}, {"reward", "mean episode reward"},
-        {"score", "task score"}, {"mean_turns", "turns per episode"}, {"invalid_rate", "invalid-action rate"},
-        {"switch_rate", "switch rate (HiPER)"}, {"mean_segment", "mean segment length (HiPER)"},
-        {"pg_loss", "policy-gradient loss"}, {"kl", "KL to the reference (k3)"}, {"entropy", "entropy"},
-        {"clipfrac", "clip fraction"}, {"vf_loss_low", "value loss, low head"}, {"vf_loss_high", "value loss, high head"},
-        {"vf_loss_term", "value loss, term head"}, {"actor_grad_norm", "actor gradient norm"},
-        {"critic_grad_norm", "critic gradient norm"},
-        {"explained_var_low", "explained variance, low head"}, {"explained_var_high", "explained variance, high head"},
-        {"explained_var_term", "explained variance, term head"}, {"adv_raw_std_low", "advantage std before normalisation, low"},
-        {"adv_raw_std_high", "advantage std before normalisation, high"}, {"ret_std_low", "value-target std, low head"},
-        {"tokens_per_s", "rollout tokens / s"}, {"t_step", "seconds per step"},
-    };
-    enum { NK = sizeof KEYS / sizeof KEYS[0] };
-    series s[NK];
-    memset(s, 0, sizeof s);
-    for (int k = 0; k < NK; k++) s[k].key = KEYS[k][0], s[k].title = KEYS[k][1];
-    char *mp = hp_path_join(dir, "metrics.jsonl"), *text = NULL;
-    size_t len = 0;
-    /* a run with trainer.total_steps = 0 (SFT and evaluation only) has no metrics: no curves */
-    int rc = hp_path_exists(mp) ? hp_read_file(mp, &text, &len, err) : HP_OK;
-    free(mp);
-    if (rc) return hp_err_wrap(err, "report");
-    if (!text) text = hp_xcalloc(1, 1);
-    char *save = NULL;
-    for (char *line = strtok_r(text, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
-        cJSON *o = cJSON_Parse(line);
-        const cJSON *st = cJSON_GetObjectItemCaseSensitive(o, "step");
-        if (cJSON_IsNumber(st))
-            for (int k = 0; k < NK; k++) {
-                const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, s[k].key);
-                if (cJSON_IsNumber(v)) series_add(&s[k], st->valuedouble, v->valuedouble);
-            }
-        cJSON_Delete(o);
+    cJSON *cfg = read_json(dir, "run_config.json");
+    cJSON *before = read_json(dir, "eval_before.json"), *after = read_json(dir, "eval_after.json");
+    const char *name = cfg_str(cfg, "trainer.experiment_name");
+    const char *project = cfg_str(cfg, "trainer.project_name"), *desc = cfg_str(cfg, "description");
+    hp_buf h = {0}, data = {0};
+    int n_train = 0, n_val = 0;
+    metrics_json(&data, dir, &n_train, &n_val);
+
+    hp_buf_puts(&h, "<!DOCTYPE html>\n<html lang='en'><head><meta charset='utf-8'><title>");
+    html_escape(&h, name ? name : dir);
+    hp_buf_printf(&h, " — hiper report</title><style>%s</style></head>\n<body>\n<h1>", STYLE);
+    html_escape(&h, name ? name : dir);
+    hp_buf_puts(&h, "</h1>\n<p class='sub'>");
+    if (project) {
+        hp_buf_puts(&h, "project ");
+        html_escape(&h, project);
+        hp_buf_puts(&h, " · ");
     }
-    free(text);
-    hp_buf h = {0};
-    hp_buf_puts(&h, "<!DOCTYPE html><html><head><meta charset='utf-8'><title>hiper run</title><style>"
-                    "body{font-family:sans-serif;margin:20px;color:#222}.c{margin:6px;border:1px solid #ddd;"
-                    "background:#fff}.t{font-size:13px;font-weight:bold}.l{font-size:10px;fill:#555}"
-                    ".a{stroke:#999}.p{fill:none;stroke:#1f6feb;stroke-width:1.8}.d{fill:#1f6feb}"
-                    "pre{background:#f6f8fa;padding:8px;font-size:12px}</style></head><body>\n");
-    hp_buf_puts(&h, "<h1>hiper training run: ");
+    hp_buf_puts(&h, "run directory ");
     html_escape(&h, dir);
-    hp_buf_puts(&h, "</h1>\n<div>\n");
-    for (int k = 0; k < NK; k++)
-        if (s[k].n > 0) chart(&h, &s[k]);
-    hp_buf_puts(&h, "</div>\n");
-    eval_section(&h, dir, "eval_before.json", "Evaluation before RL");
-    eval_section(&h, dir, "eval_after.json", "Evaluation after RL");
-    char *cp = hp_path_join(dir, "run_config.json"), *cfg = NULL;
-    hp_err e;
-    if (hp_read_file(cp, &cfg, &len, &e) == HP_OK) {
-        hp_buf_puts(&h, "<h2>Run configuration</h2><pre>");
-        html_escape(&h, cfg);
-        hp_buf_puts(&h, "</pre>\n");
+    hp_buf_printf(&h, " · %d training steps and %d validations in metrics.jsonl", n_train, n_val);
+    if (desc) {
+        hp_buf_puts(&h, "<br>");
+        html_escape(&h, desc);
     }
-    free(cfg);
-    free(cp);
-    hp_buf_puts(&h, "</body></html>\n");
+    hp_buf_puts(&h, "</p>\n<h2>Training</h2>\n"
+                    "<div class='controls'><label>smoothing <input id='smooth' type='range' min='0' max='0.99' "
+                    "step='0.01' value='0'> <span id='smooth-value'>0.00</span></label> · hover a chart for its "
+                    "values; steps count RL updates (step n = after the n-th update, 0 = before RL)</div>\n"
+                    "<div id='charts'></div>\n");
+    eval_tables(&h, before, after);
+    config_table(&h, cfg);
+    hp_buf_puts(&h, "<script>window.HP_DATA = ");
+    hp_buf_append(&h, data.data, data.len);
+    hp_buf_puts(&h, ";</script>\n<script>\n");
+    hp_buf_puts(&h, HP_REPORT_JS);
+    hp_buf_puts(&h, "</script>\n</body></html>\n");
+
     char *out = hp_path_join(dir, "report.html");
-    rc = hp_write_file_atomic(out, h.data, h.len, err);
+    int rc = hp_write_file_atomic(out, h.data, h.len, err);
     free(out);
     hp_buf_free(&h);
-    for (int k = 0; k < NK; k++) free(s[k].x), free(s[k].y);
-    return rc;
+    hp_buf_free(&data);
+    cJSON_Delete(cfg);
+    cJSON_Delete(before);
+    cJSON_Delete(after);
+    return rc ? hp_err_wrap(err, "report") : HP_OK;
 }
