@@ -87,6 +87,7 @@ typedef struct hp_runcfg {
         bool calibrate_bias; /* a fresh value head's bias starts at the first batch's mean target */
         hp_rc_str backbone;  /* own (the paper: a whole critic model trains) | reference (frozen, head only) */
         int64_t ppo_epochs;  /* critic epochs per step; 0 = actor.ppo_epochs */
+        int64_t ppo_mini_batch_size; /* critic rows per optimizer step; 0 = actor.ppo_mini_batch_size */
     } critic;
 
     struct {

@@ -75,6 +75,8 @@ static const hp_rc_key KEYS[] = {
       "own: the critic is a whole model that trains (the paper); reference: its value heads read the frozen "
       "reference policy's last hidden states and only the heads train (a departure)"),
     I("critic.ppo_epochs", critic.ppo_epochs, "critic epochs per step (0 = actor.ppo_epochs)"),
+    I("critic.ppo_mini_batch_size", critic.ppo_mini_batch_size,
+      "critic turn rows per optimiser step (0 = actor.ppo_mini_batch_size)"),
     I("data.train_batch_size", data.train_batch_size, "tasks per training step"),
     I("data.val_batch_size", data.val_batch_size, "validation episodes"),
     I("data.max_prompt_length", data.max_prompt_length, "prompt token limit"),
@@ -243,6 +245,7 @@ int hp_runcfg_defaults(hp_runcfg *c, const char *est, const char *env, hp_err *e
     c->critic.value_scale = 1.0;
     set_str(c->critic.backbone, "own");
     c->critic.ppo_epochs = 0;
+    c->critic.ppo_mini_batch_size = 0;
     c->critic.ppo_micro_batch_size = webshop && !hae ? 4 : 16;
 
     bool group = is_group_estimator(est);
@@ -602,6 +605,8 @@ static int validate(const hp_runcfg *c, const char **bad, hp_err *err) {
     REQUIRE(c->critic.cliprange_value >= 0, "critic.cliprange_value", "must be >= 0");
     REQUIRE(c->critic.warmup >= 0, "critic.warmup", "must be >= 0");
     REQUIRE(c->critic.ppo_epochs >= 0, "critic.ppo_epochs", "must be >= 0 (0 = actor.ppo_epochs)");
+    REQUIRE(c->critic.ppo_mini_batch_size >= 0, "critic.ppo_mini_batch_size",
+            "must be >= 0 (0 = actor.ppo_mini_batch_size)");
     REQUIRE(strcmp(c->critic.backbone, "reference") || !c->model.critic_path[0], "critic.backbone",
             "reference reads the reference policy's hidden states, so model.critic_path must be empty");
     REQUIRE(c->critic.value_scale > 0 && isfinite(c->critic.value_scale), "critic.value_scale", "must be > 0");

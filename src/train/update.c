@@ -179,7 +179,9 @@ static int critic_micro(hp_model *critic, const hp_rows *r, int a, int b, const 
         hp_ppo_value_cfg vcfg = hp_ppo_value_cfg_default();
         vcfg.cliprange = cfg->critic.cliprange_value;
         vcfg.coef = coef[k];
-        vcfg.scale = accum_scale(cfg->actor.ppo_mini_batch_size, cfg->critic.ppo_micro_batch_size);
+        vcfg.scale = accum_scale(cfg->critic.ppo_mini_batch_size > 0 ? cfg->critic.ppo_mini_batch_size
+                                                                     : cfg->actor.ppo_mini_batch_size,
+                                 cfg->critic.ppo_micro_batch_size);
         hp_ppo_value_in in = {.B = B, .L = L, .v = v, .v_old = vo, .ret = ret, .mask = mask};
         hp_ppo_value_out out;
         rc = hp_ppo_value_loss(&vcfg, &in, &out, g, err);
@@ -264,10 +266,9 @@ static int actor_micro(hp_model *actor, const hp_rows *r, int a, int b, const hp
 typedef int (*micro_fn)(hp_model *, const hp_rows *, int, int, const hp_runcfg *, hp_update_stats *, int *, hp_err *);
 
 /* Epochs × mini-batches × micro-batches of one model. */
-static int update_model(hp_model *m, const hp_rows *r, const hp_runcfg *cfg, int64_t epochs, int64_t micro, double lr,
-                        double wd, double clip, micro_fn fn, hp_update_stats *st, int *n_micro, int *n_steps,
-                        double *gnorm, hp_err *err) {
-    int64_t mini = cfg->actor.ppo_mini_batch_size;
+static int update_model(hp_model *m, const hp_rows *r, const hp_runcfg *cfg, int64_t epochs, int64_t mini,
+                        int64_t micro, double lr, double wd, double clip, micro_fn fn, hp_update_stats *st,
+                        int *n_micro, int *n_steps, double *gnorm, hp_err *err) {
     hp_model_zero_grad(m);
     for (int64_t e = 0; e < epochs; e++)
         for (int a = 0; a < r->n; a += (int)mini) {
@@ -292,7 +293,9 @@ int hp_train_update(hp_model *actor, hp_model *critic, const hp_rows *r, const h
         double t0 = hp_now();
         int nm = 0;
         int64_t epochs = cfg->critic.ppo_epochs > 0 ? cfg->critic.ppo_epochs : cfg->actor.ppo_epochs;
-        if (update_model(critic, r, cfg, epochs, cfg->critic.ppo_micro_batch_size, lr_at(cfg, cfg->critic.optim.lr, step),
+        int64_t mini = cfg->critic.ppo_mini_batch_size > 0 ? cfg->critic.ppo_mini_batch_size
+                                                            : cfg->actor.ppo_mini_batch_size;
+        if (update_model(critic, r, cfg, epochs, mini, cfg->critic.ppo_micro_batch_size, lr_at(cfg, cfg->critic.optim.lr, step),
                          cfg->critic.optim.weight_decay, cfg->critic.grad_clip, critic_micro, st, &nm,
                          &st->critic_steps, &st->critic_grad_norm, err))
             return hp_err_wrap(err, "critic update");
@@ -305,7 +308,8 @@ int hp_train_update(hp_model *actor, hp_model *critic, const hp_rows *r, const h
     if (update_actor) {
         double t0 = hp_now();
         int nm = 0;
-        if (update_model(actor, r, cfg, cfg->actor.ppo_epochs, cfg->actor.ppo_micro_batch_size, lr_at(cfg, cfg->actor.optim.lr, step),
+        if (update_model(actor, r, cfg, cfg->actor.ppo_epochs, cfg->actor.ppo_mini_batch_size,
+                         cfg->actor.ppo_micro_batch_size, lr_at(cfg, cfg->actor.optim.lr, step),
                          cfg->actor.optim.weight_decay, cfg->actor.grad_clip, actor_micro, st, &nm, &st->actor_steps,
                          &st->actor_grad_norm, err))
             return hp_err_wrap(err, "actor update");
