@@ -92,8 +92,9 @@ def quick(hiper, work):
               "ref/agent.json", "ckpt/latest/actor/agent.json"):
         if not os.path.exists(os.path.join(d, f)):
             fail(f"missing {f}")
-    if "<svg" not in open(os.path.join(d, "report.html")).read():
-        fail("report.html has no chart")
+    html = open(os.path.join(d, "report.html")).read()  # the charts are drawn from the inlined metrics
+    if "<div id='charts'>" not in html or html.count('"kind":"train"') != cfg["trainer.total_steps"]:
+        fail("report.html has no charts or not every training step")
     st = json.load(open(os.path.join(d, "ckpt/latest/state.json")))
     if st["next_step"] != cfg["trainer.total_steps"]:
         fail(f"state.json next_step {st['next_step']}")
