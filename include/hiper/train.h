@@ -9,8 +9,11 @@
  *   validation score), metrics.jsonl (one JSON object per training step and per validation),
  *   rollouts.jsonl (optional), eval_before.json / eval_after.json, report.html.
  * - Every file and checkpoint directory is written atomically (temporary name, then rename), so a run
- *   killed at any moment (kill -9 included) can be resumed: `resume` reloads ckpt/latest, drops the
- *   metrics lines written after it, and continues with the next step. All randomness derives from
+ *   killed at any moment (kill -9 included) can be resumed: `resume` reloads ckpt/latest after
+ *   verifying it whole against its manifest.json (sizes and checksums; a missing or changed file is an
+ *   error naming it), drops the metrics and trajectory lines written after it, and continues with the
+ *   next step. Resuming a finished run does nothing and says so. One run per directory at a time
+ *   (DIR/lock, flock): a second one fails at once. All randomness derives from
  *   (trainer.seed, env.seed, step), so a resumed run reproduces the uninterrupted run's metrics
  *   exactly (timings aside).
  * - The run configuration of a resumed run is the one stored in out_dir; a different one is an error.

@@ -20,7 +20,9 @@ int hp_run_lock(const char *dir, int *fd_out, hp_err *err) {
     if (fd < 0 && (errno == EROFS || errno == EACCES)) {
         int e = errno;
         fd = open(path, O_RDONLY | O_CLOEXEC);
-        if (fd < 0 && errno == ENOENT && e == EROFS) { /* a read-only file system: nobody writes here */
+        /* A read-only file system, or a directory this user may not write to: no run of this user can
+         * write here, so there is nothing to lock against (a finished run resumes as a no-op). */
+        if (fd < 0 && errno == ENOENT && (e == EROFS || access(dir, W_OK) != 0)) {
             free(path);
             return HP_OK;
         }

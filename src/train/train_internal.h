@@ -131,8 +131,9 @@ int hp_metrics_append(const char *path, const char *line, hp_err *err);
 /* ---- the run directory (rundir.c) --------------------------------------------------------------- */
 
 /* One run per directory at a time: DIR/lock, locked with flock (non-blocking) and holding the pid;
- * a second hiper train on DIR fails at once naming the holder. *fd is -1 on a read-only file system
- * without a lock file (nobody can write there). The lock goes with hp_run_unlock or the process. */
+ * a second hiper train on DIR fails at once naming the holder. *fd is -1 where DIR has no lock file and
+ * cannot get one (a read-only file system, a directory this user may not write to: no run of this user
+ * can write there). The lock goes with hp_run_unlock or the process. */
 int hp_run_lock(const char *dir, int *fd, hp_err *err);
 void hp_run_unlock(int fd);
 /* Cut a JSONL file of the run (metrics.jsonl, rollouts.jsonl) back to the lines of committed work:

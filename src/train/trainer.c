@@ -598,8 +598,12 @@ static int load_models(trainer *t, hp_err *err) {
     int K = hp_rows_heads(c);
     t->ref = hp_model_load(t->refdir, err);
     if (!t->ref) return hp_err_wrap(err, "reference policy");
-    bool found = false;
+    bool found = false, best = false;
     if (hp_ckpt_find(t->latest, &found, err)) return HP_FAIL;
+    /* ckpt/best: its interrupted swap repaired too; it is never loaded, and a validation that beats it
+     * saves it again, so what cannot be repaired is left to that. */
+    hp_err ignored;
+    hp_ckpt_find(t->best, &best, &ignored);
     if (found) {
         /* Verified whole (state.json's keys, every file against manifest.json) before any of it is used. */
         if (hp_ckpt_check(t->latest, c->trainer.total_steps, &t->st, err)) return HP_FAIL;
@@ -787,6 +791,14 @@ int hp_train_run(const hp_runcfg *cfg, const hp_train_opts *opts, hp_err *err) {
     if (rc == HP_OK && done) {
         trainer_free(&t);
         return HP_OK;
+    }
+    /* A resumed run starts the environment server its run_config.json names, which whoever wrote the
+     * directory chose: say which command runs, before it does. */
+    const cJSON *cmd = t.env_opts ? cJSON_GetObjectItemCaseSensitive(t.env_opts, "cmd") : NULL;
+    if (rc == HP_OK && opts->resume && !strcmp(cfg->env.name, "external") && cJSON_IsString(cmd)) {
+        fprintf(t.log, "%s: resuming starts the environment server that its run_config.json names: %s\n", dir,
+                cmd->valuestring);
+        fflush(t.log);
     }
     char *ck = hp_path_join(dir, "ckpt");
     if (rc == HP_OK) rc = hp_mkdirs(ck, err);

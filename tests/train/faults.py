@@ -11,7 +11,8 @@ uninterrupted run of the same seed, which the trainer reproduces bit for bit (on
                                 uninterrupted run's
   faults.py resume HIPER WORK   a finished run resumed is a no-op that says so; killed during the
                                 final evaluation, resume redoes it; no duplicated trajectories;
-                                --resume without a run is an error
+                                --resume without a run is an error; resuming an external run names
+                                the server command it starts
   faults.py ckpt HIPER WORK     damaged and partial checkpoints (a deleted optimizer state, flipped
                                 weight bytes, next_step out of range, no manifest, ...): one error
                                 naming the file or key and nothing changed; interrupted swaps and
@@ -277,6 +278,18 @@ def part_resume(hiper, work):
     expect_error(train(hiper, d), "--resume on a missing directory", d)
     if os.path.exists(d):
         fail("--resume on a missing directory created it")
+    # a run with an external environment: resuming says which server command it starts, before it does
+    d = os.path.join(work, "external")
+    shutil.rmtree(d, ignore_errors=True)
+    server = f"{hiper} serve --env alfworld"
+    expect_ok(run([hiper, "train", "--out", d] + TINY + ["model.path=" + os.path.join(ref, "ckpt", "latest", "actor"),
+                                                         "sft.enable=false", "trainer.final_eval_episodes=0",
+                                                         "--env-cmd", server, "--stop-after", "1"]), "an external run")
+    p = train(hiper, d, "--quiet")
+    expect_ok(p, "resuming an external run")
+    if f"starts the environment server that its run_config.json names: {server}" not in p.stdout:
+        fail(f"resuming an external run does not say which server it starts: {p.stdout[-500:]!r}")
+    print("  resuming an external run names its server command")
     # a plain start on a directory holding a run
     d = os.path.join(work, "finished")
     before = snapshot(d)
