@@ -2,10 +2,11 @@
 # Install on Debian 12 what hiper needs (sudo if not root; packages already present are skipped):
 #   scripts/deps.sh run    the main job (scripts/run.sh): gcc/make (build-essential, whose libgomp is the
 #                          OpenMP runtime), CMake, pkg-config, OpenBLAS, PCRE2, cJSON and utf8proc
-#   scripts/deps.sh test   the same plus what only the tests use (scripts/test.sh): clang and its OpenMP
-#                          (libomp-dev), cmocka, Open MPI, python3 with PyTorch 1.13 and NumPy, Node.js and
-#                          npm, the JavaScript tokenizer references (npm ci in tests/ref), and Chromium
-#                          (report.html loaded in a headless browser)
+#   scripts/deps.sh test   the same plus what only the tests use (scripts/test.sh): clang, its OpenMP
+#                          (libomp-dev) and libFuzzer (libclang-rt-dev, for tests/fuzz/run.sh), cmocka,
+#                          Open MPI, python3 with PyTorch 1.13 and NumPy, Node.js and npm, the JavaScript
+#                          tokenizer references (npm ci in tests/ref), and Chromium (report.html loaded
+#                          in a headless browser)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -19,8 +20,8 @@ SUDO=""
 
 PKGS=(build-essential cmake pkg-config libopenblas-dev libpcre2-dev libcjson-dev libutf8proc-dev)
 if [ "$what" = test ]; then
-  PKGS+=(clang libomp-dev libcmocka-dev libopenmpi-dev openmpi-bin python3 python3-torch python3-numpy nodejs npm
-         chromium)
+  PKGS+=(clang libclang-rt-dev libomp-dev libcmocka-dev libopenmpi-dev openmpi-bin python3 python3-torch
+         python3-numpy nodejs npm chromium)
 fi
 missing=()
 for p in "${PKGS[@]}"; do
