@@ -32,6 +32,11 @@ typedef struct hp_eval_cfg {
     const char *jsonl_path; /* optional: trajectories written here */
     FILE *progress;         /* optional: progress lines (a terminal gets one line rewritten in place) */
     const char *label;      /* progress label (default: the split) */
+    /* Data-parallel (hiper/dist.h; NULL = one process): every rank calls with the same cfg; rank r plays
+     * its contiguous share of the episodes (each batch's seeds and streams unchanged, so every episode is
+     * the one a single process plays), and every rank returns the whole result, summed in episode order
+     * (identical to one process's). Only rank 0 writes jsonl_path and progress. */
+    const struct hp_dist *dist;
 } hp_eval_cfg;
 
 hp_eval_cfg hp_eval_cfg_default(hp_fmt fmt, hp_env_family family);

@@ -88,6 +88,12 @@ typedef struct hp_rollout_cfg {
     uint64_t seed;
     int64_t step;                /* training step (selects tasks and streams when indices are drawn) */
     bool keep_holds_subgoal;     /* see hp_proj_next_subgoal; false = faithful */
+    /* Data-parallel share (hiper/dist.h): this rollout plays groups [first_group, first_group +
+     * n_tasks) of a batch of total_groups (0 = n_tasks, the whole batch). Seeds, and the task indices
+     * drawn with (seed, step), are those of the whole batch, so an episode does not depend on which
+     * process plays it; task_indices, when given, are this share's n_tasks indices. The records'
+     * group and trajectory ids stay local (0-based); hp_rollout_concat renumbers them. */
+    int first_group, total_groups;
 } hp_rollout_cfg;
 
 /* Defaults: upstream prompts for this format/family, group_n 1, max_steps 50, temperature 1.0. */
@@ -102,6 +108,20 @@ void hp_rollout_pick_tasks(int64_t split_size, int n, uint64_t seed, int64_t ste
 int hp_rollout_run(hp_env **envs, const hp_tok *tok, const hp_policy *policy, const hp_rollout_cfg *cfg,
                    hp_rollout *out, hp_err *err);
 void hp_rollout_free(hp_rollout *r);
+
+/* ---- data parallelism: rollouts travel between processes (hiper/dist.h) ---- */
+
+/* Append r to out in a self-describing binary form (this machine's byte order; every rank of a job
+ * runs the same build). Without turns: the episode summaries and token counts only (what hp_eval_add
+ * reads). */
+void hp_rollout_pack(const hp_rollout *r, bool with_turns, hp_buf *out);
+/* Read one packed rollout from data[*pos..n) and advance *pos; a truncated or damaged buffer is an
+ * error naming what did not fit. */
+int hp_rollout_unpack(const char *data, size_t n, size_t *pos, hp_rollout *out, hp_err *err);
+/* Move src's records to the end of dst (src is left empty): trajectory, group and first-turn indices
+ * are renumbered to follow dst's, counts add up, max_prompt_len and the times take the larger. Shares
+ * concatenated in group order give the rollout one process would have played. */
+void hp_rollout_concat(hp_rollout *dst, hp_rollout *src);
 
 /* Trajectories as JSON lines a person can read: one object per trajectory with its turns' prompt,
  * response, action, switch, subgoal, valid, reward, done, won and the token counts. */

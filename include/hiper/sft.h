@@ -97,6 +97,12 @@ typedef struct hp_sft_cfg {
     int max_len;      /* longest example in tokens (prompt + response) */
     uint64_t seed;
     int log_every;    /* steps; 0 = quiet */
+    /* Data-parallel (hiper/dist.h; NULL = one process): every rank calls with the same examples and cfg;
+     * rank r runs the forward/backward of its contiguous share of each batch's examples, scaled by the
+     * whole batch's response-token count, the gradients are summed over the ranks before clipping and
+     * AdamW, so every rank takes the single process's step (to float rounding) and keeps the same
+     * weights. A failure inside the loop stops the whole job (hp_dist_abort). Only rank 0 logs. */
+    const struct hp_dist *dist;
 } hp_sft_cfg;
 
 hp_sft_cfg hp_sft_cfg_default(void);

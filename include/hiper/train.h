@@ -31,6 +31,15 @@ typedef struct hp_train_opts {
     bool quiet;           /* no progress line */
     FILE *log;            /* progress and tables (NULL = stdout) */
     int64_t stop_after;   /* > 0: stop after this many training steps of this invocation (tests) */
+    /* Data-parallel run (hiper/dist.h; NULL = one process): every rank calls hp_train_run with the same
+     * configuration and directory; rank r plays its share of each step's task groups, the turn records
+     * are gathered so that every rank computes the advantages of the whole batch, each rank scores its
+     * own rows and runs its contiguous share of each mini-batch's micro-batches, and the gradients are
+     * summed before every optimizer step, so all ranks keep the same weights. Rank 0 alone writes the
+     * run directory (which every rank must see: one machine, or a shared file system) and the console;
+     * the others read the tokenizer, ref/ and ckpt/latest it wrote. Any rank count works (a rank with
+     * no group in a step plays nothing), and --resume works with another rank count. */
+    const struct hp_dist *dist;
 } hp_train_opts;
 
 /* The whole run described in the contract. */

@@ -2,6 +2,7 @@
  * hiper/eval.h). */
 #include "hiper/eval.h"
 
+#include "hiper/dist.h"
 #include "hiper/stats.h"
 
 #include <cjson/cJSON.h>
@@ -112,33 +113,110 @@ void hp_eval_finish(hp_eval_result *res) {
     res->invalid_rate = res->n_turns ? res->invalid_rate / (double)res->n_turns : 0;
 }
 
+/* Data-parallel: this rank plays episodes [e0, e1) in the slices of the single process's batches that
+ * fall into it (each batch's seed; first_group places the slice in its batch), the ranks' packed
+ * slices are gathered, and every rank adds them up in episode order. Every rank returns through the
+ * agreement on its play, so an environment failing on one rank fails all of them with its message. */
+static int eval_parallel(hp_env **envs, int n_envs, const hp_tok *tok, const hp_policy *policy, const hp_eval_cfg *c,
+                         const int64_t *idx, int batch, bool with_turns, hp_eval_result *res, FILE *fp, double t0,
+                         hp_err *err) {
+    const hp_dist *d = c->dist;
+    int64_t e0, e1;
+    hp_dist_share(c->n_episodes, hp_dist_rank(d), hp_dist_size(d), &e0, &e1);
+    hp_buf mine = {0}, all = {0};
+    int rc = HP_OK;
+    for (int start = 0, b = 0; start < c->n_episodes && rc == HP_OK; start += batch, b++) {
+        int end = c->n_episodes - start < batch ? c->n_episodes : start + batch;
+        int a = start > e0 ? start : (int)e0, z = end < e1 ? end : (int)e1;
+        if (a >= z) continue;
+        if (z - a > n_envs) {
+            rc = hp_fail(err, "eval: %d environments given, episodes %d..%d need %d", n_envs, a, z - 1, z - a);
+            break;
+        }
+        hp_rollout_cfg rc_cfg = c->rollout;
+        rc_cfg.n_tasks = z - a;
+        rc_cfg.group_n = 1;
+        rc_cfg.task_indices = idx + a;
+        rc_cfg.seed = hp_hash64(&b, sizeof b, c->rollout.seed);
+        rc_cfg.first_group = a - start;
+        rc_cfg.total_groups = end - start;
+        hp_rollout r;
+        rc = hp_rollout_run(envs, tok, policy, &rc_cfg, &r, err);
+        if (rc) {
+            hp_err_wrap(err, "eval: episodes %d..%d", a, z - 1);
+            break;
+        }
+        int64_t tag = b;
+        hp_buf_append(&mine, &tag, sizeof tag);
+        hp_rollout_pack(&r, with_turns, &mine); /* the turns only for rank 0's jsonl file */
+        hp_rollout_free(&r);
+    }
+    rc = hp_dist_agree(d, rc, err);
+    if (rc == HP_OK) hp_dist_allgather(d, mine.data, mine.len, &all, NULL);
+    /* The slices in rank order are in episode order; those of one batch are joined for the jsonl file. */
+    size_t pos = 0;
+    hp_rollout cur = {0};
+    int64_t cur_b = -1;
+    while (rc == HP_OK && pos < all.len) {
+        int64_t b;
+        hp_rollout r;
+        if (all.len - pos < sizeof b) {
+            rc = hp_fail(err, "eval: gathered results truncated");
+            break;
+        }
+        memcpy(&b, all.data + pos, sizeof b);
+        pos += sizeof b;
+        if ((rc = hp_rollout_unpack(all.data, all.len, &pos, &r, err))) break;
+        hp_eval_add(res, &r);
+        if (fp && b != cur_b && cur_b >= 0) {
+            rc = hp_rollout_append_jsonl(&cur, fp, -1, err);
+            hp_rollout_free(&cur);
+        }
+        cur_b = b;
+        hp_rollout_concat(&cur, &r);
+    }
+    if (rc == HP_OK && fp && cur_b >= 0) rc = hp_rollout_append_jsonl(&cur, fp, -1, err);
+    hp_rollout_free(&cur);
+    progress(c, res, t0, true);
+    hp_buf_free(&mine);
+    hp_buf_free(&all);
+    return rc;
+}
+
 int hp_eval_run_envs(hp_env **envs, int n_envs, const hp_tok *tok, const hp_policy *policy, const hp_eval_cfg *cfg,
                      hp_eval_result *res, hp_err *err) {
     memset(res, 0, sizeof *res);
-    if (!cfg->whole_split && cfg->n_episodes < 1) return hp_fail(err, "eval: episodes must be >= 1");
-    double t0 = hp_now();
-    int64_t size = hp_env_split_size(envs[0], cfg->rollout.split, err);
-    if (size < 0) return hp_err_wrap(err, "eval");
     hp_eval_cfg c = *cfg;
-    if (c.whole_split) {
-        if (size < 1) return hp_fail(err, "eval: split %s has no tasks to play whole", c.rollout.split);
+    bool parallel = hp_dist_parallel(c.dist);
+    if (!hp_dist_root(c.dist)) c.progress = NULL, c.jsonl_path = NULL; /* rank 0 writes */
+    double t0 = hp_now();
+    int64_t size = 0;
+    int rc = HP_OK;
+    if (!c.whole_split && c.n_episodes < 1) rc = hp_fail(err, "eval: episodes must be >= 1");
+    else if ((size = hp_env_split_size(envs[0], c.rollout.split, err)) < 0) rc = hp_err_wrap(err, "eval");
+    else if (c.whole_split && size < 1) rc = hp_fail(err, "eval: split %s has no tasks to play whole", c.rollout.split);
+    if (rc == HP_OK && c.whole_split) {
         c.n_episodes = (int)size;
         c.sequential = true;
     }
     int batch = c.batch > 0 ? c.batch : 32;
     if (batch > c.n_episodes) batch = c.n_episodes;
-    if (n_envs < batch) return hp_fail(err, "eval: %d environments given, batch needs %d", n_envs, batch);
+    if (rc == HP_OK && n_envs < batch && !parallel)
+        rc = hp_fail(err, "eval: %d environments given, batch needs %d", n_envs, batch);
+    FILE *fp = NULL;
+    if (rc == HP_OK && c.jsonl_path && !(fp = fopen(c.jsonl_path, "w")))
+        rc = hp_fail(err, "eval: cannot write %s", c.jsonl_path);
+    if (parallel) rc = hp_dist_agree(c.dist, rc, err); /* one rank's failure is every rank's */
+    if (rc) {
+        if (fp) fclose(fp);
+        return rc;
+    }
     int64_t *idx = hp_xmalloc((size_t)c.n_episodes * sizeof *idx);
     if (c.sequential)
         for (int i = 0; i < c.n_episodes; i++) idx[i] = size ? i % size : 0;
     else hp_rollout_pick_tasks(size, c.n_episodes, c.rollout.seed ^ 0x6576616cULL, c.rollout.step, idx);
-    FILE *fp = NULL;
-    if (c.jsonl_path && !(fp = fopen(c.jsonl_path, "w"))) {
-        free(idx);
-        return hp_fail(err, "eval: cannot write %s", c.jsonl_path);
-    }
-    int rc = HP_OK;
-    for (int start = 0, b = 0; start < c.n_episodes && rc == HP_OK; start += batch, b++) {
+    if (parallel) rc = eval_parallel(envs, n_envs, tok, policy, &c, idx, batch, cfg->jsonl_path != NULL, res, fp, t0, err);
+    for (int start = 0, b = 0; !parallel && start < c.n_episodes && rc == HP_OK; start += batch, b++) {
         hp_rollout_cfg rc_cfg = c.rollout;
         rc_cfg.n_tasks = c.n_episodes - start < batch ? c.n_episodes - start : batch;
         rc_cfg.group_n = 1;
@@ -157,6 +235,7 @@ int hp_eval_run_envs(hp_env **envs, int n_envs, const hp_tok *tok, const hp_poli
         hp_rollout_free(&r);
     }
     if (fp && fclose(fp) && rc == HP_OK) rc = hp_fail(err, "eval: writing %s failed", c.jsonl_path);
+    if (parallel) rc = hp_dist_agree(c.dist, rc, err);
     free(idx);
     hp_eval_finish(res);
     res->seconds = hp_now() - t0;
@@ -165,12 +244,22 @@ int hp_eval_run_envs(hp_env **envs, int n_envs, const hp_tok *tok, const hp_poli
 
 int hp_eval_run(const char *env_kind, const cJSON *env_options, const hp_tok *tok, const hp_policy *policy,
                 const hp_eval_cfg *cfg, hp_eval_result *res, hp_err *err) {
+    memset(res, 0, sizeof *res);
     int batch = cfg->batch > 0 ? cfg->batch : 32;
     if (!cfg->whole_split && batch > cfg->n_episodes) batch = cfg->n_episodes > 0 ? cfg->n_episodes : 1;
+    if (hp_dist_parallel(cfg->dist) && !cfg->whole_split) { /* this rank's share of a batch at most (one at least) */
+        int64_t e0, e1;
+        hp_dist_share(cfg->n_episodes, hp_dist_rank(cfg->dist), hp_dist_size(cfg->dist), &e0, &e1);
+        if (e1 - e0 < batch) batch = e1 - e0 > 0 ? (int)(e1 - e0) : 1;
+    }
     hp_env **envs = hp_xcalloc((size_t)batch, sizeof *envs);
     int rc = HP_OK;
     if (hp_env_open_many(env_kind, env_options, batch, envs, err)) rc = hp_err_wrap(err, "eval: opening %s", env_kind);
-    else {
+    if (hp_dist_parallel(cfg->dist) && hp_dist_agree(cfg->dist, rc, err)) {
+        if (rc == HP_OK)
+            for (int i = 0; i < batch; i++) hp_env_free(envs[i]);
+        rc = HP_FAIL;
+    } else if (rc == HP_OK) {
         rc = hp_eval_run_envs(envs, batch, tok, policy, cfg, res, err);
         for (int i = 0; i < batch; i++) hp_env_free(envs[i]);
     }

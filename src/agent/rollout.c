@@ -124,8 +124,9 @@ static int reset_all(run_state *st, const int64_t *idx, hp_err *err) {
     const hp_rollout_cfg *cfg = st->cfg;
     for (int i = 0; i < st->n; i++) {
         int g = i / cfg->group_n;
-        /* group members share the task and the in-episode seed, so they start from the same state */
-        uint64_t env_seed = derive(cfg->seed, (uint64_t)cfg->step, (uint64_t)g, 1);
+        /* group members share the task and the in-episode seed, so they start from the same state; the
+         * seed is the group's in the whole batch (a data-parallel share starts at first_group) */
+        uint64_t env_seed = derive(cfg->seed, (uint64_t)cfg->step, (uint64_t)(cfg->first_group + g), 1);
         if (hp_env_reset(st->envs[i], cfg->split, idx[g], env_seed, err))
             return hp_err_wrap(err, "rollout: resetting environment %d to %s[%lld]", i, cfg->split, (long long)idx[g]);
         const hp_env_view *v = hp_env_get_view(st->envs[i]);
@@ -184,7 +185,9 @@ static int play_turn(run_state *st, const int *act, int na, int t, hp_err *err) 
     hp_proj *proj = hp_xcalloc((size_t)na, sizeof *proj);
     int rc = HP_FAIL;
     if (build_prompts(st, act, na, t, prompts, err)) goto done;
-    for (int k = 0; k < na; k++) seeds[k] = derive(cfg->seed, (uint64_t)cfg->step, (uint64_t)act[k], (uint64_t)t + 2);
+    int64_t first_env = (int64_t)cfg->first_group * cfg->group_n; /* this share's first environment in the batch */
+    for (int k = 0; k < na; k++)
+        seeds[k] = derive(cfg->seed, (uint64_t)cfg->step, (uint64_t)(first_env + act[k]), (uint64_t)t + 2);
     hp_policy_opts gen = st->gen;
     const char *const **adm = NULL;
     int *n_adm = NULL;
@@ -300,6 +303,9 @@ static void flatten(run_state *st) {
 
 static int check_cfg(hp_env **envs, const hp_rollout_cfg *cfg, hp_err *err) {
     if (cfg->n_tasks < 1 || cfg->group_n < 1) return hp_fail(err, "rollout: n_tasks and group_n must be >= 1");
+    if (cfg->first_group < 0 || (cfg->total_groups > 0 && cfg->first_group + cfg->n_tasks > cfg->total_groups))
+        return hp_fail(err, "rollout: groups %d..%d are not within a batch of %d", cfg->first_group,
+                       cfg->first_group + cfg->n_tasks - 1, cfg->total_groups);
     if (cfg->max_steps < 1) return hp_fail(err, "rollout: max_steps must be >= 1");
     if (!cfg->split || !*cfg->split) return hp_fail(err, "rollout: no split given");
     for (int i = 0; i < cfg->n_tasks * cfg->group_n; i++)
@@ -342,7 +348,12 @@ int hp_rollout_run(hp_env **envs, const hp_tok *tok, const hp_policy *policy, co
             hp_err_wrap(err, "rollout");
             goto done;
         }
-        hp_rollout_pick_tasks(size, cfg->n_tasks, cfg->seed, cfg->step, idx);
+        /* drawn for the whole batch, this share's slice taken */
+        int total = cfg->total_groups > 0 ? cfg->total_groups : cfg->n_tasks;
+        int64_t *all = hp_xmalloc((size_t)total * sizeof *all);
+        hp_rollout_pick_tasks(size, total, cfg->seed, cfg->step, all);
+        memcpy(idx, all + cfg->first_group, (size_t)cfg->n_tasks * sizeof *idx);
+        free(all);
     }
     if (reset_all(&st, idx, err)) goto done;
     for (int t = 0; t < cfg->max_steps; t++) {

@@ -1,6 +1,7 @@
 /* SFT training: response-only cross-entropy through the model's training pass, AdamW, gradient
  * clipping (see hiper/sft.h, hiper/agent.h). */
 #include "hiper/agent.h"
+#include "hiper/dist.h"
 #include "hiper/model.h"
 
 #include <math.h>
@@ -47,9 +48,11 @@ static int tokenize_all(const hp_tok *tok, const hp_sft_set *set, int max_len, t
 }
 
 /* One forward (and, when training, backward) over a batch of examples. Returns the mean cross-entropy
- * of the response tokens in *loss and their count in *n_tok. Gradients are those of that mean. */
-static int batch_pass(hp_model *m, hp_sft_tokens *const *items, int nb, bool train, double *loss, int64_t *n_tok,
-                      hp_err *err) {
+ * of the response tokens in *loss and their count in *n_tok. Gradients are those of that mean. With
+ * wsum_all > 0 (a data-parallel share of a batch), the sum is divided by the whole batch's token count
+ * wsum_all instead of the share's, so that the shares' losses and gradients add up to the batch's. */
+static int batch_pass(hp_model *m, hp_sft_tokens *const *items, int nb, bool train, double wsum_all, double *loss,
+                      int64_t *n_tok, hp_err *err) {
     int64_t total = 0;
     for (int i = 0; i < nb; i++) total += (int64_t)items[i]->ids.len;
     int32_t *ids = hp_xmalloc((size_t)total * sizeof *ids);
@@ -72,8 +75,9 @@ static int batch_pass(hp_model *m, hp_sft_tokens *const *items, int nb, bool tra
     if (rc == HP_OK) {
         double s = 0;
         for (int64_t p = 0; p < total; p++) s -= (double)w[p] * logp[p];
-        *loss = wsum > 0 ? s / wsum : 0;
         *n_tok = (int64_t)wsum;
+        if (wsum_all > 0) wsum = wsum_all;
+        *loss = wsum > 0 ? s / wsum : 0;
         if (train && wsum > 0) {
             float *d = hp_xmalloc((size_t)total * sizeof *d);
             for (int64_t p = 0; p < total; p++) d[p] = (float)(-(double)w[p] / wsum);
@@ -101,13 +105,39 @@ int hp_sft_eval_loss(struct hp_model *model, const hp_tok *tok, const hp_sft_set
         for (int k = 0; k < nb; k++) items[k] = &ts.t[i + k];
         double l = 0;
         int64_t nt = 0;
-        rc = batch_pass(model, items, nb, false, &l, &nt, err);
+        rc = batch_pass(model, items, nb, false, 0.0, &l, &nt, err);
         s += l * (double)nt;
         n += nt;
     }
     tok_set_free(&ts);
     *loss = n ? s / (double)n : 0;
     return rc;
+}
+
+/* This rank's contiguous share of a batch (hiper/dist.h), scaled by the whole batch's response tokens;
+ * then the gradients, the loss and the token count are summed over the ranks. A failure here cannot
+ * wait for an agreement (the others are in the sum): it stops the job. */
+static int share_pass(hp_model *m, const hp_dist *d, hp_sft_tokens *const *items, int nb, double *loss,
+                      int64_t *n_tok, hp_err *err) {
+    double wsum = 0;
+    for (int i = 0; i < nb; i++)
+        for (size_t p = 0; p + 1 < items[i]->ids.len; p++) wsum += items[i]->weight[p + 1];
+    int64_t a, z;
+    hp_dist_share(nb, hp_dist_rank(d), hp_dist_size(d), &a, &z);
+    double sums[2] = {0, 0};
+    if (z > a) {
+        int64_t nt = 0;
+        if (batch_pass(m, items + a, (int)(z - a), true, wsum > 0 ? wsum : 1.0, &sums[0], &nt, err))
+            hp_dist_abort(d, err->msg);
+        sums[1] = (double)nt;
+    }
+    size_t n;
+    float *g = hp_model_grad_data(m, &n);
+    hp_dist_sum_f32(d, g, n);
+    hp_dist_sum_f64(d, sums, 2);
+    *loss = sums[0];
+    *n_tok = (int64_t)sums[1];
+    return HP_OK;
 }
 
 /* Learning rate at step `step` (0-based) of `total`: linear warm-up, then cosine decay. */
@@ -153,7 +183,11 @@ int hp_sft_train(struct hp_model *model, const hp_tok *tok, const hp_sft_set *se
             hp_model_zero_grad(model);
             double l = 0;
             int64_t nt = 0;
-            rc = batch_pass(model, items, nb, true, &l, &nt, err);
+            if (hp_dist_parallel(cfg->dist)) {
+                rc = share_pass(model, cfg->dist, items, nb, &l, &nt, err);
+            } else {
+                rc = batch_pass(model, items, nb, true, 0.0, &l, &nt, err);
+            }
             if (rc) break;
             double norm = hp_model_clip_grad(model, cfg->grad_clip);
             /* a non-finite gradient stops SFT with the step and the first bad tensor named */
@@ -163,7 +197,7 @@ int hp_sft_train(struct hp_model *model, const hp_tok *tok, const hp_sft_set *se
             n += nt;
             rep->steps++;
             rep->tokens += nt;
-            if (cfg->log_every > 0 && rep->steps % cfg->log_every == 0)
+            if (cfg->log_every > 0 && rep->steps % cfg->log_every == 0 && hp_dist_root(cfg->dist))
                 fprintf(stderr, "sft: epoch %d step %d loss %.4f grad-norm %.3f\n", ep + 1, rep->steps, l, norm);
         }
         double mean = n ? s / (double)n : 0;

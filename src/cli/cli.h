@@ -65,8 +65,12 @@ int hp_cli_write(const void *data, size_t len, hp_err *err);
  * return HP_EXIT_ERROR, else return rc. */
 int hp_cli_finish(int rc);
 
-/* Subcommands: each receives the full argv, with argv[1] its own name. */
+/* Subcommands: each receives the full argv, with argv[1] its own name. Those that run data-parallel
+ * under mpirun (train, sft, eval) also receive the process's hiper/dist.h context; only its rank 0
+ * prints errors and results (an error every rank reports is agreed first, hp_dist_agree). */
 typedef int (*hp_cmd_fn)(int argc, char **argv);
+struct hp_dist;
+typedef int (*hp_dist_cmd_fn)(int argc, char **argv, const struct hp_dist *dist);
 int hp_cmd_tokenizer(int argc, char **argv);
 int hp_cmd_init(int argc, char **argv);
 int hp_cmd_score(int argc, char **argv);
@@ -74,9 +78,9 @@ int hp_cmd_generate(int argc, char **argv);
 int hp_cmd_play(int argc, char **argv);
 int hp_cmd_env(int argc, char **argv);
 int hp_cmd_advantage(int argc, char **argv);
-int hp_cmd_sft(int argc, char **argv);
-int hp_cmd_train(int argc, char **argv);
-int hp_cmd_eval(int argc, char **argv);
+int hp_cmd_sft(int argc, char **argv, const struct hp_dist *dist);
+int hp_cmd_train(int argc, char **argv, const struct hp_dist *dist);
+int hp_cmd_eval(int argc, char **argv, const struct hp_dist *dist);
 int hp_cmd_report(int argc, char **argv);
 int hp_cmd_serve(int argc, char **argv);
 

@@ -10,6 +10,7 @@
  * every game of valid_seen and valid_unseen, WebShop every goal of its test split. */
 #include "cli.h"
 #include "hiper/agent.h"
+#include "hiper/dist.h"
 #include "hiper/model.h"
 #include "hiper/runcfg.h"
 
@@ -97,7 +98,7 @@ static int eval_one(const char *env, const char *split, const hp_eval_cfg *base,
     return hp_eval_run(env, opts, tok, pol, &ec, res, err);
 }
 
-static int run_eval(const eval_args *a, cJSON *opts, hp_err *err) {
+static int run_eval(const eval_args *a, cJSON *opts, const hp_dist *dist, hp_err *err) {
     resolved r;
     if (resolve_model(a->model, &r, err)) {
         cJSON_Delete(opts);
@@ -114,7 +115,7 @@ static int run_eval(const eval_args *a, cJSON *opts, hp_err *err) {
     char *trained_env = model_env(r.model);
     const char *env = a->env ? a->env : trained_env[0] ? trained_env : run ? run->env.name : NULL;
     if (rc == HP_OK && !env) rc = hp_fail(err, "--model %s does not say its environment (no agent.json): give --env", a->model);
-    if (rc == HP_OK && a->env && trained_env[0] && strcmp(a->env, trained_env))
+    if (rc == HP_OK && a->env && trained_env[0] && strcmp(a->env, trained_env) && hp_dist_root(dist))
         fprintf(stderr, "hiper: warning: %s was trained on %s, evaluated here on %s\n", r.model, trained_env, a->env);
     hp_env_family fam = env ? hp_env_family_of(env) : HP_FAM_ALFWORLD;
     hp_eval_cfg ec = hp_eval_cfg_default(HP_FMT_HIPER, fam);
@@ -144,6 +145,7 @@ static int run_eval(const eval_args *a, cJSON *opts, hp_err *err) {
     ec.sequential = a->sequential;
     ec.jsonl_path = a->jsonl;
     ec.progress = a->quiet || a->json ? NULL : stderr;
+    ec.dist = dist; /* under mpirun: each rank plays its share of the games, rank 0 prints */
     /* Splits: given (comma-separated), else both validation splits of ALFWorld, else the default. */
     char *splits = hp_xstrdup(a->split ? a->split : fam == HP_FAM_ALFWORLD ? "valid_seen,valid_unseen" : ec.rollout.split);
     hp_tok *tok = rc == HP_OK ? hp_tok_load(a->tokenizer ? a->tokenizer : r.model, err) : NULL;
@@ -159,6 +161,7 @@ static int run_eval(const eval_args *a, cJSON *opts, hp_err *err) {
                ec.rollout.prompt.constrain_actions ? " constrained actions," : "",
                ec.whole_split ? "every game of each split" : a->sequential ? "the first games of each split" : "a seeded draw");
     hp_policy pol = m ? hp_policy_model(m) : (hp_policy){0};
+    rc = hp_dist_agree(dist, rc, err); /* every rank evaluates, or none */
     for (char *save = NULL, *s = rc == HP_OK ? strtok_r(splits, ",", &save) : NULL; s && rc == HP_OK;
          s = strtok_r(NULL, ",", &save)) {
         hp_eval_result_free(&res);
@@ -199,7 +202,7 @@ static int run_eval(const eval_args *a, cJSON *opts, hp_err *err) {
     return rc;
 }
 
-int hp_cmd_eval(int argc, char **argv) {
+int hp_cmd_eval(int argc, char **argv, const hp_dist *dist) {
     eval_args a = {.episodes = 0, .max_steps = 0, .batch = 32, .seed = 1, .max_prompt = -1, .max_response = 0,
                    .temperature = -1, .top_p = 1.0};
     const hp_opt opts[] = {
@@ -242,5 +245,6 @@ int hp_cmd_eval(int argc, char **argv) {
     cJSON *env_opts = NULL;
     if (hp_cli_env_options("eval", a.env_options, &env_opts)) return HP_EXIT_USAGE;
     hp_err err = {{0}};
-    return run_eval(&a, env_opts, &err) ? hp_cli_error(&err) : HP_EXIT_OK;
+    if (run_eval(&a, env_opts, dist, &err)) return hp_dist_root(dist) ? hp_cli_error(&err) : HP_EXIT_ERROR;
+    return HP_EXIT_OK;
 }

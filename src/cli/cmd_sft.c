@@ -8,6 +8,7 @@
  * to the output directory's agent.json, so that `hiper eval` renders prompts the same way. */
 #include "cli.h"
 #include "hiper/agent.h"
+#include "hiper/dist.h"
 #include "hiper/model.h"
 
 #include <cjson/cJSON.h>
@@ -41,7 +42,7 @@ static int prompt_settings(const sft_args *a, hp_prompt_cfg *pc, hp_err *err) {
     return HP_OK;
 }
 
-static int run_sft(const sft_args *a, cJSON *opts, hp_err *err) {
+static int run_sft(const sft_args *a, cJSON *opts, const hp_dist *dist, hp_err *err) {
     hp_prompt_cfg pc;
     if (prompt_settings(a, &pc, err)) {
         cJSON_Delete(opts);
@@ -66,12 +67,12 @@ static int run_sft(const sft_args *a, cJSON *opts, hp_err *err) {
     if (a->max_steps > 0) dc.max_steps = (int)a->max_steps;
     else dc.max_steps = pc.family == HP_FAM_WEBSHOP ? 15 : 50;
     int rc = HP_OK;
-    if (a->corpus) {
-        rc = hp_sft_write_corpus(env, &ex, &dc, a->corpus, err);
+    if (a->corpus) { /* written by rank 0 alone */
+        if (hp_dist_root(dist)) rc = hp_sft_write_corpus(env, &ex, &dc, a->corpus, err);
         if (rc == HP_OK) printf("wrote the %s corpus of %d episodes to %s\n", a->env, dc.n_episodes, a->corpus);
         hp_expert_close(&ex);
         hp_env_free(env);
-        return rc;
+        return hp_dist_agree(dist, rc, err);
     }
     hp_sft_set set;
     double t0 = hp_now();
@@ -83,7 +84,8 @@ static int run_sft(const sft_args *a, cJSON *opts, hp_err *err) {
            set.n_won, set.n, set.n_noisy_turns, hp_now() - t0);
     hp_tok *tok = hp_tok_load(a->tokenizer ? a->tokenizer : a->model, err);
     hp_model *m = tok ? hp_model_load(a->model, err) : NULL;
-    if (!m) {
+    if (hp_dist_agree(dist, m ? HP_OK : HP_FAIL, err)) { /* every rank trains, or none */
+        hp_model_free(m);
         hp_tok_free(tok);
         hp_sft_set_free(&set);
         return HP_FAIL;
@@ -98,6 +100,7 @@ static int run_sft(const sft_args *a, cJSON *opts, hp_err *err) {
     sc.warmup_ratio = a->warmup;
     sc.min_lr_ratio = a->min_lr;
     sc.log_every = a->quiet ? 0 : 10;
+    sc.dist = dist; /* under mpirun: each rank passes its share of every batch */
     /* the loss on (up to) the first 64 examples, before and after */
     hp_sft_set probe = set;
     probe.n = set.n < 64 ? set.n : 64;
@@ -110,9 +113,12 @@ static int run_sft(const sft_args *a, cJSON *opts, hp_err *err) {
         printf("sft: %d steps, %lld response tokens, %.1f s; epoch loss %.4f -> %.4f; probe loss %.4f -> %.4f\n",
                rep.steps, (long long)rep.tokens, rep.seconds, rep.first_loss, rep.last_loss, before, after);
         const char *tokdir = a->tokenizer && hp_is_dir(a->tokenizer) ? a->tokenizer : a->model;
-        rc = hp_model_save(m, a->out, a->tokenizer && !hp_is_dir(a->tokenizer) ? NULL : tokdir, err);
-        if (rc == HP_OK) rc = hp_prompt_cfg_save(&pc, a->env, a->out, err);
-        if (rc == HP_OK) printf("saved to %s\n", a->out);
+        if (hp_dist_root(dist)) { /* every rank holds the same weights: rank 0 saves them */
+            rc = hp_model_save(m, a->out, a->tokenizer && !hp_is_dir(a->tokenizer) ? NULL : tokdir, err);
+            if (rc == HP_OK) rc = hp_prompt_cfg_save(&pc, a->env, a->out, err);
+            if (rc == HP_OK) printf("saved to %s\n", a->out);
+        }
+        rc = hp_dist_agree(dist, rc, err);
     }
     hp_model_free(m);
     hp_tok_free(tok);
@@ -120,7 +126,7 @@ static int run_sft(const sft_args *a, cJSON *opts, hp_err *err) {
     return rc;
 }
 
-int hp_cmd_sft(int argc, char **argv) {
+int hp_cmd_sft(int argc, char **argv, const hp_dist *dist) {
     sft_args a = {.split = "train", .episodes = 100, .epochs = 3, .seed = 1, .batch = 16, .max_len = 2048,
                   .max_steps = 0, .history = -1, .max_prompt = -1, .lr = 1e-3, .warmup = 0.03, .min_lr = 0.1, .noise = 0.1,
                   .weight_decay = 0.01};
@@ -166,5 +172,6 @@ int hp_cmd_sft(int argc, char **argv) {
     cJSON *env_opts = NULL;
     if (hp_cli_env_options("sft", a.env_options, &env_opts)) return HP_EXIT_USAGE;
     hp_err err = {{0}};
-    return run_sft(&a, env_opts, &err) ? hp_cli_error(&err) : HP_EXIT_OK;
+    if (run_sft(&a, env_opts, dist, &err)) return hp_dist_root(dist) ? hp_cli_error(&err) : HP_EXIT_ERROR;
+    return HP_EXIT_OK;
 }

@@ -8,6 +8,7 @@
  */
 #include "cli.h"
 
+#include "hiper/dist.h"
 #include "hiper/runcfg.h"
 #include "hiper/train.h"
 
@@ -36,7 +37,7 @@ static void print_keys(void) {
     }
 }
 
-int hp_cmd_train(int argc, char **argv) {
+int hp_cmd_train(int argc, char **argv, const hp_dist *dist) {
     const char *config = NULL, *out = NULL, *report = NULL, *env_name = NULL, *env_cmd = NULL;
     bool resume = false, quick = false, quiet = false, keys = false, print = false;
     int64_t stop_after = 0;
@@ -62,6 +63,7 @@ int hp_cmd_train(int argc, char **argv) {
     for (int i = 0; i < n_pos; i++)
         if (!strchr(pos[i], '=')) return hp_cli_usage_error("train", "expected key=value, got '%s'", pos[i]);
     hp_err err = {{0}};
+    if (report && !hp_dist_root(dist)) return HP_EXIT_OK; /* rank 0 writes it */
     if (report) return hp_train_report(report, &err) ? hp_cli_error(&err) : HP_EXIT_OK;
     if (config && quick) return hp_cli_usage_error("train", "--quick is the built-in job; it takes no --config");
 
@@ -99,7 +101,7 @@ int hp_cmd_train(int argc, char **argv) {
     hp_buf_free(&opts_ov);
     int exit_code = HP_EXIT_OK;
     if (rc) {
-        exit_code = hp_cli_error(&err);
+        exit_code = hp_dist_root(dist) ? hp_cli_error(&err) : HP_EXIT_ERROR;
     } else if (keys) {
         print_keys();
     } else if (print) {
@@ -110,12 +112,12 @@ int hp_cmd_train(int argc, char **argv) {
         hp_buf dir = {0};
         if (out) hp_buf_puts(&dir, out);
         else hp_buf_printf(&dir, "runs/%s", cfg->trainer.experiment_name);
-        hp_train_opts to = {.out_dir = dir.data, .resume = resume, .quiet = quiet, .log = stdout,
-                            .stop_after = stop_after};
+        hp_train_opts to = {.out_dir = dir.data, .resume = resume, .quiet = quiet || !hp_dist_root(dist),
+                            .log = stdout, .stop_after = stop_after, .dist = dist};
         if (quick && !quiet)
             printf("--quick: a smoke run of every phase at toy size (about 10 s on 2 idle cores); it checks that\n"
                    "the pipeline runs, its success rates mean nothing. `hiper train` alone is the main job.\n");
-        if (hp_train_run(cfg, &to, &err)) exit_code = hp_cli_error(&err);
+        if (hp_train_run(cfg, &to, &err)) exit_code = hp_dist_root(dist) ? hp_cli_error(&err) : HP_EXIT_ERROR;
         hp_buf_free(&dir);
     }
     free(cfg);

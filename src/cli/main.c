@@ -1,6 +1,7 @@
 /* main.c — `hiper CMD ...`: dispatch to one subcommand per file. */
 #include "cli.h"
 
+#include "hiper/dist.h"
 #include "hiper/suggest.h"
 
 #include <string.h>
@@ -10,21 +11,23 @@ typedef struct {
     const char *name;
     hp_cmd_fn fn;
     const char *summary;
+    hp_dist_cmd_fn dist_fn; /* the commands that run data-parallel under mpirun (fn is then NULL) */
 } hp_command;
 
 static const hp_command COMMANDS[] = {
-    {"train", hp_cmd_train, "train an agent with HiPER or a baseline (default: the built-in ALFWorld, small model)"},
-    {"eval", hp_cmd_eval, "evaluate a model on an environment split"},
-    {"report", hp_cmd_report, "write a run directory's report.html (training curves)"},
-    {"sft", hp_cmd_sft, "supervised warm start on expert demonstrations"},
-    {"play", hp_cmd_play, "play an environment in the terminal"},
-    {"env", hp_cmd_env, "environment tools (env stats)"},
-    {"advantage", hp_cmd_advantage, "compute advantages (hae|gae|grpo|rloo|gigpo) for turn records on stdin"},
-    {"tokenizer", hp_cmd_tokenizer, "tokenizer tools (train, encode, decode, chat)"},
-    {"init", hp_cmd_init, "create a randomly initialised Qwen2 model directory"},
-    {"score", hp_cmd_score, "log-probs, loss and gradients of a model on one token sequence"},
-    {"generate", hp_cmd_generate, "sample text from a model"},
-    {"serve", hp_cmd_serve, "serve a built-in environment over the external-environment protocol (stdin/stdout)"},
+    {"train", NULL, "train an agent with HiPER or a baseline (default: the built-in ALFWorld, small model)",
+     hp_cmd_train},
+    {"eval", NULL, "evaluate a model on an environment split", hp_cmd_eval},
+    {"report", hp_cmd_report, "write a run directory's report.html (training curves)", NULL},
+    {"sft", NULL, "supervised warm start on expert demonstrations", hp_cmd_sft},
+    {"play", hp_cmd_play, "play an environment in the terminal", NULL},
+    {"env", hp_cmd_env, "environment tools (env stats)", NULL},
+    {"advantage", hp_cmd_advantage, "compute advantages (hae|gae|grpo|rloo|gigpo) for turn records on stdin", NULL},
+    {"tokenizer", hp_cmd_tokenizer, "tokenizer tools (train, encode, decode, chat)", NULL},
+    {"init", hp_cmd_init, "create a randomly initialised Qwen2 model directory", NULL},
+    {"score", hp_cmd_score, "log-probs, loss and gradients of a model on one token sequence", NULL},
+    {"generate", hp_cmd_generate, "sample text from a model", NULL},
+    {"serve", hp_cmd_serve, "serve a built-in environment over the external-environment protocol (stdin/stdout)", NULL},
 };
 #define N_COMMANDS (sizeof COMMANDS / sizeof COMMANDS[0])
 
@@ -48,7 +51,18 @@ static int unknown_command(const char *cmd) {
     return HP_EXIT_USAGE;
 }
 
-static int dispatch(int argc, char **argv) {
+static int run_command(const hp_command *c, int argc, char **argv, const hp_dist *dist) {
+    if (c->dist_fn) return c->dist_fn(argc, argv, dist);
+    if (hp_dist_parallel(dist)) {
+        if (hp_dist_root(dist))
+            fprintf(stderr, "hiper: error: 'hiper %s' does not run data-parallel: run it as one process (under mpirun "
+                    "with several ranks only train, sft and eval run)\n", c->name);
+        return HP_EXIT_USAGE;
+    }
+    return c->fn(argc, argv);
+}
+
+static int dispatch(int argc, char **argv, const hp_dist *dist) {
     if (argc < 2) {
         print_help(stderr);
         return HP_EXIT_USAGE;
@@ -59,7 +73,7 @@ static int dispatch(int argc, char **argv) {
             for (size_t i = 0; i < N_COMMANDS; i++) {
                 if (strcmp(COMMANDS[i].name, argv[2])) continue;
                 char *sub[] = {argv[0], argv[2], "--help", NULL};
-                return COMMANDS[i].fn(3, sub);
+                return run_command(&COMMANDS[i], 3, sub, dist);
             }
             return unknown_command(argv[2]);
         }
@@ -71,7 +85,7 @@ static int dispatch(int argc, char **argv) {
         return HP_EXIT_OK;
     }
     for (size_t i = 0; i < N_COMMANDS; i++)
-        if (!strcmp(COMMANDS[i].name, cmd)) return COMMANDS[i].fn(argc, argv);
+        if (!strcmp(COMMANDS[i].name, cmd)) return run_command(&COMMANDS[i], argc, argv, dist);
     return unknown_command(cmd);
 }
 
@@ -79,5 +93,17 @@ int main(int argc, char **argv) {
     /* Not a terminal: a 64 KiB buffer, so that a write error on any output up to that size surfaces
      * in the final flush with its reason (ENOSPC, EPIPE, EIO); commands that stream flush as before. */
     if (!isatty(STDOUT_FILENO)) setvbuf(stdout, NULL, _IOFBF, (size_t)1 << 16);
-    return hp_cli_finish(dispatch(argc, argv));
+    /* Under mpirun: one rank of a data-parallel job (hiper/dist.h); the context goes to the commands
+     * that run data-parallel, and only rank 0 prints. */
+    hp_dist dist;
+    hp_err err = {{0}};
+    if (hp_dist_init(&dist, &argc, &argv, &err)) {
+        if (dist.rank == 0) fprintf(stderr, "hiper: error: %s\n", err.msg);
+        return HP_EXIT_ERROR;
+    }
+    int rc = hp_cli_finish(dispatch(argc, argv, &dist));
+    /* A failed rank exits without MPI_Finalize (which waits for every rank): if the others are not
+     * failing with it, mpirun sees the non-zero exit and ends them, instead of all waiting forever. */
+    if (rc == HP_EXIT_OK) hp_dist_finalize(&dist);
+    return rc;
 }
