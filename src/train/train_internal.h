@@ -85,10 +85,33 @@ bool hp_train_critic_head_only(const hp_runcfg *cfg);
 /* update.c: old/reference log-probs and critic values for every row (ref/critic may be NULL). */
 int hp_train_score(struct hp_model *actor, struct hp_model *ref, struct hp_model *critic, hp_rows *r,
                    const hp_runcfg *cfg, hp_err *err);
-/* One PPO update: critic first (if any), then the actor (unless update_actor is false). */
+/* One PPO update: critic first (if any), then the actor (unless update_actor is false). dist (NULL = one
+ * process): each rank runs its contiguous share of every mini-batch's micro-batches, the gradients are
+ * summed over the ranks before each optimizer step and the statistics at the end; a failure inside
+ * stops the whole job (hp_dist_abort). */
+struct hp_dist;
 int hp_train_update(struct hp_model *actor, struct hp_model *critic, const hp_rows *r, const hp_runcfg *cfg,
-                    int64_t step, bool update_actor, hp_update_stats *st, hp_err *err);
+                    int64_t step, bool update_actor, const struct hp_dist *dist, hp_update_stats *st, hp_err *err);
 
+/* ---- data parallelism (dist_train.c; hiper/dist.h, hiper/train.h) -------------------------------- */
+
+struct hp_dist;
+struct hp_env;
+struct hp_policy;
+struct hp_rollout_cfg;
+/* This rank's groups [*g0, *g1) of a step's n_groups (hp_dist_share). */
+void hp_train_dist_groups(const struct hp_dist *d, int n_groups, int *g0, int *g1);
+/* The step's rollout: this rank plays its groups (envs holds their environments) with the whole
+ * batch's seeds, and every rank gets the whole rollout (the records one process plays, in its order);
+ * this rank's turns are [*row0, *row1) of it. Failures are agreed (every rank fails alike). */
+int hp_train_dist_rollout(const struct hp_dist *d, struct hp_env **envs, const hp_tok *tok,
+                          const struct hp_policy *pol, const struct hp_rollout_cfg *cfg, struct hp_rollout *out,
+                          int *row0, int *row1, hp_err *err);
+/* hp_train_score of the whole batch: each rank scores rows [row0, row1) and every rank gets every
+ * row's old and reference log-probs, values (and a head-only critic's hidden states). Agreed. */
+int hp_train_dist_score(const struct hp_dist *d, struct hp_model *actor, struct hp_model *ref,
+                        struct hp_model *critic, hp_rows *rows, const struct hp_rollout *ro, int row0, int row1,
+                        const hp_tok *tok, const hp_runcfg *cfg, hp_err *err);
 
 /* ---- checkpoints (ckpt.c) ----------------------------------------------------------------------- */
 

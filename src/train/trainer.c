@@ -7,6 +7,7 @@
 #include "hiper/train.h"
 
 #include "hiper/agent.h"
+#include "hiper/dist.h"
 #include "hiper/external.h"
 #include "hiper/model.h"
 #include "hiper/ppo.h"
@@ -38,6 +39,9 @@ typedef struct trainer {
     int64_t train_tasks[HP_RC_MAX_TRAIN_TASKS]; /* env.train_tasks parsed (n_train_tasks = 0: drawn) */
     int n_train_tasks;
     int lock_fd; /* the run directory's lock (hp_run_lock), -1 when none is held */
+    const hp_dist *dist; /* data-parallel context (NULL = one process); rank 0 writes the run directory */
+    bool root;
+    int g0, g1;          /* this rank's task groups of each step */
 } trainer;
 
 /* ---- small helpers ------------------------------------------------------------------------------- */
@@ -87,7 +91,7 @@ static hp_rollout_cfg rollout_cfg(const trainer *t, const char *split, double te
 }
 
 static hp_env **open_envs(const trainer *t, int n, hp_err *err) {
-    hp_env **envs = hp_xcalloc((size_t)n, sizeof *envs);
+    hp_env **envs = hp_xcalloc((size_t)(n ? n : 1), sizeof *envs);
     if (hp_env_open_many(t->cfg->env.name, t->env_opts, n, envs, err)) {
         free(envs);
         return NULL;
@@ -188,6 +192,7 @@ static int eval_split(trainer *t, hp_model *m, const char *split, int n, int64_t
     e.batch = n < 0 || n > 32 ? 32 : n;
     e.sequential = false;
     e.progress = progress && !t->opts->quiet ? t->log : NULL;
+    e.dist = t->dist; /* each rank plays its share of the games; every rank gets the result */
     hp_policy pol = hp_policy_model(m);
     memset(res, 0, sizeof *res);
     return hp_eval_run(t->cfg->env.name, t->env_opts, t->tok, &pol, &e, res, err);
@@ -197,7 +202,7 @@ static int eval_split(trainer *t, hp_model *m, const char *split, int n, int64_t
 static int prepare_reference(trainer *t, hp_err *err) {
     const hp_runcfg *c = t->cfg;
     char *cj = hp_path_join(t->refdir, "config.json");
-    bool have = hp_path_exists(cj);
+    bool have = hp_dist_bcast_i64(t->dist, hp_path_exists(cj)); /* rank 0's view, on every rank */
     free(cj);
     if (have) return HP_OK;
     hp_model *m = NULL;
@@ -250,6 +255,7 @@ static int prepare_reference(trainer *t, hp_err *err) {
             s.max_len = (int)c->sft.max_len;
             s.seed = (uint64_t)c->trainer.seed;
             s.log_every = t->opts->quiet ? 0 : 25;
+            s.dist = t->dist; /* each rank passes its share of every batch */
             hp_sft_report rep = {0};
             rc = hp_sft_train(m, t->tok, &set, &s, &rep, err);
             if (rc == HP_OK)
@@ -262,12 +268,12 @@ static int prepare_reference(trainer *t, hp_err *err) {
     /* Saved as ref.tmp with its agent.json, then swapped in: ref/ is whole or absent. */
     hp_buf tmp = {0};
     hp_buf_printf(&tmp, "%s.tmp", t->refdir);
-    if (rc == HP_OK) rc = hp_model_save(m, tmp.data, t->tokdir, err);
-    if (rc == HP_OK) rc = hp_prompt_cfg_save(&t->prompt, t->cfg->env.name, tmp.data, err);
-    if (rc == HP_OK) rc = hp_dir_replace(tmp.data, t->refdir, err);
+    if (rc == HP_OK && t->root) rc = hp_model_save(m, tmp.data, t->tokdir, err);
+    if (rc == HP_OK && t->root) rc = hp_prompt_cfg_save(&t->prompt, t->cfg->env.name, tmp.data, err);
+    if (rc == HP_OK && t->root) rc = hp_dir_replace(tmp.data, t->refdir, err);
     hp_buf_free(&tmp);
     hp_model_free(m);
-    return rc;
+    return hp_dist_agree(t->dist, rc, err);
 }
 
 /* ---- evaluation tables --------------------------------------------------------------------------- */
@@ -304,10 +310,10 @@ static int evaluate(trainer *t, hp_model *m, const char *file, eval_pair *ev, hp
     char *s = cJSON_Print(o);
     cJSON_Delete(o);
     char *path = hp_path_join(t->dir, file);
-    int rc = hp_write_file_atomic(path, s, strlen(s), err);
+    int rc = t->root ? hp_write_file_atomic(path, s, strlen(s), err) : HP_OK;
     free(path);
     cJSON_free(s);
-    return rc;
+    return hp_dist_agree(t->dist, rc, err);
 }
 
 /* A finished evaluation read back (a resumed run's evaluation before RL). */
@@ -384,10 +390,10 @@ static int validate(trainer *t, int64_t step, hp_err *err) {
     }
     add_num(o, "t_val", hp_now() - t0);
     hp_eval_result_free(&res);
-    int rc = hp_trainlog_write(t->mlog, o, err);
+    int rc = t->root ? hp_trainlog_write(t->mlog, o, err) : HP_OK;
     cJSON_Delete(o);
     if (rc == HP_OK) hp_test_kill_point("val", step);
-    if (hp_trainlog_console(t->mlog))
+    if (t->root && hp_trainlog_console(t->mlog))
         say(t, "  val step %lld: success %.3f (best so far %.3f) score %.3f\n", (long long)step, res.success,
         res.success > t->st.best_val ? res.success : t->st.best_val, res.mean_score);
     if (rc == HP_OK && res.success > t->st.best_val) {
@@ -395,9 +401,9 @@ static int validate(trainer *t, int64_t step, hp_err *err) {
         t->st.best_step = step;
         hp_ckpt_state bs = t->st;
         bs.next_step = step;
-        rc = hp_ckpt_save(t->best, t->actor, t->critic, t->tokdir, &t->prompt, t->cfg->env.name, &bs, err);
+        if (t->root) rc = hp_ckpt_save(t->best, t->actor, t->critic, t->tokdir, &t->prompt, t->cfg->env.name, &bs, err);
     }
-    return rc;
+    return hp_dist_agree(t->dist, rc, err);
 }
 
 /* A fresh value head predicts about 0 while ALFWorld's returns reach 10, and Adam moves its bias by
@@ -462,14 +468,15 @@ static int train_step(trainer *t, hp_env **envs, int64_t step, hp_err *err) {
         rc.task_indices = fixed;
     }
     hp_policy pol = hp_policy_model(t->actor);
-    int rollout_rc = hp_rollout_run(envs, t->tok, &pol, &rc, &ro, err);
+    int row0 = 0, row1 = 0; /* this rank's turns of the gathered rollout (data-parallel) */
+    int rollout_rc = hp_train_dist_rollout(t->dist, envs, t->tok, &pol, &rc, &ro, &row0, &row1, err);
     free(fixed);
     if (rollout_rc) {
         hp_rollout_free(&ro);
         /* An environment that failed for good (an external server past max_restarts): nothing has
          * changed since the last step, so keep that state as the checkpoint to resume from. */
         hp_err cause = *err, ck = {{0}};
-        if (hp_ckpt_save(t->latest, t->actor, t->critic, t->tokdir, &t->prompt, c->env.name, &t->st, &ck))
+        if (t->root && hp_ckpt_save(t->latest, t->actor, t->critic, t->tokdir, &t->prompt, c->env.name, &t->st, &ck))
             return hp_fail(err, "rollout at step %lld: %s (saving the checkpoint failed too: %s)", (long long)step,
                            cause.msg, ck.msg);
         return hp_fail(err, "rollout at step %lld: %s (checkpoint saved in %s: --resume continues once the cause "
@@ -481,19 +488,20 @@ static int train_step(trainer *t, hp_env **envs, int64_t step, hp_err *err) {
     hp_adv_stats as = {0};
     hp_update_stats us = {0};
     int r = hp_rows_build(&rows, &ro, t->tok, c, err);
-    if (r == HP_OK) r = hp_train_score(t->actor, t->ref, t->critic, &rows, c, err);
+    if (r == HP_OK) r = hp_train_dist_score(t->dist, t->actor, t->ref, t->critic, &rows, &ro, row0, row1, t->tok, c, err);
     double t2 = hp_now();
     /* 4. advantages and value targets */
     if (r == HP_OK) r = hp_rows_advantages(&rows, &ro, c, &as, err);
     if (r == HP_OK && step == 0 && t->critic && c->critic.calibrate_bias) r = calibrate_critic(t, &rows, &ro, &as, err);
     double t3 = hp_now();
     /* 5. critic then actor */
-    if (r == HP_OK) r = hp_train_update(t->actor, t->critic, &rows, c, step, step >= c->critic.warmup, &us, err);
+    if (r == HP_OK)
+        r = hp_train_update(t->actor, t->critic, &rows, c, step, step >= c->critic.warmup, t->dist, &us, err);
     double t4 = hp_now();
-    if (r == HP_OK && c->trainer.log_rollouts) r = append_rollouts(t, &ro, step + 1, err); /* numbered as metrics */
+    if (r == HP_OK && c->trainer.log_rollouts && t->root) r = append_rollouts(t, &ro, step + 1, err); /* numbered as metrics */
     if (r == HP_OK) hp_test_kill_point("rollouts", step);
-    /* 6. metrics */
-    if (r == HP_OK) {
+    /* 6. metrics (rank 0) */
+    if (r == HP_OK && t->root) {
         hp_eval_result tr = {0};
         hp_eval_add(&tr, &ro);
         hp_eval_finish(&tr);
@@ -558,7 +566,7 @@ static int train_step(trainer *t, hp_env **envs, int64_t step, hp_err *err) {
         for (int k = 0; k < ro.n_trajs; k++) ep_truncated += ro.trajs[k].truncated;
         add_num(o, "episodes_truncated", ep_truncated);
         hp_external_stats xs;
-        if (hp_external_get_stats(envs[0], &xs)) { /* cumulative counters of the first server process */
+        if (envs && hp_external_get_stats(envs[0], &xs)) { /* cumulative counters of the first server process */
             add_num(o, "env_faults", (double)xs.faults);
             add_num(o, "env_restarts", (double)xs.restarts);
             add_num(o, "env_truncated", (double)xs.truncated);
@@ -588,7 +596,7 @@ static int train_step(trainer *t, hp_env **envs, int64_t step, hp_err *err) {
     }
     hp_rows_free(&rows);
     hp_rollout_free(&ro);
-    return r;
+    return hp_dist_agree(t->dist, r, err);
 }
 
 /* ---- the run ------------------------------------------------------------------------------------- */
@@ -766,7 +774,8 @@ static int trim_outputs(trainer *t, hp_err *err) {
 }
 
 int hp_train_run(const hp_runcfg *cfg, const hp_train_opts *opts, hp_err *err) {
-    trainer t = {.cfg = cfg, .opts = opts, .log = opts->log ? opts->log : stdout, .lock_fd = -1};
+    trainer t = {.cfg = cfg, .opts = opts, .log = opts->log ? opts->log : stdout, .lock_fd = -1, .dist = opts->dist,
+                 .root = hp_dist_root(opts->dist)};
     const char *dir = opts->out_dir ? opts->out_dir : "runs/hiper";
     t.dir = hp_xstrdup(dir);
     t.tokdir = hp_path_join(dir, "tokenizer");
@@ -781,13 +790,18 @@ int hp_train_run(const hp_runcfg *cfg, const hp_train_opts *opts, hp_err *err) {
         rc = hp_fail(err, "key 'model.lora_rank': LoRA training is not wired into the trainer yet (use 0)");
     if (rc == HP_OK && cfg->env.options[0]) t.env_opts = cJSON_Parse(cfg->env.options);
     if (rc == HP_OK) t.n_train_tasks = hp_runcfg_train_tasks(cfg, t.train_tasks); /* validated above */
-    if (rc == HP_OK && opts->resume && !hp_is_dir(dir))
+    /* Data-parallel: rank 0 alone sets up and writes the run directory; every other rank reads what it
+     * wrote once an agreement says it is there (hiper/dist.h). */
+    bool root = t.root;
+    if (rc == HP_OK && opts->resume && !hp_is_dir(dir) && root)
         rc = hp_fail(err, "--resume: %s: no such directory, so no run to resume", dir);
-    if (rc == HP_OK) rc = hp_mkdirs(dir, err);
-    if (rc == HP_OK) rc = hp_run_lock(dir, &t.lock_fd, err); /* one hiper train per run directory */
-    if (rc == HP_OK) rc = check_config(&t, err);
+    if (rc == HP_OK && root) rc = hp_mkdirs(dir, err);
+    if (rc == HP_OK && root) rc = hp_run_lock(dir, &t.lock_fd, err); /* one hiper train per run directory */
+    if (rc == HP_OK && root) rc = check_config(&t, err);
     bool done = false;
-    if (rc == HP_OK && opts->resume) rc = finished_already(&t, &done, err);
+    if (rc == HP_OK && opts->resume && root) rc = finished_already(&t, &done, err);
+    rc = hp_dist_agree(t.dist, rc, err);
+    done = hp_dist_bcast_i64(t.dist, done);
     if (rc == HP_OK && done) {
         trainer_free(&t);
         return HP_OK;
@@ -795,37 +809,56 @@ int hp_train_run(const hp_runcfg *cfg, const hp_train_opts *opts, hp_err *err) {
     /* A resumed run starts the environment server its run_config.json names, which whoever wrote the
      * directory chose: say which command runs, before it does. */
     const cJSON *cmd = t.env_opts ? cJSON_GetObjectItemCaseSensitive(t.env_opts, "cmd") : NULL;
-    if (rc == HP_OK && opts->resume && !strcmp(cfg->env.name, "external") && cJSON_IsString(cmd)) {
+    if (rc == HP_OK && root && opts->resume && !strcmp(cfg->env.name, "external") && cJSON_IsString(cmd)) {
         fprintf(t.log, "%s: resuming starts the environment server that its run_config.json names: %s\n", dir,
                 cmd->valuestring);
         fflush(t.log);
     }
     char *ck = hp_path_join(dir, "ckpt");
-    if (rc == HP_OK) rc = hp_mkdirs(ck, err);
+    if (rc == HP_OK && root) rc = hp_mkdirs(ck, err);
     free(ck);
     if (rc == HP_OK) rc = make_prompt_cfg(&t, err);
     double t_start = hp_now();
-    if (rc == HP_OK) rc = prepare_tokenizer(&t, err);
-    if (rc == HP_OK) rc = prepare_reference(&t, err);
+    /* the tokenizer: trained (or checked) by rank 0, then loaded by the others */
+    if (rc == HP_OK && root) rc = prepare_tokenizer(&t, err);
+    rc = hp_dist_agree(t.dist, rc, err);
+    if (rc == HP_OK && !root) rc = prepare_tokenizer(&t, err);
+    rc = hp_dist_agree(t.dist, rc, err);
+    if (rc == HP_OK) rc = prepare_reference(&t, err); /* every rank: SFT is data-parallel too */
     eval_pair before = {0}, after = {0};
     char *bpath = hp_path_join(dir, "eval_before.json");
-    if (rc == HP_OK && !hp_path_exists(bpath) && cfg->trainer.final_eval_episodes != 0) {
+    bool eval_first = hp_dist_bcast_i64(t.dist, !hp_path_exists(bpath)); /* rank 0's view */
+    if (rc == HP_OK && eval_first && cfg->trainer.final_eval_episodes != 0) {
         hp_model *ref = hp_model_load(t.refdir, err);
         say(&t, "[4/5] evaluating the initial policy ...\n");
         rc = ref ? evaluate(&t, ref, "eval_before.json", &before, err) : HP_FAIL;
         hp_model_free(ref);
     }
     free(bpath);
-    if (rc == HP_OK) rc = load_models(&t, err);
-    if (rc == HP_OK) rc = trim_outputs(&t, err);
-    if (rc == HP_OK && !(t.mlog = hp_trainlog_open(dir, cfg, err))) rc = HP_FAIL;
-    /* The RL loop. */
-    int n_envs = (int)(cfg->data.train_batch_size * cfg->env.rollout.n);
+    /* ckpt/latest: found, repaired, verified (or the first one saved) by rank 0, then loaded by the others */
+    if (rc == HP_OK && root) rc = load_models(&t, err);
+    rc = hp_dist_agree(t.dist, rc, err);
+    if (rc == HP_OK && hp_dist_parallel(t.dist)) {
+        /* every rank, rank 0 too, starts from the checkpoint's bytes (a fresh value head saved in a
+         * bfloat16 model would otherwise differ from rank 0's float copy) */
+        if (root) {
+            hp_model_free(t.actor), hp_model_free(t.critic), hp_model_free(t.ref);
+            t.actor = t.critic = t.ref = NULL;
+        }
+        rc = load_models(&t, err);
+    }
+    if (rc == HP_OK && root) rc = trim_outputs(&t, err);
+    if (rc == HP_OK && root && !(t.mlog = hp_trainlog_open(dir, cfg, err))) rc = HP_FAIL;
+    rc = hp_dist_agree(t.dist, rc, err);
+    /* The RL loop: this rank's environments are those of its task groups. */
+    hp_train_dist_groups(t.dist, (int)cfg->data.train_batch_size, &t.g0, &t.g1);
+    int n_envs = (int)((t.g1 - t.g0) * cfg->env.rollout.n);
     hp_env **envs = NULL;
     if (rc == HP_OK && t.st.next_step < cfg->trainer.total_steps) {
-        envs = open_envs(&t, n_envs, err);
-        if (!envs) rc = HP_FAIL;
-        else
+        envs = n_envs ? open_envs(&t, n_envs, err) : NULL;
+        if (n_envs && !envs) rc = HP_FAIL;
+        rc = hp_dist_agree(t.dist, rc, err);
+        if (rc == HP_OK)
             say(&t, "[5/5] RL with %s: %lld steps of %lld tasks x %lld rollouts (from step %lld)\n",
                 cfg->algorithm.adv_estimator, (long long)cfg->trainer.total_steps,
                 (long long)cfg->data.train_batch_size, (long long)cfg->env.rollout.n, (long long)t.st.next_step + 1);
@@ -840,8 +873,9 @@ int hp_train_run(const hp_runcfg *cfg, const hp_train_opts *opts, hp_err *err) {
         t.st.next_step = step + 1;
         bool last = t.st.next_step == cfg->trainer.total_steps;
         if (last && f > 0) rc = validate(&t, t.st.next_step, err);
-        if (rc == HP_OK && (last || t.st.next_step % cfg->trainer.save_freq == 0))
+        if (rc == HP_OK && root && (last || t.st.next_step % cfg->trainer.save_freq == 0))
             rc = hp_ckpt_save(t.latest, t.actor, t.critic, t.tokdir, &t.prompt, t.cfg->env.name, &t.st, err);
+        rc = hp_dist_agree(t.dist, rc, err);
         if (opts->stop_after > 0 && ++done_here >= opts->stop_after) break;
     }
     close_envs(envs, n_envs);
@@ -861,7 +895,8 @@ int hp_train_run(const hp_runcfg *cfg, const hp_train_opts *opts, hp_err *err) {
 
     if (finished && rc == HP_OK) {
         hp_test_kill_point("report", t.st.next_step);
-        rc = hp_train_report(dir, err);
+        if (root) rc = hp_train_report(dir, err);
+        rc = hp_dist_agree(t.dist, rc, err);
         if (rc == HP_OK) say(&t, "run finished in %.1f s: %s/report.html\n", hp_now() - t_start, dir);
     }
     eval_pair_free(&before);

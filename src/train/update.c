@@ -3,6 +3,7 @@
  * micro-batch, with gradient accumulation, clipping and AdamW (hiper.md §5.3, §6.1; baselines.md §3). */
 #include "train_internal.h"
 
+#include "hiper/dist.h"
 #include "hiper/model.h"
 #include "hiper/ppo.h"
 
@@ -265,17 +266,29 @@ static int actor_micro(hp_model *actor, const hp_rows *r, int a, int b, const hp
 
 typedef int (*micro_fn)(hp_model *, const hp_rows *, int, int, const hp_runcfg *, hp_update_stats *, int *, hp_err *);
 
-/* Epochs × mini-batches × micro-batches of one model. */
+/* Epochs × mini-batches × micro-batches of one model. Data-parallel (dist): this rank runs its
+ * contiguous share of each mini-batch's micro-batches (the same micro-batches, with the same loss
+ * scale, as one process), and the gradients are summed over the ranks before the step. */
 static int update_model(hp_model *m, const hp_rows *r, const hp_runcfg *cfg, int64_t epochs, int64_t mini,
-                        int64_t micro, double lr, double wd, double clip, micro_fn fn, hp_update_stats *st,
-                        int *n_micro, int *n_steps, double *gnorm, hp_err *err) {
+                        int64_t micro, double lr, double wd, double clip, micro_fn fn, const hp_dist *dist,
+                        hp_update_stats *st, int *n_micro, int *n_steps, double *gnorm, hp_err *err) {
     hp_model_zero_grad(m);
     for (int64_t e = 0; e < epochs; e++)
         for (int a = 0; a < r->n; a += (int)mini) {
             int b = a + (int)mini < r->n ? a + (int)mini : r->n;
-            for (int c = a; c < b; c += (int)micro) {
+            int64_t m0, m1;
+            hp_dist_share((b - a + micro - 1) / micro, hp_dist_rank(dist), hp_dist_size(dist), &m0, &m1);
+            for (int c = a + (int)(m0 * micro); c < b && c < a + m1 * micro; c += (int)micro) {
                 int d = c + (int)micro < b ? c + (int)micro : b;
-                if (fn(m, r, c, d, cfg, st, n_micro, err)) return HP_FAIL;
+                if (fn(m, r, c, d, cfg, st, n_micro, err)) {
+                    if (hp_dist_parallel(dist)) hp_dist_abort(dist, err->msg); /* the others wait in the sum */
+                    return HP_FAIL;
+                }
+            }
+            if (hp_dist_parallel(dist)) {
+                size_t n;
+                float *g = hp_model_grad_data(m, &n);
+                hp_dist_sum_f32(dist, g, n);
             }
             *gnorm += optim_step(m, clip, lr, wd, cfg, &st->skipped_steps);
             (*n_steps)++;
@@ -283,8 +296,19 @@ static int update_model(hp_model *m, const hp_rows *r, const hp_runcfg *cfg, int
     return HP_OK;
 }
 
+/* The per-micro-batch sums of the statistics and their count, summed over the ranks. */
+static void sum_stats(const hp_dist *dist, double *const *x, int n, int *n_micro) {
+    if (!hp_dist_parallel(dist)) return;
+    double v[16];
+    for (int i = 0; i < n; i++) v[i] = *x[i];
+    v[n] = *n_micro;
+    hp_dist_sum_f64(dist, v, (size_t)n + 1);
+    for (int i = 0; i < n; i++) *x[i] = v[i];
+    *n_micro = (int)v[n];
+}
+
 int hp_train_update(hp_model *actor, hp_model *critic, const hp_rows *r, const hp_runcfg *cfg, int64_t step,
-                    bool update_actor, hp_update_stats *st, hp_err *err) {
+                    bool update_actor, const hp_dist *dist, hp_update_stats *st, hp_err *err) {
     memset(st, 0, sizeof *st);
     st->actor_lr = update_actor ? lr_at(cfg, cfg->actor.optim.lr, step) : 0.0;
     st->critic_lr = critic && r->K > 0 ? lr_at(cfg, cfg->critic.optim.lr, step) : 0.0;
@@ -296,9 +320,11 @@ int hp_train_update(hp_model *actor, hp_model *critic, const hp_rows *r, const h
         int64_t mini = cfg->critic.ppo_mini_batch_size > 0 ? cfg->critic.ppo_mini_batch_size
                                                             : cfg->actor.ppo_mini_batch_size;
         if (update_model(critic, r, cfg, epochs, mini, cfg->critic.ppo_micro_batch_size, lr_at(cfg, cfg->critic.optim.lr, step),
-                         cfg->critic.optim.weight_decay, cfg->critic.grad_clip, critic_micro, st, &nm,
+                         cfg->critic.optim.weight_decay, cfg->critic.grad_clip, critic_micro, dist, st, &nm,
                          &st->critic_steps, &st->critic_grad_norm, err))
             return hp_err_wrap(err, "critic update");
+        double *const cs[] = {&st->vf_loss[0], &st->vf_loss[1], &st->vf_loss[2], &st->vf_clipfrac, &st->v_mean};
+        sum_stats(dist, cs, 5, &nm);
         for (int k = 0; k < 3; k++) st->vf_loss[k] /= nm ? nm : 1;
         st->vf_clipfrac /= nm ? nm : 1;
         st->v_mean /= nm ? nm : 1;
@@ -310,9 +336,11 @@ int hp_train_update(hp_model *actor, hp_model *critic, const hp_rows *r, const h
         int nm = 0;
         if (update_model(actor, r, cfg, cfg->actor.ppo_epochs, cfg->actor.ppo_mini_batch_size,
                          cfg->actor.ppo_micro_batch_size, lr_at(cfg, cfg->actor.optim.lr, step),
-                         cfg->actor.optim.weight_decay, cfg->actor.grad_clip, actor_micro, st, &nm, &st->actor_steps,
-                         &st->actor_grad_norm, err))
+                         cfg->actor.optim.weight_decay, cfg->actor.grad_clip, actor_micro, dist, st, &nm,
+                         &st->actor_steps, &st->actor_grad_norm, err))
             return hp_err_wrap(err, "actor update");
+        double *const as[] = {&st->pg_loss, &st->entropy, &st->kl, &st->clipfrac, &st->clipfrac_lower, &st->approx_kl};
+        sum_stats(dist, as, 6, &nm);
         double d = nm ? nm : 1;
         st->pg_loss /= d, st->entropy /= d, st->kl /= d, st->clipfrac /= d, st->clipfrac_lower /= d;
         st->approx_kl /= d;
