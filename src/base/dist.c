@@ -41,6 +41,7 @@ void hp_dist_share(int64_t n, int rank, int size, int64_t *begin, int64_t *end) 
     *end = *begin + base + (rank < extra ? 1 : 0);
 }
 
+#ifdef HP_HAVE_MPI
 /* Ranks other than 0 keep stderr but write stdout nowhere (the console is rank 0's). */
 static void quiet_stdout(void) {
     fflush(stdout);
@@ -49,6 +50,7 @@ static void quiet_stdout(void) {
     dup2(fd, STDOUT_FILENO);
     close(fd);
 }
+#endif
 
 int hp_dist_init(hp_dist *d, int *argc, char ***argv, hp_err *err) {
     memset(d, 0, sizeof *d);
