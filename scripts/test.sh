@@ -22,6 +22,11 @@ ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:ha
 # The run directory's fault tests are slow, and promised to hold under the sanitizers too (docs/reliability.md).
 ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
   ctest --test-dir build-san --output-on-failure -j2 -R '^test_train_faults_'
+# The data-parallel runs under mpirun against one process (tests/dist/mpi.py; slow, they ran in the gcc
+# build above) under the sanitizers too, one at a time (each starts up to 5 ranks); Open MPI's own
+# allocations are suppressed for LeakSanitizer (tests/dist/lsan.supp). Registered as skipped without mpirun.
+ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+  ctest --test-dir build-san --output-on-failure -j1 -L mpi
 
 echo "== fuzzing: each libFuzzer harness for ${FUZZ_SECONDS:-20} s (tests/fuzz/run.sh)"
 probe=$(mktemp -d)

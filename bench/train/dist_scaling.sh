@@ -10,8 +10,8 @@
 # SFT_EPISODES (20) expert episodes. Printed per layout: the median seconds per RL step (rank 0's wall
 # clock, waiting included) with its phases, and the SFT epoch's seconds. HIPER names the binary
 # (default build/hiper, which must be built with MPI for the 2-rank layout); RL_STEP_KEYS adds
-# configuration keys (e.g. "data.train_batch_size=4 env.max_steps=6" for a quick check). Run it on an
-# idle machine: the layouts share the same cores.
+# configuration keys to the RL runs and SFT_OPTS options to hiper sft (bench/README.md shows a smoke
+# check on the quick job's small model). Run it on an idle machine: the layouts share the same cores.
 set -euo pipefail
 ws=${1:?usage: dist_scaling.sh WARM_START_RUN [STEPS] [SFT_EPISODES]}
 steps=${2:-3}
@@ -42,7 +42,7 @@ print(f"{med('t_step'):6.2f} s (rollout {med('t_rollout'):.2f}, score {med('t_sc
 PY
 )
   OMP_NUM_THREADS=$threads "${launch[@]}" "$hiper" sft --model "$ws/ref" --tokenizer "$ws/tokenizer" --env alfworld \
-    --episodes "$episodes" --epochs 1 --quiet --out "$out/sft" >"$out.sft.log" 2>&1 || { cat "$out.sft.log" >&2; exit 1; }
+    --episodes "$episodes" --epochs 1 --quiet ${SFT_OPTS:-} --out "$out/sft" >"$out.sft.log" 2>&1 || { cat "$out.sft.log" >&2; exit 1; }
   sft=$(sed -n 's/^sft: .*tokens, \([0-9.]*\) s;.*/\1 s/p' "$out.sft.log")
   printf '%-16s %-66s %s\n' "$ranks rank x $threads thr" "$rl" "$sft"
 done
