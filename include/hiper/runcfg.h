@@ -43,6 +43,7 @@ typedef struct hp_runcfg {
             double keep_consistency_penalty;
             bool keep_consistency_requires_both;
             bool bootstrap_truncated;
+            hp_rc_str low_advantage_tokens; /* action (the paper) | rest */
             int64_t heads; /* 2 or 3 */
         } hae;
         struct {

@@ -67,4 +67,10 @@ void hp_spans_free(hp_spans *s);
 void hp_spans_assign(const hp_spans *s, bool boundary, bool has_term, double adv_low, double adv_high,
                      double adv_term, double *adv, uint8_t *mask);
 
+/* After hp_spans_assign: every token whose mask is still 0 (outside the spans that carry an advantage:
+ * tags and separators between the blocks, the end token, the subgoal of a non-boundary turn, the switch
+ * block without a termination head) gets the low-level advantage and HP_SPAN_ACTION
+ * (algorithm.hae.low_advantage_tokens = rest, a departure from the paper). */
+void hp_spans_assign_rest(const hp_spans *s, double adv_low, double *adv, uint8_t *mask);
+
 #endif /* HIPER_SPANS_H */

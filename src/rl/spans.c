@@ -178,6 +178,14 @@ void hp_spans_free(hp_spans *s) {
     memset(s, 0, sizeof *s);
 }
 
+void hp_spans_assign_rest(const hp_spans *s, double adv_low, double *adv, uint8_t *mask) {
+    for (int32_t j = 0; j < s->n; j++)
+        if (mask[j] == 0) {
+            mask[j] = HP_SPAN_ACTION;
+            if (adv) adv[j] = adv_low;
+        }
+}
+
 void hp_spans_assign(const hp_spans *s, bool boundary, bool has_term, double adv_low, double adv_high,
                      double adv_term, double *adv, uint8_t *mask) {
     for (int32_t j = 0; j < s->n; j++) {

@@ -214,6 +214,8 @@ static int adv_hae(hp_rows *r, const hp_rollout *ro, const hp_runcfg *cfg, hp_ad
             if (r->n_resp[i] == 0) continue;
             hp_spans_assign(&sp[i], out[i].boundary, hc.has_term, out[i].adv_low, out[i].adv_high,
                             out[i].adv_term, r->adv + r->tok_off[i], r->mask + r->tok_off[i]);
+            if (!strcmp(cfg->algorithm.hae.low_advantage_tokens, "rest"))
+                hp_spans_assign_rest(&sp[i], out[i].adv_low, r->adv + r->tok_off[i], r->mask + r->tok_off[i]);
             size_t s = vslot(r, i, sp[i].v_low_pos, 0);
             r->ret[s] = out[i].ret_low, r->vmask[s] = 1;
             st->ret_low_mean += out[i].ret_low / n;

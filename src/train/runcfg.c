@@ -31,6 +31,10 @@ static const hp_rc_key KEYS[] = {
     F("algorithm.hae.keep_consistency_penalty", algorithm.hae.keep_consistency_penalty, "κ_c (<= 0)"),
     B("algorithm.hae.keep_consistency_requires_both", algorithm.hae.keep_consistency_requires_both, "κ_c needs both subgoal spans"),
     B("algorithm.hae.bootstrap_truncated", algorithm.hae.bootstrap_truncated, "self-bootstrap truncated episodes"),
+    E("algorithm.hae.low_advantage_tokens", algorithm.hae.low_advantage_tokens, "action|rest",
+      "action: the low-level advantage goes to the <action> span (the paper); rest: also to every response token "
+      "that carries no other advantage (tags, separators, the end token, a KEEP turn's subgoal), so the format "
+      "is trained instead of drifting (a departure)"),
     I("algorithm.hae.heads", algorithm.hae.heads, "critic heads: 2 (low, high) or 3 (+ term)"),
     E("algorithm.gigpo.mode", algorithm.gigpo.mode, "mean_norm|mean_std_norm", "GiGPO normalisation"),
     F("algorithm.gigpo.step_advantage_w", algorithm.gigpo.step_advantage_w, "w in A^E + w·A^S"),
@@ -205,6 +209,7 @@ int hp_runcfg_defaults(hp_runcfg *c, const char *est, const char *env, hp_err *e
     c->algorithm.hae.keep_consistency_penalty = -0.3;
     c->algorithm.hae.keep_consistency_requires_both = true;
     c->algorithm.hae.bootstrap_truncated = !webshop;
+    set_str(c->algorithm.hae.low_advantage_tokens, "action");
     c->algorithm.hae.heads = 3;
     set_str(c->algorithm.gigpo.mode, webshop ? "mean_norm" : "mean_std_norm");
     c->algorithm.gigpo.step_advantage_w = 1.0;

@@ -70,6 +70,13 @@ static void test_clean_response(void **st) {
     /* 2-head critic: switch tokens leave the loss mask */
     hp_spans_assign(&s, true, false, 1.0, 10.0, 100.0, adv, m);
     assert_int_equal(m[1], 0);
+    /* low_advantage_tokens = rest: on the KEEP turn every token outside the switch block (the
+     * separators, the repeated subgoal, <|im_end|>) carries the low-level advantage */
+    hp_spans_assign(&s, false, true, 1.0, 10.0, 100.0, adv, m);
+    hp_spans_assign_rest(&s, 1.0, adv, m);
+    const uint8_t want_rest[14] = {4, 4, 4, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1};
+    assert_memory_equal(m, want_rest, 14);
+    assert_true(adv[0] == 100.0 && adv[3] == 1.0 && adv[5] == 1.0 && adv[13] == 1.0);
     hp_spans_free(&s);
 }
 
