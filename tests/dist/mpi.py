@@ -36,6 +36,10 @@ def fail(msg):
 def run(args, ok=True):
     print("$", " ".join(args), flush=True)
     env = dict(os.environ, OMP_NUM_THREADS="1")
+    if env.get("ASAN_OPTIONS"):
+        # Under ASan: full stacks for LeakSanitizer, so that tests/dist/lsan.supp recognises Open MPI's
+        # allocations through its frames (the fast unwinder stops in Open MPI's plugins)
+        env["ASAN_OPTIONS"] += ":fast_unwind_on_malloc=0"
     p = subprocess.run(args, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env)
     print(p.stdout[-3000:])
     if ok and p.returncode != 0:
