@@ -45,6 +45,6 @@ job=("$hiper" train --config "$here/configs/hiper_alfworld_quick.json" trainer.t
 OMP_NUM_THREADS=1 "${job[@]}" --out "$tmp/one"
 ip netns exec "$A" "${mpi[@]}" "${job[@]}" --out "$tmp/two"
 cmp "$tmp/one/rollouts.jsonl" "$tmp/two/rollouts.jsonl"
-(cd "$here/tests/dist" && python3 -c "import mpi, sys; mpi.same_metrics(sys.argv[1], sys.argv[2], exact=False)" \
+(cd "$here/tests/dist" && PYTHONDONTWRITEBYTECODE=1 python3 -c "import mpi, sys; mpi.same_metrics(sys.argv[1], sys.argv[2], exact=False)" \
   "$tmp/one" "$tmp/two")
 echo "OK: $(wc -l <"$tmp/one/rollouts.jsonl") trajectories identical across the two namespaces; metrics within tolerance"
