@@ -171,15 +171,29 @@ static int64_t head_rows(int64_t T, const uint8_t *scored, const float *dlogp, c
     return n;
 }
 
+/* The value head on T hidden rows: values [T, K] = hf score.weight^T + score.bias. */
+static void value_head_fwd(const hp_model *m, const float *hf, int64_t T, float *values) {
+    dims d = get_dims(m);
+    for (int64_t t = 0; t < T; t++)
+        for (int k = 0; k < d.K; k++) values[t * d.K + k] = m->score_b->w[k];
+    if (T > 0) hp_gemm(false, true, (int)T, d.K, d.D, 1.0f, hf, d.D, m->score_w->w, d.D, 1.0f, values, d.K);
+}
+
+/* Its parameter gradients from dval [T, K] (accumulated; tensors that do not train are skipped). */
+static void value_head_grad(hp_model *m, const float *hf, int64_t T, const float *dval) {
+    dims d = get_dims(m);
+    if (T == 0) return;
+    if (m->score_w->g) hp_gemm(true, false, d.K, d.D, (int)T, 1.0f, dval, d.K, hf, d.D, 1.0f, m->score_w->g, d.D);
+    if (m->score_b->g)
+        for (int64_t t = 0; t < T; t++)
+            for (int k = 0; k < d.K; k++) m->score_b->g[k] += dval[t * d.K + k];
+}
+
 static void head_forward(const hp_model *m, const int32_t *ids, const int64_t *offs, int n_seq, const vmask *vm,
                          const uint8_t *scored, const float *hf, int64_t T, float *logp, float *ent, float *values) {
     dims d = get_dims(m);
     if (d.K > 0) {
-        if (!values) return;
-        for (int64_t t = 0; t < T; t++)
-            for (int k = 0; k < d.K; k++) values[t * d.K + k] = m->score_b->w[k];
-        hp_gemm(false, true, (int)T, d.K, d.D, 1.0f, hf, d.D, m->score_w->w, d.D,
-                    1.0f, values, d.K);
+        if (values) value_head_fwd(m, hf, T, values);
         return;
     }
     if (!logp && !ent) return;
@@ -223,12 +237,7 @@ static void head_backward(hp_model *m, const int32_t *ids, const int64_t *offs, 
     memset(dhf, 0, (size_t)(T * d.D) * sizeof(float));
     if (d.K > 0) {
         if (!dval) return;
-        if (m->score_w->g)
-            hp_gemm(true, false, d.K, d.D, (int)T, 1.0f, dval, d.K, hf, d.D, 1.0f,
-                        m->score_w->g, d.D);
-        if (m->score_b->g)
-            for (int64_t t = 0; t < T; t++)
-                for (int k = 0; k < d.K; k++) m->score_b->g[k] += dval[t * d.K + k];
+        value_head_grad(m, hf, T, dval);
         hp_gemm(false, false, (int)T, d.D, d.K, 1.0f, dval, d.K, m->score_w->w, d.D,
                     0.0f, dhf, d.D);
         return;
@@ -506,9 +515,7 @@ static int check_head(const hp_model *m, const float *hidden, int64_t n, const f
 int hp_model_head_values(const hp_model *m, const float *hidden, int64_t n, float *values, hp_err *err) {
     if (check_head(m, hidden, n, values, "head_values", err)) return HP_FAIL;
     dims d = get_dims(m);
-    for (int64_t t = 0; t < n; t++)
-        for (int k = 0; k < d.K; k++) values[t * d.K + k] = m->score_b->w[k];
-    if (n > 0) hp_gemm(false, true, (int)n, d.K, d.D, 1.0f, hidden, d.D, m->score_w->w, d.D, 1.0f, values, d.K);
+    value_head_fwd(m, hidden, n, values);
     for (int64_t i = 0; i < n * d.K; i++)
         if (!isfinite(values[i]))
             return hp_fail(err, "head_values: value %g at row %lld, head %lld", (double)values[i], (long long)(i / d.K),
@@ -521,11 +528,7 @@ int hp_model_head_backward(hp_model *m, const float *hidden, int64_t n, const fl
     dims d = get_dims(m);
     if (check_upstream("dvalues", dvalues, n * d.K, d.K, err)) return HP_FAIL;
     hp_model_ensure_grads(m);
-    if (n == 0) return HP_OK;
-    if (m->score_w->g) hp_gemm(true, false, d.K, d.D, (int)n, 1.0f, dvalues, d.K, hidden, d.D, 1.0f, m->score_w->g, d.D);
-    if (m->score_b->g)
-        for (int64_t t = 0; t < n; t++)
-            for (int k = 0; k < d.K; k++) m->score_b->g[k] += dvalues[t * d.K + k];
+    value_head_grad(m, hidden, n, dvalues);
     return HP_OK;
 }
 

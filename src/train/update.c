@@ -27,6 +27,14 @@ static int64_t pos_index(const hp_rows *r, int a, int i, int j) {
 
 bool hp_train_critic_head_only(const hp_runcfg *cfg) { return !strcmp(cfg->critic.backbone, "reference"); }
 
+/* The critic's rows per optimizer step and epochs per batch: its own keys, or the actor's when 0. */
+static int64_t critic_mini_batch(const hp_runcfg *cfg) {
+    return cfg->critic.ppo_mini_batch_size > 0 ? cfg->critic.ppo_mini_batch_size : cfg->actor.ppo_mini_batch_size;
+}
+static int64_t critic_epochs(const hp_runcfg *cfg) {
+    return cfg->critic.ppo_epochs > 0 ? cfg->critic.ppo_epochs : cfg->actor.ppo_epochs;
+}
+
 int hp_train_score(hp_model *actor, hp_model *ref, hp_model *critic, hp_rows *r, const hp_runcfg *cfg, hp_err *err) {
     if (r->n == 0) return HP_OK;
     int64_t ntok = r->offsets[r->n], nval = r->val_off[r->n];
@@ -180,9 +188,7 @@ static int critic_micro(hp_model *critic, const hp_rows *r, int a, int b, const 
         hp_ppo_value_cfg vcfg = hp_ppo_value_cfg_default();
         vcfg.cliprange = cfg->critic.cliprange_value;
         vcfg.coef = coef[k];
-        vcfg.scale = accum_scale(cfg->critic.ppo_mini_batch_size > 0 ? cfg->critic.ppo_mini_batch_size
-                                                                     : cfg->actor.ppo_mini_batch_size,
-                                 cfg->critic.ppo_micro_batch_size);
+        vcfg.scale = accum_scale(critic_mini_batch(cfg), cfg->critic.ppo_micro_batch_size);
         hp_ppo_value_in in = {.B = B, .L = L, .v = v, .v_old = vo, .ret = ret, .mask = mask};
         hp_ppo_value_out out;
         rc = hp_ppo_value_loss(&vcfg, &in, &out, g, err);
@@ -316,11 +322,8 @@ int hp_train_update(hp_model *actor, hp_model *critic, const hp_rows *r, const h
     if (critic && r->K > 0) {
         double t0 = hp_now();
         int nm = 0;
-        int64_t epochs = cfg->critic.ppo_epochs > 0 ? cfg->critic.ppo_epochs : cfg->actor.ppo_epochs;
-        int64_t mini = cfg->critic.ppo_mini_batch_size > 0 ? cfg->critic.ppo_mini_batch_size
-                                                            : cfg->actor.ppo_mini_batch_size;
-        if (update_model(critic, r, cfg, epochs, mini, cfg->critic.ppo_micro_batch_size, lr_at(cfg, cfg->critic.optim.lr, step),
-                         cfg->critic.optim.weight_decay, cfg->critic.grad_clip, critic_micro, dist, st, &nm,
+        if (update_model(critic, r, cfg, critic_epochs(cfg), critic_mini_batch(cfg), cfg->critic.ppo_micro_batch_size,
+                         st->critic_lr, cfg->critic.optim.weight_decay, cfg->critic.grad_clip, critic_micro, dist, st, &nm,
                          &st->critic_steps, &st->critic_grad_norm, err))
             return hp_err_wrap(err, "critic update");
         double *const cs[] = {&st->vf_loss[0], &st->vf_loss[1], &st->vf_loss[2], &st->vf_clipfrac, &st->v_mean};
@@ -335,7 +338,7 @@ int hp_train_update(hp_model *actor, hp_model *critic, const hp_rows *r, const h
         double t0 = hp_now();
         int nm = 0;
         if (update_model(actor, r, cfg, cfg->actor.ppo_epochs, cfg->actor.ppo_mini_batch_size,
-                         cfg->actor.ppo_micro_batch_size, lr_at(cfg, cfg->actor.optim.lr, step),
+                         cfg->actor.ppo_micro_batch_size, st->actor_lr,
                          cfg->actor.optim.weight_decay, cfg->actor.grad_clip, actor_micro, dist, st, &nm,
                          &st->actor_steps, &st->actor_grad_norm, err))
             return hp_err_wrap(err, "actor update");
