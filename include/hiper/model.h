@@ -105,6 +105,10 @@ typedef struct hp_batch {
      * come out as 0 and skip the output layer (an RL batch needs them at response positions only).
      * NULL = every position. The backward skips positions whose upstream gradients are both 0. */
     const uint8_t *scored;
+    /* The policy is softmax(logits / temperature): log-probs, entropies and their gradients are those
+     * of the tempered distribution (verl's actor convention when rollouts sample at a temperature).
+     * 0 or 1 = the plain softmax. Value heads ignore it. */
+    double temperature;
 } hp_batch;
 
 /* Bytes of one allowed-token row for a vocabulary of size V. */
@@ -207,6 +211,8 @@ typedef struct hp_gen_opts {
     const void *token_ctx;
     int max_batch;        /* most sequences decoded together (0 = 64) */
     int max_context;      /* prompt + output limit (0 = max_position_embeddings) */
+    bool logp_at_temperature; /* hp_gen_req.logp under softmax(logits / temperature) instead of
+                                 temperature 1 (the distribution sampled, without top-p/top-k) */
 } hp_gen_opts;
 void hp_gen_opts_default(hp_gen_opts *o); /* temperature 1, top_p 1, top_k 0, max_new 256 */
 
@@ -226,7 +232,8 @@ typedef struct hp_gen_req {
     void *filter_ctx;
     /* out (allocated by hp_generate; free with hp_gen_req_free) */
     int32_t *out;         /* generated ids */
-    float *logp;          /* log-prob of each generated id under softmax(logits) at temperature 1,
+    float *logp;          /* log-prob of each generated id under softmax(logits) at temperature 1
+                             (or at the sampling temperature, hp_gen_opts.logp_at_temperature),
                              without top-p/top-k: the policy's log-prob, as hp_model_score gives */
     int n_out;
     hp_finish finish;

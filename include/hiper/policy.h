@@ -7,7 +7,9 @@
  *   batch independently; the result for sequence i depends only on its prompt, the options and seeds[i]
  *   (the sequence's RNG stream is hp_rng_seed(seeds[i], 0)).
  * - logprobs[j] is the policy's log-probability of response token j: log-softmax of the logits at
- *   temperature 1, without top-k/top-p (as hp_model_score gives it), whatever the sampling temperature.
+ *   temperature 1, without top-k/top-p (as hp_model_score gives it), whatever the sampling temperature
+ *   — or, with logp_at_temperature, of the logits divided by the sampling temperature (as
+ *   hp_model_score gives it for a batch with that temperature).
  * - `truncated` is set when max_new_tokens was reached without a stop id.
  * - With constrained actions (opts.vocab set), the log-probs are those of the constrained distribution,
  *   and the output carries the allowed set of every constrained position.
@@ -25,6 +27,7 @@ typedef struct hp_policy_opts {
     double temperature; /* 1.0 training, 0.4 validation */
     int top_k;          /* 0 = off */
     double top_p;       /* 1.0 = off */
+    bool logp_at_temperature; /* logprobs of softmax(logits / temperature) */
     const int32_t *stop_ids;
     int n_stop;
     /* Constrained actions (hiper/constrain.h), when vocab is set: admissible[i] holds the n_admissible[i]

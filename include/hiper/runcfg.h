@@ -115,6 +115,7 @@ typedef struct hp_runcfg {
     struct {
         double temperature, top_p, val_temperature;
         int64_t top_k;
+        bool logp_at_temperature; /* the trained policy is softmax(logits / temperature), as verl's actor */
         bool constrain_actions; /* not in the paper: opt-in, off in the Qwen2.5 configs */
     } rollout;
 

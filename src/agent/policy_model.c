@@ -14,6 +14,7 @@ static int model_generate(void *self, int n, const hp_ids *prompts, const hp_pol
     g.temperature = o->temperature;
     g.top_p = o->top_p;
     g.top_k = o->top_k;
+    g.logp_at_temperature = o->logp_at_temperature;
     g.max_new = o->max_new_tokens;
     g.eos_ids = o->stop_ids;
     g.n_eos = o->n_stop;

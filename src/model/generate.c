@@ -253,7 +253,12 @@ static int32_t sample(const hp_gen_opts *o, const float *z, int V, hp_rng *rng, 
             }
         }
     }
-    *logp = (float)(z[id] - lse);
+    if (o->logp_at_temperature && o->temperature > 0 && o->temperature != 1.0) { /* log softmax(z / T)[id] */
+        double T = o->temperature, st = 0;
+        for (int i = 0; i < V; i++) st += exp((double)(z[i] - mx) / T);
+        *logp = (float)((z[id] - mx) / T - log(st));
+    } else
+        *logp = (float)(z[id] - lse);
     return id;
 }
 

@@ -133,16 +133,19 @@ static void row_stats(const float *z, int V, double *lse, double *H) {
     *H = *lse - sz / s;
 }
 
-/* The allowed-token row of position t (chunk-local), or NULL when unconstrained. */
+/* How the output layer turns hidden states into the policy: the allowed-token row of position t
+ * (chunk-local; mask_of NULL when unconstrained) and the logit scale 1/temperature (hp_batch.temperature). */
 typedef struct vmask {
     const int64_t *mask_of; /* offset to the chunk */
     const uint8_t *bits;
     size_t stride;
+    float scale; /* logits = scale * W h */
 } vmask;
 
 static vmask chunk_vmask(const hp_model *m, const hp_batch *b, int64_t t0) {
-    if (!b->mask_of || !b->allowed_bits) return (vmask){0};
-    return (vmask){b->mask_of + t0, b->allowed_bits, hp_vocab_mask_bytes(m->cfg.vocab_size)};
+    float scale = b->temperature > 0 ? (float)(1.0 / b->temperature) : 1.0f;
+    if (!b->mask_of || !b->allowed_bits) return (vmask){.scale = scale};
+    return (vmask){b->mask_of + t0, b->allowed_bits, hp_vocab_mask_bytes(m->cfg.vocab_size), scale};
 }
 
 /* Forbidden tokens of position t get logit -inf. */
@@ -209,7 +212,7 @@ static void head_forward(const hp_model *m, const int32_t *ids, const int64_t *o
     for (int64_t r0 = 0; r0 < nr; r0 += HEAD_ROWS) {
         int n = (int)(nr - r0 < HEAD_ROWS ? nr - r0 : HEAD_ROWS);
         for (int i = 0; i < n; i++) memcpy(hg + (int64_t)i * d.D, hf + rows[r0 + i] * d.D, (size_t)d.D * sizeof *hg);
-        hp_gemm(false, true, n, d.V, d.D, 1.0f, hg, d.D, head_weight(m), d.D, 0.0f, z, d.V);
+        hp_gemm(false, true, n, d.V, d.D, vm->scale, hg, d.D, head_weight(m), d.D, 0.0f, z, d.V);
         double lse[HEAD_ROWS], H[HEAD_ROWS];
 #pragma omp parallel for schedule(static)
         for (int i = 0; i < n; i++) {
@@ -254,7 +257,7 @@ static void head_backward(hp_model *m, const int32_t *ids, const int64_t *offs, 
     for (int64_t r0 = 0; r0 < nr; r0 += HEAD_ROWS) {
         int n = (int)(nr - r0 < HEAD_ROWS ? nr - r0 : HEAD_ROWS);
         for (int i = 0; i < n; i++) memcpy(hg + (int64_t)i * d.D, hf + rows[r0 + i] * d.D, (size_t)d.D * sizeof *hg);
-        hp_gemm(false, true, n, d.V, d.D, 1.0f, hg, d.D, head_weight(m), d.D, 0.0f, z, d.V);
+        hp_gemm(false, true, n, d.V, d.D, vm->scale, hg, d.D, head_weight(m), d.D, 0.0f, z, d.V);
 #pragma omp parallel for schedule(static)
         for (int i = 0; i < n; i++) {
             float *zi = z + (int64_t)i * d.V;
@@ -275,8 +278,9 @@ static void head_backward(hp_model *m, const int32_t *ids, const int64_t *offs, 
             }
             if (y >= 0) zi[y] += gl;
         }
-        if (gW) hp_gemm(true, false, d.V, d.D, n, 1.0f, z, d.V, hg, d.D, 1.0f, gW, d.D);
-        hp_gemm(false, false, n, d.D, d.V, 1.0f, z, d.V, head_weight(m), d.D, 0.0f, dg, d.D);
+        /* z holds dL/d(scaled logits); d(scaled logits)/d(W h) = scale */
+        if (gW) hp_gemm(true, false, d.V, d.D, n, vm->scale, z, d.V, hg, d.D, 1.0f, gW, d.D);
+        hp_gemm(false, false, n, d.D, d.V, vm->scale, z, d.V, head_weight(m), d.D, 0.0f, dg, d.D);
         for (int i = 0; i < n; i++) memcpy(dhf + rows[r0 + i] * d.D, dg + (int64_t)i * d.D, (size_t)d.D * sizeof *dg);
     }
     free(z);

@@ -104,6 +104,8 @@ static const hp_rc_key KEYS[] = {
     F("rollout.top_p", rollout.top_p, "top-p (1 = off)"),
     I("rollout.top_k", rollout.top_k, "top-k (-1 or 0 = off)"),
     F("rollout.val_temperature", rollout.val_temperature, "validation sampling temperature"),
+    B("rollout.logp_at_temperature", rollout.logp_at_temperature,
+      "the policy trained is softmax(logits / rollout.temperature): rollout, old, reference log-probs and entropy at that temperature (verl)"),
     B("rollout.constrain_actions", rollout.constrain_actions,
       "sample the <action> text among the admissible commands, and score it so (a departure from the paper)"),
     S("model.path", model.path, "model directory (\"\" = initialise the small default model)"),
@@ -275,6 +277,7 @@ int hp_runcfg_defaults(hp_runcfg *c, const char *est, const char *env, hp_err *e
     c->rollout.top_p = 1.0;
     c->rollout.top_k = -1;
     c->rollout.val_temperature = 0.4;
+    c->rollout.logp_at_temperature = true;
 
     c->model.tokenizer_vocab = 2048;
     c->model.hidden_size = 256;

@@ -60,6 +60,12 @@ typedef struct hp_adv_stats {
     double adv_raw_mean[3], adv_raw_std[3];
 } hp_adv_stats;
 
+/* An estimator the rows know besides the run configuration's: the HiPER fork's turn-level GAE
+ * (hp_adv_turn_gae: one value per turn, read at V_low's position in the HiPER format and at position 0
+ * otherwise; one advantage per turn on every response token; 1 critic head). Not a training option:
+ * `hiper gradvar` sets it in its own copy of a run's configuration to compare gradient variances. */
+#define HP_ROWS_TURN_GAE "turn_gae"
+
 /* rows.c: tokens and spans of every turn; then advantages and value targets (needs v_old). */
 int hp_rows_build(hp_rows *r, const struct hp_rollout *ro, const hp_tok *tok, const hp_runcfg *cfg, hp_err *err);
 int hp_rows_advantages(hp_rows *r, const struct hp_rollout *ro, const hp_runcfg *cfg, hp_adv_stats *st,
@@ -82,6 +88,9 @@ typedef struct hp_update_stats {
 /* critic.backbone = reference: the critic's value heads read the reference policy's final hidden states
  * (from the scoring pass that gives the reference log-probs) and only the heads train. */
 bool hp_train_critic_head_only(const hp_runcfg *cfg);
+/* The temperature the trained policy is scored at: rollout.temperature under rollout.logp_at_temperature
+ * (verl), else 1. */
+double hp_train_policy_temperature(const hp_runcfg *cfg);
 /* update.c: old/reference log-probs and critic values for every row (ref/critic may be NULL). */
 int hp_train_score(struct hp_model *actor, struct hp_model *ref, struct hp_model *critic, hp_rows *r,
                    const hp_runcfg *cfg, hp_err *err);
@@ -92,6 +101,12 @@ int hp_train_score(struct hp_model *actor, struct hp_model *ref, struct hp_model
 struct hp_dist;
 int hp_train_update(struct hp_model *actor, struct hp_model *critic, const hp_rows *r, const hp_runcfg *cfg,
                     int64_t step, bool update_actor, const struct hp_dist *dist, hp_update_stats *st, hp_err *err);
+
+/* The actor's loss over rows [a, b) as one micro-batch (the trainer's own micro-batch step, at loss scale
+ * 1): forward, hp_ppo_actor_loss, backward ACCUMULATING into the actor's gradients (no optimizer step).
+ * Its statistics are added to st (pg_loss, entropy, kl, ...; one micro-batch). */
+int hp_train_actor_grad(struct hp_model *actor, const hp_rows *r, int a, int b, const hp_runcfg *cfg,
+                        hp_update_stats *st, hp_err *err);
 
 /* ---- data parallelism (dist_train.c; hiper/dist.h, hiper/train.h) -------------------------------- */
 

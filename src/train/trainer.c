@@ -84,6 +84,7 @@ static hp_rollout_cfg rollout_cfg(const trainer *t, const char *split, double te
     r.gen.temperature = temperature;
     r.gen.top_k = c->rollout.top_k > 0 ? (int)c->rollout.top_k : 0;
     r.gen.top_p = c->rollout.top_p;
+    r.gen.logp_at_temperature = c->rollout.logp_at_temperature;
     r.seed = run_seed(c);
     r.step = step;
     r.keep_holds_subgoal = c->env.keep_holds_subgoal;

@@ -11,12 +11,18 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* Rows [a, b) as a packed model batch (their sequences are consecutive in r->ids). */
-static hp_batch rows_batch(const hp_rows *r, int a, int b, int64_t *offs) {
+double hp_train_policy_temperature(const hp_runcfg *cfg) {
+    return cfg->rollout.logp_at_temperature && cfg->rollout.temperature > 0 ? cfg->rollout.temperature : 1.0;
+}
+
+/* Rows [a, b) as a packed model batch (their sequences are consecutive in r->ids), scored as the policy
+ * that sampled them (hp_train_policy_temperature). */
+static hp_batch rows_batch(const hp_rows *r, int a, int b, int64_t *offs, const hp_runcfg *cfg) {
     for (int i = a; i <= b; i++) offs[i - a] = r->offsets[i] - r->offsets[a];
     return (hp_batch){.ids = r->ids.data + r->offsets[a], .offsets = offs, .n_seq = b - a,
                       .mask_of = r->mask_of ? r->mask_of + r->offsets[a] : NULL, .allowed_bits = r->allowed_bits,
-                      .scored = r->scored ? r->scored + r->offsets[a] : NULL};
+                      .scored = r->scored ? r->scored + r->offsets[a] : NULL,
+                      .temperature = hp_train_policy_temperature(cfg)};
 }
 
 /* Index into a batch output of rows [a, ...) for response position j of row i: the position whose
@@ -42,7 +48,7 @@ int hp_train_score(hp_model *actor, hp_model *ref, hp_model *critic, hp_rows *r,
     int64_t *offs = hp_xmalloc(((size_t)r->n + 1) * sizeof *offs);
     float *buf = hp_xmalloc((size_t)ntok * (size_t)(r->K > 1 ? r->K : 1) * sizeof *buf);
     float *hid = NULL;
-    hp_batch b = rows_batch(r, 0, r->n, offs);
+    hp_batch b = rows_batch(r, 0, r->n, offs, cfg);
     int rc = HP_OK;
     if (cfg->actor.recompute_old_logp) {
         if ((rc = hp_model_score(actor, &b, buf, NULL, NULL, err))) goto out;
@@ -151,7 +157,7 @@ static int critic_micro(hp_model *critic, const hp_rows *r, int a, int b, const 
     bool head_only = hp_train_critic_head_only(cfg);
     int64_t v0 = r->val_off[a], nv = r->val_off[b] - v0;
     int64_t *offs = hp_xmalloc(((size_t)B + 1) * sizeof *offs);
-    hp_batch bt = rows_batch(r, a, b, offs);
+    hp_batch bt = rows_batch(r, a, b, offs, cfg);
     int64_t ntok = offs[B];
     size_t n = (size_t)B * (size_t)L;
     float *vc = hp_xcalloc((size_t)(nv ? nv : 1) * (size_t)K, sizeof *vc);
@@ -219,7 +225,7 @@ static int actor_micro(hp_model *actor, const hp_rows *r, int a, int b, const hp
     int B = b - a, L = 1;
     for (int i = a; i < b; i++) L = r->n_resp[i] > L ? r->n_resp[i] : L;
     int64_t *offs = hp_xmalloc(((size_t)B + 1) * sizeof *offs);
-    hp_batch bt = rows_batch(r, a, b, offs);
+    hp_batch bt = rows_batch(r, a, b, offs, cfg);
     int64_t ntok = offs[B];
     size_t n = (size_t)B * (size_t)L;
     float *lp = hp_xcalloc((size_t)ntok, sizeof *lp), *ent = hp_xcalloc((size_t)ntok, sizeof *ent);
@@ -267,6 +273,16 @@ static int actor_micro(hp_model *actor, const hp_rows *r, int a, int b, const hp
     (*n_micro)++;
     free(offs), free(lp), free(ent), free(dlp), free(dent), free(x), free(xo), free(xr), free(xe), free(g), free(ge);
     free(adv), free(mask);
+    return rc;
+}
+
+int hp_train_actor_grad(hp_model *actor, const hp_rows *r, int a, int b, const hp_runcfg *cfg, hp_update_stats *st,
+                        hp_err *err) {
+    hp_runcfg *one = hp_xmalloc(sizeof *one);
+    *one = *cfg;
+    one->actor.ppo_mini_batch_size = one->actor.ppo_micro_batch_size = b - a > 0 ? b - a : 1; /* loss scale 1 */
+    int n_micro = 0, rc = actor_micro(actor, r, a, b, one, st, &n_micro, err);
+    free(one);
     return rc;
 }
 

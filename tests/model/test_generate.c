@@ -49,14 +49,15 @@ static void make_reqs(hp_gen_req *r, int n, int32_t **prompts, uint64_t seed0, i
     }
 }
 
-/* Score prompt + output with the training forward and compare the generated log-probs. */
-static void check_against_forward(hp_model *m, const hp_gen_req *r) {
+/* Score prompt + output with the training forward (at `temperature`, hp_batch.temperature) and compare
+ * the generated log-probs. */
+static void check_against_forward_at(hp_model *m, const hp_gen_req *r, double temperature) {
     int n = r->prompt_len + r->n_out;
     int32_t *ids = malloc((size_t)n * sizeof *ids);
     memcpy(ids, r->prompt, (size_t)r->prompt_len * sizeof *ids);
     memcpy(ids + r->prompt_len, r->out, (size_t)r->n_out * sizeof *ids);
     int64_t offs[2] = {0, n};
-    hp_batch b = {.ids = ids, .offsets = offs, .n_seq = 1};
+    hp_batch b = {.ids = ids, .offsets = offs, .n_seq = 1, .temperature = temperature};
     float *lp = calloc((size_t)n, sizeof(float));
     hp_err e;
     assert_int_equal(hp_model_score(m, &b, lp, NULL, NULL, &e), HP_OK);
@@ -68,6 +69,8 @@ static void check_against_forward(hp_model *m, const hp_gen_req *r) {
     free(ids);
     free(lp);
 }
+
+static void check_against_forward(hp_model *m, const hp_gen_req *r) { check_against_forward_at(m, r, 1.0); }
 
 static void test_kv_cache_matches_forward(void **state) {
     (void)state;
@@ -95,6 +98,42 @@ static void test_kv_cache_matches_forward(void **state) {
         hp_gen_req_free(&r[i]);
         free(pr[i]);
     }
+    hp_model_free(m);
+}
+
+/* Sampling at temperature 0.5 with logp_at_temperature: the recorded log-probs are those of
+ * softmax(logits / 0.5), as the scoring pass gives them for a batch at temperature 0.5, and differ from
+ * the temperature-1 log-probs. */
+static void test_logp_at_temperature(void **state) {
+    (void)state;
+    hp_model *m = tiny(97, 1);
+    enum { N = 4 };
+    hp_gen_req r[N], r1[N];
+    int32_t *pr[N], *pr1[N];
+    make_reqs(r, N, pr, 300, 97);
+    make_reqs(r1, N, pr1, 300, 97);
+    hp_gen_opts o;
+    hp_gen_opts_default(&o);
+    o.max_new = 12;
+    o.temperature = 0.5;
+    o.logp_at_temperature = true;
+    hp_err e;
+    assert_int_equal(hp_generate(m, &o, r, N, &e), HP_OK);
+    o.logp_at_temperature = false;
+    assert_int_equal(hp_generate(m, &o, r1, N, &e), HP_OK);
+    int differ = 0;
+    for (int i = 0; i < N; i++) {
+        check_against_forward_at(m, &r[i], 0.5);
+        check_against_forward(m, &r1[i]);
+        assert_int_equal(r[i].n_out, r1[i].n_out); /* the flag changes what is recorded, not what is sampled */
+        assert_memory_equal(r[i].out, r1[i].out, (size_t)r[i].n_out * sizeof(int32_t));
+        for (int j = 0; j < r[i].n_out; j++) differ += fabsf(r[i].logp[j] - r1[i].logp[j]) > 1e-3f;
+        hp_gen_req_free(&r[i]);
+        hp_gen_req_free(&r1[i]);
+        free(pr[i]);
+        free(pr1[i]);
+    }
+    assert_true(differ > 0);
     hp_model_free(m);
 }
 
@@ -342,7 +381,8 @@ static void test_bad_requests(void **state) {
 
 int main(void) {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_kv_cache_matches_forward), cmocka_unit_test(test_kv_cache_gqa_odd),
+        cmocka_unit_test(test_kv_cache_matches_forward),
+        cmocka_unit_test(test_logp_at_temperature), cmocka_unit_test(test_kv_cache_gqa_odd),
         cmocka_unit_test(test_determinism_batch_composition),
         cmocka_unit_test(test_eos_and_stop),
         cmocka_unit_test(test_sampling_distribution),

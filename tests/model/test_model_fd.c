@@ -91,6 +91,7 @@ static double central(fd_ctx *x, float *w, double h) {
 typedef struct fd_masks {
     const int64_t *mask_of;
     const uint8_t *bits;
+    double temperature; /* hp_batch.temperature (0 = plain) */
 } fd_masks;
 
 /* Returns the number of tensors checked; fails on any mismatch. */
@@ -108,6 +109,7 @@ static int check_model_masked(hp_model *m, const char *tag, const fd_masks *mk) 
     if (mk) {
         x.b.mask_of = mk->mask_of;
         x.b.allowed_bits = mk->bits;
+        x.b.temperature = mk->temperature;
     }
     int64_t nout = x.K ? T * x.K : T;
     x.wa = malloc((size_t)nout * sizeof(float));
@@ -268,8 +270,10 @@ static void test_fd_masked(void **state) {
     int n_rows;
     make_masks(&c, &mask_of, &bits, &n_rows);
     assert_true(n_rows >= 3);
-    fd_masks mk = {mask_of, bits};
+    fd_masks mk = {mask_of, bits, 0};
     assert_int_equal(check_model_masked(m, "masked", &mk), 1 + 12 + 1);
+    mk.temperature = 0.6; /* a tempered, constrained policy */
+    assert_int_equal(check_model_masked(m, "masked, temperature 0.6", &mk), 1 + 12 + 1);
     free(mask_of);
     free(bits);
     hp_model_free(m);
@@ -332,6 +336,70 @@ static void test_masked_reference(void **state) {
         assert_float_equal(lp2[t], scored[t] ? lp[t] : 0.0f, 1e-6);
         assert_float_equal(en2[t], scored[t] ? en[t] : 0.0f, 1e-6);
     }
+    free(mask_of);
+    free(bits);
+    hp_model_free(m);
+}
+
+/* A batch at temperature T scores the policy softmax(z / T): from the plain log-probs of every token v
+ * at position t (scoring the sequence with v in place of the target; they equal z_v minus a constant),
+ * log p_T(y) = lp(y)/T − logsumexp_v lp(v)/T and H_T = −Σ p_T log p_T. With a constraint, the same
+ * over the allowed tokens. The untied head's gradient is checked by finite differences at T = 0.4. */
+static void test_tempered_reference(void **state) {
+    (void)state;
+    hp_err e;
+    hp_config c = tu_config(2, 16, 4, 2, 24, 20, false, 100.0);
+    hp_model *m = hp_model_init_random(&c, 10, &e);
+    assert_non_null(m);
+    scale_up(m, 6);
+    int64_t *mask_of;
+    uint8_t *bits;
+    int n_rows;
+    make_masks(&c, &mask_of, &bits, &n_rows);
+    size_t stride = hp_vocab_mask_bytes(c.vocab_size);
+    int64_t offs[4] = {0, 7, 11, 17}, T = 17;
+    int32_t ids[17], alt[17];
+    hp_rng r;
+    hp_rng_seed(&r, 11, 0); /* the ids make_masks keeps the targets of */
+    for (int64_t t = 0; t < T; t++) ids[t] = (int32_t)hp_rng_below(&r, (uint64_t)c.vocab_size);
+    const double temps[2] = {0.4, 2.0};
+    for (int masked = 0; masked < 2; masked++)
+        for (int k = 0; k < 2; k++) {
+            double tau = temps[k];
+            float lp[17], en[17], full[17];
+            hp_batch b = {.ids = ids, .offsets = offs, .n_seq = 3, .temperature = tau};
+            if (masked) {
+                b.mask_of = mask_of;
+                b.allowed_bits = bits;
+            }
+            assert_int_equal(hp_model_score(m, &b, lp, en, NULL, &e), HP_OK);
+            int checked = 0;
+            for (int64_t t = 0; t < T; t++) {
+                if (t + 1 == offs[1] || t + 1 == offs[2] || t + 1 == offs[3]) continue; /* no target */
+                if (masked && mask_of[t] < 0) continue;
+                const uint8_t *row = masked ? bits + (size_t)mask_of[t] * stride : NULL;
+                double lse = -INFINITY, zy = 0, zv[64];
+                for (int v = 0; v < c.vocab_size; v++) {
+                    if (row && !((row[v >> 3] >> (v & 7)) & 1)) continue;
+                    memcpy(alt, ids, sizeof alt);
+                    alt[t + 1] = v;
+                    hp_batch ub = {.ids = alt, .offsets = offs, .n_seq = 3};
+                    assert_int_equal(hp_model_score(m, &ub, full, NULL, NULL, &e), HP_OK);
+                    zv[v] = full[t] / tau;
+                    lse = lse == -INFINITY ? zv[v] : fmax(lse, zv[v]) + log1p(exp(-fabs(lse - zv[v])));
+                    if (v == ids[t + 1]) zy = zv[v];
+                }
+                double H = 0;
+                for (int v = 0; v < c.vocab_size; v++)
+                    if (!row || ((row[v >> 3] >> (v & 7)) & 1)) H -= exp(zv[v] - lse) * (zv[v] - lse);
+                assert_float_equal(lp[t], zy - lse, 5e-5);
+                assert_float_equal(en[t], H, 5e-5);
+                checked++;
+            }
+            assert_true(checked >= 3);
+        }
+    fd_masks plain = {NULL, NULL, 0.4};
+    assert_int_equal(check_model_masked(m, "untied, temperature 0.4", &plain), 1 + 2 * 12 + 2);
     free(mask_of);
     free(bits);
     hp_model_free(m);
@@ -481,6 +549,7 @@ int main(void) {
         cmocka_unit_test(test_fd_lora),
         cmocka_unit_test(test_fd_masked),
         cmocka_unit_test(test_masked_reference),
+        cmocka_unit_test(test_tempered_reference),
         cmocka_unit_test(test_non_finite),
         cmocka_unit_test(test_head_only_critic),
     };
