@@ -26,6 +26,13 @@
 
 typedef char hp_rc_str[HP_RC_STR_MAX];
 
+/* One model's optimiser (actor.optim.*, critic.optim.*): AdamW and its learning-rate schedule. */
+typedef struct hp_rc_optim {
+    double lr, weight_decay, beta1, beta2, eps;
+    int64_t warmup_steps;
+    hp_rc_str schedule; /* constant | cosine */
+} hp_rc_optim;
+
 typedef struct hp_runcfg {
     hp_rc_str description;
 
@@ -59,11 +66,7 @@ typedef struct hp_runcfg {
     } algorithm;
 
     struct {
-        struct {
-            double lr, weight_decay, beta1, beta2, eps;
-            int64_t warmup_steps;
-            hp_rc_str schedule; /* constant | cosine */
-        } optim;
+        hp_rc_optim optim;
         double grad_clip;
         double clip_ratio, clip_ratio_low, clip_ratio_high, clip_ratio_c;
         double entropy_coeff;
@@ -76,9 +79,7 @@ typedef struct hp_runcfg {
     } actor;
 
     struct {
-        struct {
-            double lr, weight_decay;
-        } optim;
+        hp_rc_optim optim; /* its own: the defaults are the actor's defaults, not the actor's values */
         double grad_clip;
         double cliprange_value;
         double high_value_coef, term_value_coef;

@@ -65,6 +65,11 @@ static const hp_rc_key KEYS[] = {
     B("actor.recompute_old_logp", actor.recompute_old_logp, "recompute old log-probs (false: take the rollout's)"),
     F("critic.optim.lr", critic.optim.lr, "critic learning rate"),
     F("critic.optim.weight_decay", critic.optim.weight_decay, "critic AdamW weight decay"),
+    F("critic.optim.beta1", critic.optim.beta1, "critic AdamW β1"),
+    F("critic.optim.beta2", critic.optim.beta2, "critic AdamW β2"),
+    F("critic.optim.eps", critic.optim.eps, "critic AdamW ε"),
+    I("critic.optim.warmup_steps", critic.optim.warmup_steps, "critic linear warm-up optimiser steps"),
+    E("critic.optim.schedule", critic.optim.schedule, "constant|cosine", "critic learning-rate schedule"),
     F("critic.grad_clip", critic.grad_clip, "critic gradient-norm clip"),
     F("critic.cliprange_value", critic.cliprange_value, "value clip range"),
     F("critic.high_value_coef", critic.high_value_coef, "weight of the high head's loss"),
@@ -245,6 +250,10 @@ int hp_runcfg_defaults(hp_runcfg *c, const char *est, const char *env, hp_err *e
 
     c->critic.optim.lr = 1e-5;
     c->critic.optim.weight_decay = 0.01;
+    c->critic.optim.beta1 = 0.9;
+    c->critic.optim.beta2 = 0.999;
+    c->critic.optim.eps = 1e-8;
+    set_str(c->critic.optim.schedule, "constant");
     c->critic.grad_clip = 1.0;
     c->critic.cliprange_value = 0.5;
     c->critic.high_value_coef = 1.0;
@@ -603,6 +612,8 @@ static int validate(const hp_runcfg *c, const char **bad, hp_err *err) {
     REQUIRE(c->critic.optim.lr >= 0, "critic.optim.lr", "must be >= 0");
     REQUIRE(c->actor.optim.beta1 >= 0 && c->actor.optim.beta1 < 1, "actor.optim.beta1", "must be in [0, 1)");
     REQUIRE(c->actor.optim.beta2 >= 0 && c->actor.optim.beta2 < 1, "actor.optim.beta2", "must be in [0, 1)");
+    REQUIRE(c->critic.optim.beta1 >= 0 && c->critic.optim.beta1 < 1, "critic.optim.beta1", "must be in [0, 1)");
+    REQUIRE(c->critic.optim.beta2 >= 0 && c->critic.optim.beta2 < 1, "critic.optim.beta2", "must be in [0, 1)");
     REQUIRE(c->actor.clip_ratio >= 0 && c->actor.clip_ratio < 1, "actor.clip_ratio", "must be in [0, 1)");
     REQUIRE(c->actor.clip_ratio_low < 1, "actor.clip_ratio_low", "must be < 1");
     REQUIRE(c->actor.clip_ratio_c == 0 || c->actor.clip_ratio_c > 1, "actor.clip_ratio_c", "must be > 1 (or 0: off)");
@@ -667,6 +678,8 @@ static int validate(const hp_runcfg *c, const char **bad, hp_err *err) {
     REQUIRE(c->critic.optim.weight_decay >= 0, "critic.optim.weight_decay", "must be >= 0");
     REQUIRE(c->actor.optim.eps > 0, "actor.optim.eps", "must be > 0");
     REQUIRE(c->actor.optim.warmup_steps >= 0, "actor.optim.warmup_steps", "must be >= 0");
+    REQUIRE(c->critic.optim.eps > 0, "critic.optim.eps", "must be > 0");
+    REQUIRE(c->critic.optim.warmup_steps >= 0, "critic.optim.warmup_steps", "must be >= 0");
     REQUIRE(c->actor.grad_clip >= 0, "actor.grad_clip", "must be >= 0 (0 = off)");
     REQUIRE(c->critic.grad_clip >= 0, "critic.grad_clip", "must be >= 0 (0 = off)");
     REQUIRE(c->critic.high_value_coef >= 0, "critic.high_value_coef", "must be >= 0");

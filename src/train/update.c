@@ -118,15 +118,15 @@ static double accum_scale(int64_t mini, int64_t micro) {
 }
 
 /* Clip, step (if the norm is finite), zero. Returns the norm before clipping. */
-static double optim_step(hp_model *m, double clip, double lr, double wd, const hp_runcfg *cfg, int *skipped) {
+static double optim_step(hp_model *m, double clip, double lr, const hp_rc_optim *opt, int *skipped) {
     double norm = hp_model_clip_grad(m, clip);
     if (isfinite(norm)) {
         hp_adamw o;
         hp_adamw_default(&o);
-        o.beta1 = cfg->actor.optim.beta1;
-        o.beta2 = cfg->actor.optim.beta2;
-        o.eps = cfg->actor.optim.eps;
-        o.weight_decay = wd;
+        o.beta1 = opt->beta1;
+        o.beta2 = opt->beta2;
+        o.eps = opt->eps;
+        o.weight_decay = opt->weight_decay;
         hp_model_adamw_step(m, &o, lr);
     } else {
         /* verl skips a step whose gradient norm is not finite; we do too, count it in the metrics
@@ -140,9 +140,9 @@ static double optim_step(hp_model *m, double clip, double lr, double wd, const h
     return norm;
 }
 
-static double lr_at(const hp_runcfg *cfg, double lr, int64_t step) {
-    hp_lr_sched s = {.kind = strcmp(cfg->actor.optim.schedule, "cosine") ? HP_LR_CONSTANT : HP_LR_COSINE,
-                     .lr = lr, .warmup_steps = cfg->actor.optim.warmup_steps,
+static double lr_at(const hp_runcfg *cfg, const hp_rc_optim *opt, int64_t step) {
+    hp_lr_sched s = {.kind = strcmp(opt->schedule, "cosine") ? HP_LR_CONSTANT : HP_LR_COSINE,
+                     .lr = opt->lr, .warmup_steps = opt->warmup_steps,
                      .total_steps = cfg->trainer.total_steps, .min_lr_ratio = 0.0};
     return hp_lr_at(&s, step);
 }
@@ -292,7 +292,7 @@ typedef int (*micro_fn)(hp_model *, const hp_rows *, int, int, const hp_runcfg *
  * contiguous share of each mini-batch's micro-batches (the same micro-batches, with the same loss
  * scale, as one process), and the gradients are summed over the ranks before the step. */
 static int update_model(hp_model *m, const hp_rows *r, const hp_runcfg *cfg, int64_t epochs, int64_t mini,
-                        int64_t micro, double lr, double wd, double clip, micro_fn fn, const hp_dist *dist,
+                        int64_t micro, double lr, const hp_rc_optim *opt, double clip, micro_fn fn, const hp_dist *dist,
                         hp_update_stats *st, int *n_micro, int *n_steps, double *gnorm, hp_err *err) {
     hp_model_zero_grad(m);
     for (int64_t e = 0; e < epochs; e++)
@@ -312,7 +312,7 @@ static int update_model(hp_model *m, const hp_rows *r, const hp_runcfg *cfg, int
                 float *g = hp_model_grad_data(m, &n);
                 hp_dist_sum_f32(dist, g, n);
             }
-            *gnorm += optim_step(m, clip, lr, wd, cfg, &st->skipped_steps);
+            *gnorm += optim_step(m, clip, lr, opt, &st->skipped_steps);
             (*n_steps)++;
         }
     return HP_OK;
@@ -332,14 +332,14 @@ static void sum_stats(const hp_dist *dist, double *const *x, int n, int *n_micro
 int hp_train_update(hp_model *actor, hp_model *critic, const hp_rows *r, const hp_runcfg *cfg, int64_t step,
                     bool update_actor, const hp_dist *dist, hp_update_stats *st, hp_err *err) {
     memset(st, 0, sizeof *st);
-    st->actor_lr = update_actor ? lr_at(cfg, cfg->actor.optim.lr, step) : 0.0;
-    st->critic_lr = critic && r->K > 0 ? lr_at(cfg, cfg->critic.optim.lr, step) : 0.0;
+    st->actor_lr = update_actor ? lr_at(cfg, &cfg->actor.optim, step) : 0.0;
+    st->critic_lr = critic && r->K > 0 ? lr_at(cfg, &cfg->critic.optim, step) : 0.0;
     if (r->n == 0) return HP_OK;
     if (critic && r->K > 0) {
         double t0 = hp_now();
         int nm = 0;
         if (update_model(critic, r, cfg, critic_epochs(cfg), critic_mini_batch(cfg), cfg->critic.ppo_micro_batch_size,
-                         st->critic_lr, cfg->critic.optim.weight_decay, cfg->critic.grad_clip, critic_micro, dist, st, &nm,
+                         st->critic_lr, &cfg->critic.optim, cfg->critic.grad_clip, critic_micro, dist, st, &nm,
                          &st->critic_steps, &st->critic_grad_norm, err))
             return hp_err_wrap(err, "critic update");
         double *const cs[] = {&st->vf_loss[0], &st->vf_loss[1], &st->vf_loss[2], &st->vf_clipfrac, &st->v_mean};
@@ -355,7 +355,7 @@ int hp_train_update(hp_model *actor, hp_model *critic, const hp_rows *r, const h
         int nm = 0;
         if (update_model(actor, r, cfg, cfg->actor.ppo_epochs, cfg->actor.ppo_mini_batch_size,
                          cfg->actor.ppo_micro_batch_size, st->actor_lr,
-                         cfg->actor.optim.weight_decay, cfg->actor.grad_clip, actor_micro, dist, st, &nm,
+                         &cfg->actor.optim, cfg->actor.grad_clip, actor_micro, dist, st, &nm,
                          &st->actor_steps, &st->actor_grad_norm, err))
             return hp_err_wrap(err, "actor update");
         double *const as[] = {&st->pg_loss, &st->entropy, &st->kl, &st->clipfrac, &st->clipfrac_lower, &st->approx_kl};
