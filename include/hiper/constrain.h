@@ -32,6 +32,25 @@ void hp_vocab_bytes_free(hp_vocab_bytes *vb);
 int hp_vocab_bytes_size(const hp_vocab_bytes *vb);
 
 hp_action_filter *hp_action_filter_new(const hp_vocab_bytes *vb, const char *const *commands, int n_commands);
+
+/* Constrained format (`rollout.constrain_format`, a further opt-in departure): the text before the action
+ * is kept to the output format's shape as well, so that every sampled response parses. A shape is
+ * taken from the format's own response template (hp_prompt_response): one of `heads` (HiPER:
+ * "<switch>KEEP</switch>\n<subgoal>" or "<switch>SWITCH</switch>\n<subgoal>"), then, when `mid` is set,
+ * free text without '<' (the subgoal or thought), then `mid` ("</subgoal>\n<action>"), then the action
+ * as above. Tokens without bytes (the end token) are forbidden until the action is whole; the rest of
+ * the response after "</action>" is free. Every position before the action's end records its allowed
+ * set. */
+typedef struct hp_response_shape {
+    char *heads[2];
+    int n_heads;
+    char *mid; /* NULL: a head ends with "<action>" */
+} hp_response_shape;
+/* The shape of format `fmt` (an hp_fmt value: hiper, think or action). */
+hp_response_shape *hp_response_shape_new(int fmt);
+void hp_response_shape_free(hp_response_shape *s);
+hp_action_filter *hp_action_filter_new_shaped(const hp_vocab_bytes *vb, const char *const *commands, int n_commands,
+                                              const hp_response_shape *shape);
 void hp_action_filter_apply(void *filter, const int32_t *out, int n_out, float *logits, int vocab);
 /* Per output position (n_out entries, allocated): the allowed-set row or -1; *allowed: n_rows rows of
  * (vocab + 7)/8 bytes (allocated; NULL when n_rows == 0). The filter keeps nothing afterwards. */

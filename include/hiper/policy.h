@@ -33,6 +33,7 @@ typedef struct hp_policy_opts {
     /* Constrained actions (hiper/constrain.h), when vocab is set: admissible[i] holds the n_admissible[i]
      * commands of prompt i. Scripted policies (tests) ignore it. */
     const struct hp_vocab_bytes *vocab;
+    const struct hp_response_shape *shape; /* with vocab: the text before the action kept to this shape */
     const char *const *const *admissible;
     const int *n_admissible;
 } hp_policy_opts;

@@ -62,6 +62,7 @@ typedef struct hp_prompt_cfg {
     bool truncate_prompt;      /* false: overlong prompt is an error; true: cut and report */
     size_t history_char_limit; /* WebShop: history prompt above this many chars → no-history template (13000) */
     bool constrain_actions;    /* sample <action> text among the admissible commands (hiper/constrain.h); false */
+    bool constrain_format;     /* with constrain_actions: the text before the action too (hp_response_shape); false */
 } hp_prompt_cfg;
 
 /* Defaults of the released scripts for this format and family (upstream style). */

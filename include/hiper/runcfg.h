@@ -118,6 +118,7 @@ typedef struct hp_runcfg {
         int64_t top_k;
         bool logp_at_temperature; /* the trained policy is softmax(logits / temperature), as verl's actor */
         bool constrain_actions; /* not in the paper: opt-in, off in the Qwen2.5 configs */
+        bool constrain_format;  /* not in the paper: with constrain_actions, the switch/subgoal tags too */
     } rollout;
 
     struct {

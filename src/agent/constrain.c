@@ -1,5 +1,6 @@
 /* Constrained action decoding (see hiper/constrain.h). */
 #include "hiper/constrain.h"
+#include "hiper/prompt.h"
 
 #include <math.h>
 #include <stdlib.h>
@@ -68,7 +69,46 @@ struct hp_action_filter {
     int row_cap;
     uint8_t *rows;
     int n_rows;
+    const hp_response_shape *shape; /* NULL: only the action is constrained */
+    struct shape_state {
+        int phase;       /* SH_HEAD, SH_FREE, SH_MID */
+        unsigned alive;  /* heads still matching (SH_HEAD) */
+        size_t pos;      /* bytes matched of the head or of mid */
+    } st;
 };
+
+enum { SH_HEAD, SH_FREE, SH_MID };
+
+static char *substr(const char *a, const char *b) {
+    char *s = hp_xmalloc((size_t)(b - a) + 1);
+    memcpy(s, a, (size_t)(b - a));
+    s[b - a] = 0;
+    return s;
+}
+
+hp_response_shape *hp_response_shape_new(int fmt) {
+    hp_response_shape *sh = hp_xcalloc(1, sizeof *sh);
+    /* The template with marks where the free text (\x01) and the action (\x02) go. */
+    for (int k = 0; k < (fmt == HP_FMT_HIPER ? 2 : 1); k++) {
+        char *t = hp_prompt_response((hp_fmt)fmt, k == 0, "\x01", "\x01", "\x02");
+        char *free_at = strchr(t, '\x01'), *act_at = strchr(t, '\x02');
+        if (free_at) {
+            sh->heads[sh->n_heads++] = substr(t, free_at);
+            if (!sh->mid) sh->mid = substr(free_at + 1, act_at);
+        } else {
+            sh->heads[sh->n_heads++] = substr(t, act_at);
+        }
+        free(t);
+    }
+    return sh;
+}
+
+void hp_response_shape_free(hp_response_shape *sh) {
+    if (!sh) return;
+    for (int k = 0; k < sh->n_heads; k++) free(sh->heads[k]);
+    free(sh->mid);
+    free(sh);
+}
 
 hp_action_filter *hp_action_filter_new(const hp_vocab_bytes *vb, const char *const *commands, int n_commands) {
     hp_action_filter *f = hp_xcalloc(1, sizeof *f);
@@ -85,6 +125,16 @@ hp_action_filter *hp_action_filter_new(const hp_vocab_bytes *vb, const char *con
     f->n_targets = n_commands;
     f->action_at = -1;
     f->off = n_commands == 0;
+    return f;
+}
+
+hp_action_filter *hp_action_filter_new_shaped(const hp_vocab_bytes *vb, const char *const *commands, int n_commands,
+                                              const hp_response_shape *shape) {
+    hp_action_filter *f = hp_action_filter_new(vb, commands, n_commands);
+    if (shape && !f->off) {
+        f->shape = shape;
+        f->st = (struct shape_state){SH_HEAD, (1u << shape->n_heads) - 1, 0};
+    }
     return f;
 }
 
@@ -161,14 +211,81 @@ static void before_action(hp_action_filter *f, int n_out, float *logits, int voc
     if (row) note_row(f, n_out, f->n_rows++);
 }
 
+/* Feed bytes to the shape's state machine. Returns -1 when they leave the shape, else the number of
+ * bytes consumed when the action's opening tag was completed by them (the rest is action text), or
+ * n + 1 when all were consumed before the action. */
+static long shape_feed(const hp_response_shape *sh, struct shape_state *st, const char *b, size_t n) {
+    for (size_t i = 0; i < n; i++) {
+        char c = b[i];
+        if (st->phase == SH_HEAD) {
+            unsigned alive = 0;
+            bool done = false;
+            for (int h = 0; h < sh->n_heads; h++)
+                if ((st->alive >> h) & 1 && sh->heads[h][st->pos] == c) {
+                    alive |= 1u << h;
+                    done |= sh->heads[h][st->pos + 1] == 0;
+                }
+            if (!alive) return -1;
+            st->alive = alive;
+            st->pos++;
+            if (done) {
+                if (!sh->mid) return (long)i + 1;
+                st->phase = SH_FREE;
+            }
+        } else if (st->phase == SH_FREE) {
+            if (c == sh->mid[0]) {
+                st->phase = SH_MID;
+                st->pos = 1;
+                if (!sh->mid[1]) return (long)i + 1;
+            }
+        } else {
+            if (sh->mid[st->pos] != c) return -1;
+            if (!sh->mid[++st->pos]) return (long)i + 1;
+        }
+    }
+    return (long)n + 1;
+}
+
+/* Before the action, with a shape: a token is allowed when its bytes stay on the shape and, if they
+ * complete the action's opening tag, what follows stays on some command. */
+static void before_action_shaped(hp_action_filter *f, int n_out, float *logits, int vocab) {
+    const hp_vocab_bytes *vb = f->vb;
+    size_t stride = ((size_t)vocab + 7) / 8;
+    uint8_t *row = new_row(f, stride);
+    int lim = vb->V < vocab ? vb->V : vocab;
+    for (int v = 0; v < lim; v++) {
+        size_t n = vb->len[v];
+        if (!vb->bytes[v]) continue;
+        struct shape_state st = f->st;
+        long k = shape_feed(f->shape, &st, vb->bytes[v], n);
+        if (k < 0) continue;
+        if (k <= (long)n && !on_some_command(f, vb->bytes[v] + k, n - (size_t)k)) continue;
+        row[v >> 3] |= (uint8_t)(1u << (v & 7));
+    }
+    for (int v = 0; v < vocab; v++)
+        if (!((row[v >> 3] >> (v & 7)) & 1)) logits[v] = -INFINITY;
+    note_row(f, n_out, f->n_rows++);
+}
+
 void hp_action_filter_apply(void *filter, const int32_t *out, int n_out, float *logits, int vocab) {
     hp_action_filter *f = filter;
     const hp_vocab_bytes *vb = f->vb;
     for (; f->seen < n_out; f->seen++) {
         int32_t id = out[f->seen];
-        if (id >= 0 && id < vb->V && vb->bytes[id]) hp_buf_append(&f->text, vb->bytes[id], vb->len[id]);
+        if (id < 0 || id >= vb->V || !vb->bytes[id]) continue;
+        size_t at = f->text.len;
+        hp_buf_append(&f->text, vb->bytes[id], vb->len[id]);
+        if (f->shape && f->action_at < 0 && !f->off) {
+            long k = shape_feed(f->shape, &f->st, vb->bytes[id], vb->len[id]);
+            if (k < 0) f->off = true; /* cannot happen: the token was allowed */
+            else if (k <= (long)vb->len[id]) f->action_at = (long)(at + (size_t)k);
+        }
     }
     if (f->off) return;
+    if (f->shape && f->action_at < 0) {
+        before_action_shaped(f, n_out, logits, vocab);
+        return;
+    }
     if (f->action_at < 0) {
         const char *p = find(f->text.data ? f->text.data : "", f->text.len, OPEN);
         if (!p) {

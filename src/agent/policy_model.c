@@ -28,7 +28,7 @@ static int model_generate(void *self, int n, const hp_ids *prompts, const hp_pol
         reqs[i].prompt_len = (int)prompts[i].len;
         reqs[i].seed = seeds[i];
         if (o->vocab && o->admissible && o->n_admissible[i] > 0) {
-            filters[i] = hp_action_filter_new(o->vocab, o->admissible[i], o->n_admissible[i]);
+            filters[i] = hp_action_filter_new_shaped(o->vocab, o->admissible[i], o->n_admissible[i], o->shape);
             reqs[i].filter = hp_action_filter_apply;
             reqs[i].filter_ctx = filters[i];
         }

@@ -15,6 +15,7 @@ int hp_prompt_cfg_save(const hp_prompt_cfg *cfg, const char *env_kind, const cha
     cJSON_AddNumberToObject(o, "max_response_length", cfg->max_response_tokens);
     cJSON_AddStringToObject(o, "truncation", cfg->truncate_prompt ? "left" : "error");
     cJSON_AddBoolToObject(o, "constrain_actions", cfg->constrain_actions);
+    if (cfg->constrain_format) cJSON_AddBoolToObject(o, "constrain_format", true);
     char *s = cJSON_Print(o);
     cJSON_Delete(o);
     char *path = hp_path_join(dir, "agent.json");
@@ -40,6 +41,11 @@ static int apply_key(const cJSON *it, const char *path, hp_prompt_cfg *cfg, hp_e
     if (!strcmp(k, "constrain_actions")) {
         if (!cJSON_IsBool(it)) return hp_fail(err, "%s: key 'constrain_actions' must be true or false", path);
         cfg->constrain_actions = cJSON_IsTrue(it);
+        return HP_OK;
+    }
+    if (!strcmp(k, "constrain_format")) {
+        if (!cJSON_IsBool(it)) return hp_fail(err, "%s: key 'constrain_format' must be true or false", path);
+        cfg->constrain_format = cJSON_IsTrue(it);
         return HP_OK;
     }
     if (!cJSON_IsString(it)) return hp_fail(err, "%s: key '%s' must be a string", path, k);

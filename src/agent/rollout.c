@@ -118,6 +118,7 @@ typedef struct run_state {
     int32_t stop_ids[2];
     hp_policy_opts gen;
     hp_vocab_bytes *vocab; /* constrained actions, else NULL */
+    hp_response_shape *shape; /* constrained format, else NULL */
 } run_state;
 
 static int reset_all(run_state *st, const int64_t *idx, hp_err *err) {
@@ -200,6 +201,7 @@ static int play_turn(run_state *st, const int *act, int na, int t, hp_err *err) 
             n_adm[k] = v->n_admissible;
         }
         gen.vocab = st->vocab;
+        gen.shape = st->shape;
         gen.admissible = adm;
         gen.n_admissible = n_adm;
     }
@@ -335,6 +337,7 @@ int hp_rollout_run(hp_env **envs, const hp_tok *tok, const hp_policy *policy, co
         st.gen.n_stop = ns;
     }
     if (cfg->prompt.constrain_actions) st.vocab = hp_vocab_bytes_new(hp_tok_bytes_fn, tok, hp_tok_vocab_size(tok));
+    if (cfg->prompt.constrain_actions && cfg->prompt.constrain_format) st.shape = hp_response_shape_new((int)cfg->prompt.fmt);
     int64_t *idx = hp_xmalloc((size_t)cfg->n_tasks * sizeof *idx);
     st.slots = hp_xcalloc((size_t)st.n, sizeof *st.slots);
     int *act = hp_xmalloc((size_t)st.n * sizeof *act);
@@ -371,6 +374,7 @@ done:
     free(act);
     free(idx);
     hp_vocab_bytes_free(st.vocab);
+    hp_response_shape_free(st.shape);
     out->seconds = hp_now() - t_start;
     if (rc) hp_rollout_free(out);
     return rc;

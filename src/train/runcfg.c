@@ -113,6 +113,8 @@ static const hp_rc_key KEYS[] = {
       "the policy trained is softmax(logits / rollout.temperature): rollout, old, reference log-probs and entropy at that temperature (verl)"),
     B("rollout.constrain_actions", rollout.constrain_actions,
       "sample the <action> text among the admissible commands, and score it so (a departure from the paper)"),
+    B("rollout.constrain_format", rollout.constrain_format,
+      "with rollout.constrain_actions: keep the tags and the switch word to the output format too (a departure)"),
     S("model.path", model.path, "model directory (\"\" = initialise the small default model)"),
     S("model.critic_path", model.critic_path, "critic backbone directory (\"\" = model.path)"),
     S("model.tokenizer", model.tokenizer, "tokenizer.json or directory (\"\" = the model's, or train one)"),
@@ -672,6 +674,8 @@ static int validate(const hp_runcfg *c, const char **bad, hp_err *err) {
     REQUIRE(!hae || !strcmp(c->env.format, "hiper"), "env.format", "the hae estimator needs the hiper format");
     /* values no code path can use: refused rather than silently clamped */
     REQUIRE(c->rollout.val_temperature >= 0, "rollout.val_temperature", "must be >= 0");
+    REQUIRE(!c->rollout.constrain_format || c->rollout.constrain_actions, "rollout.constrain_format",
+            "needs rollout.constrain_actions=true (the format is kept by the same token filter)");
     REQUIRE(c->rollout.top_k >= -1, "rollout.top_k", "must be >= -1 (-1 or 0 = off)");
     REQUIRE(c->actor.kl_loss_coef >= 0, "actor.kl_loss_coef", "must be >= 0");
     REQUIRE(c->actor.optim.weight_decay >= 0, "actor.optim.weight_decay", "must be >= 0");

@@ -69,6 +69,7 @@ static int make_prompt_cfg(trainer *t, hp_err *err) {
     t->prompt.max_response_tokens = (int)c->data.max_response_length;
     t->prompt.truncate_prompt = !strcmp(c->data.truncation, "left");
     t->prompt.constrain_actions = c->rollout.constrain_actions;
+    t->prompt.constrain_format = c->rollout.constrain_format;
     return HP_OK;
 }
 

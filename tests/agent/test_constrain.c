@@ -10,12 +10,13 @@
 #include <cmocka.h>
 
 #include "hiper/constrain.h"
+#include "hiper/prompt.h"
 
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
-enum { NV = 120 };
+enum { NV = 140 };
 
 typedef struct vocab {
     char text[NV][24];
@@ -138,7 +139,123 @@ static void test_sampling_stays_admissible(void **state) {
     hp_vocab_bytes_free(vb);
 }
 
+/* The HiPER shape: is s a prefix of some "<switch>(KEEP|SWITCH)</switch>\n<subgoal>FREE</subgoal>\n<action>CMD
+ * </action>..." (FREE without '<'), or one whole followed by anything? */
+static bool shaped_viable(const char *s, const char *const *cmds, int n) {
+    const char *heads[2] = {"<switch>KEEP</switch>\n<subgoal>", "<switch>SWITCH</switch>\n<subgoal>"};
+    const char *mid = "</subgoal>\n<action>";
+    for (int h = 0; h < 2; h++) {
+        size_t lh = strlen(heads[h]), ls = strlen(s);
+        if (ls <= lh) {
+            if (!strncmp(heads[h], s, ls)) return true;
+            continue;
+        }
+        if (strncmp(heads[h], s, lh)) continue;
+        const char *after = strchr(s + lh, '<');
+        if (!after) return true;
+        size_t la = strlen(after), lm = strlen(mid);
+        if (la <= lm) return !strncmp(mid, after, la);
+        if (strncmp(mid, after, lm)) return false;
+        const char *a = after + lm;
+        for (int c = 0; c < n; c++) {
+            char t[128];
+            snprintf(t, sizeof t, "%s</action>", cmds[c]);
+            size_t lt = strlen(t), l = strlen(a), k = l < lt ? l : lt;
+            if (!strncmp(a, t, k)) return true;
+        }
+        return false;
+    }
+    return false;
+}
+
+/* The definition with a shape: once the action is whole everything is free; before, a token without
+ * bytes is forbidden and one with bytes is allowed when the text stays viable. */
+static bool shaped_allowed(const char *prefix_text, const char *tok, const char *const *cmds, int n) {
+    const char *a0 = action_text(prefix_text);
+    if (a0 && finished_action(a0, cmds, n)) return true;
+    if (!tok[0]) return false;
+    char buf[512];
+    snprintf(buf, sizeof buf, "%s%s", prefix_text, tok);
+    return shaped_viable(buf, cmds, n);
+}
+
+/* Constrained format: the shape of the HiPER format comes from its response template; random sampling
+ * under the filter gives responses that always parse (switch word, subgoal, admissible action), and every
+ * allowed set equals the definition above. */
+static void test_shaped_sampling_parses(void **state) {
+    (void)state;
+    vocab v;
+    make_vocab(&v);
+    const char *extra[] = {"<switch>", "KEEP", "SWITCH", "</switch>\n<subgoal>", "</switch>", "\n<subgoal>find",
+                           "</subgoal>\n<action>go", "</subgoal>", "\n", "<sub", "KEEP</switch>\n", " cup"};
+    int first_extra = v.n;
+    for (size_t i = 0; i < sizeof extra / sizeof extra[0]; i++) snprintf(v.text[v.n++], 24, "%s", extra[i]);
+    hp_vocab_bytes *vb = hp_vocab_bytes_new(bytes_of, &v, v.n);
+    hp_response_shape *sh = hp_response_shape_new(HP_FMT_HIPER);
+    assert_int_equal(sh->n_heads, 2);
+    assert_string_equal(sh->heads[0], "<switch>SWITCH</switch>\n<subgoal>");
+    assert_string_equal(sh->heads[1], "<switch>KEEP</switch>\n<subgoal>");
+    assert_string_equal(sh->mid, "</subgoal>\n<action>");
+    const char *cmds[] = {"go to cabinet 1", "go to cabinet 12", "take cup 2 from cabinet 1", "look"};
+    int n_cmds = 4;
+    hp_rng r;
+    hp_rng_seed(&r, 6, 0);
+    int finished = 0, keeps = 0;
+    for (int trial = 0; trial < 300; trial++) {
+        hp_action_filter *f = hp_action_filter_new_shaped(vb, cmds, n_cmds, sh);
+        int32_t out[200];
+        int n_out = 0;
+        char text[1024] = "";
+        float z[NV];
+        for (int step = 0; step < 150; step++) {
+            for (int i = 0; i < v.n; i++) z[i] = (float)hp_rng_normal(&r);
+            for (int i = first_extra; i < v.n; i++) z[i] += 2.0f; /* the format's pieces, so responses end */
+            z['<' - 32] += 1.0f;
+            hp_action_filter_apply(f, out, n_out, z, v.n);
+            for (int i = 0; i < v.n; i++) {
+                bool ok = shaped_allowed(text, v.text[i], cmds, n_cmds);
+                if (ok != (z[i] != -INFINITY))
+                    fail_msg("trial %d step %d: token '%s' after [%s]: filter %s, definition %s", trial, step,
+                             v.text[i], text, z[i] != -INFINITY ? "allows" : "forbids", ok ? "allows" : "forbids");
+            }
+            int best = -1;
+            for (int i = 0; i < v.n; i++)
+                if (z[i] != -INFINITY && (best < 0 || z[i] > z[best])) best = i;
+            assert_true(best >= 0);
+            out[n_out++] = best;
+            strncat(text, v.text[best], sizeof text - strlen(text) - 1);
+            const char *a = action_text(text);
+            if (a && finished_action(a, cmds, n_cmds)) break;
+        }
+        const char *a = action_text(text);
+        if (a && finished_action(a, cmds, n_cmds)) {
+            finished++;
+            keeps += !strncmp(text, "<switch>KEEP</switch>", 21);
+            assert_true(!strncmp(text, "<switch>KEEP</switch>\n<subgoal>", 31) ||
+                        !strncmp(text, "<switch>SWITCH</switch>\n<subgoal>", 33));
+            const char *sub = strstr(text, "<subgoal>") + 9, *end = strstr(text, "</subgoal>\n<action>");
+            assert_non_null(end);
+            assert_true(end >= sub);
+            assert_null(memchr(sub, '<', (size_t)(end - sub)));
+        }
+        int32_t *row_of;
+        uint8_t *allowed;
+        int n_rows;
+        hp_action_filter_take(f, n_out, &row_of, &allowed, &n_rows);
+        for (int i = 0; i < n_out && !(a && finished_action(a, cmds, n_cmds) && i == n_out); i++)
+            assert_true(row_of[i] >= 0 || (a && finished_action(a, cmds, n_cmds)));
+        free(row_of);
+        free(allowed);
+        hp_action_filter_free(f);
+    }
+    assert_true(finished > 200);
+    assert_true(keeps > 20 && keeps < finished - 20);
+    hp_response_shape_free(sh);
+    hp_vocab_bytes_free(vb);
+}
+
 int main(void) {
-    const struct CMUnitTest tests[] = {cmocka_unit_test(test_sampling_stays_admissible)};
+    const struct CMUnitTest tests[] = {cmocka_unit_test(test_sampling_stays_admissible),
+                                       cmocka_unit_test(test_shaped_sampling_parses)};
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
