@@ -49,4 +49,13 @@ int hp_train_run(const hp_runcfg *cfg, const hp_train_opts *opts, hp_err *err);
  * self-contained page with SVG curves of success, reward, losses, KL, entropy, switch rate, ... */
 int hp_train_report(const char *run_dir, hp_err *err);
 
+/* Several runs on one page, written to out_path: per chart one colour per label, every run a thin line
+ * and the label's mean at each step (over the runs that reached it) a thick one; then each run's
+ * evaluation after RL and, per label, the mean ± sd of its runs. labels[i] (labels or an entry may be
+ * NULL) names run i's group; otherwise the run configuration's group_key (NULL: algorithm.adv_estimator)
+ * does, else the directory's name. title: the page's heading (NULL: "runs compared"). Each directory
+ * must hold metrics.jsonl or run_config.json. */
+int hp_train_report_overlay(const char *const *run_dirs, const char *const *labels, int n, const char *group_key,
+                            const char *title, const char *out_path, hp_err *err);
+
 #endif /* HIPER_TRAIN_H */

@@ -83,5 +83,7 @@ int hp_cmd_train(int argc, char **argv, const struct hp_dist *dist);
 int hp_cmd_eval(int argc, char **argv, const struct hp_dist *dist);
 int hp_cmd_report(int argc, char **argv);
 int hp_cmd_serve(int argc, char **argv);
+int hp_cmd_gradvar(int argc, char **argv);
+int hp_cmd_study(int argc, char **argv);
 
 #endif /* HIPER_CLI_H */

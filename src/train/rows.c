@@ -15,10 +15,11 @@
 
 static bool is_hae(const hp_runcfg *cfg) { return !strcmp(cfg->algorithm.adv_estimator, "hae"); }
 static bool is_gae(const hp_runcfg *cfg) { return !strcmp(cfg->algorithm.adv_estimator, "gae"); }
+static bool is_turn_gae(const hp_runcfg *cfg) { return !strcmp(cfg->algorithm.adv_estimator, HP_ROWS_TURN_GAE); }
 
 int hp_rows_heads(const hp_runcfg *cfg) {
     if (is_hae(cfg)) return (int)cfg->algorithm.hae.heads;
-    if (is_gae(cfg)) return 1;
+    if (is_gae(cfg) || is_turn_gae(cfg)) return 1;
     return 0;
 }
 
@@ -275,6 +276,50 @@ static int adv_gae(hp_rows *r, const hp_rollout *ro, const hp_runcfg *cfg, hp_ad
     return HP_OK;
 }
 
+/* Turn-level GAE (the HiPER fork's turn_gae; HP_ROWS_TURN_GAE, see train_internal.h): one value per turn,
+ * read where HAE reads V_low in the HiPER format (position 0 otherwise), one advantage per turn on every
+ * response token, the turn's return as the target at the read position. */
+static int adv_turn_gae(hp_rows *r, const hp_rollout *ro, const hp_runcfg *cfg, hp_adv_stats *st, hp_err *err) {
+    int n = r->n;
+    const hp_spans *sp = r->spans;
+    hp_adv_turn *in = hp_xcalloc((size_t)n + 1, sizeof *in);
+    double *a = hp_xcalloc((size_t)n + 1, sizeof *a), *ret = hp_xcalloc((size_t)n + 1, sizeof *ret);
+    for (int i = 0; i < n; i++) {
+        fill_turn(&in[i], &ro->turns[i], r, i);
+        in[i].v_low = r->v_old[vslot(r, i, sp ? sp[i].v_low_pos : 0, 0)];
+    }
+    hp_gae_config gc;
+    hp_gae_config_default(&gc);
+    gc.gamma = cfg->algorithm.gamma;
+    gc.lam = cfg->algorithm.lam;
+    gc.use_invalid_action_penalty = cfg->algorithm.use_invalid_action_penalty;
+    gc.invalid_action_penalty_coef = cfg->algorithm.invalid_action_penalty_coef;
+    /* the raw advantages for the metrics first, then the (whitened) ones the loss reads */
+    gc.norm_adv = false;
+    int rc = hp_adv_turn_gae(in, (size_t)n, &gc, a, ret, err);
+    if (rc == HP_OK) {
+        moments m = {0};
+        for (int i = 0; i < n; i++)
+            if (r->n_resp[i] > 0) moments_add(&m, a[i]);
+        st->adv_raw_mean[0] = m.mean, st->adv_raw_std[0] = moments_std(&m);
+        gc.norm_adv = cfg->algorithm.gae.norm_adv;
+        if (gc.norm_adv) rc = hp_adv_turn_gae(in, (size_t)n, &gc, a, ret, err);
+    }
+    if (rc == HP_OK) {
+        for (int i = 0; i < n; i++) {
+            for (int j = 0; j < r->n_resp[i]; j++) r->adv[r->tok_off[i] + j] = a[i], r->mask[r->tok_off[i] + j] = 1;
+            if (r->n_resp[i] == 0) continue;
+            size_t s = vslot(r, i, sp ? sp[i].v_low_pos : 0, 0);
+            r->ret[s] = ret[i], r->vmask[s] = 1;
+            st->ret_low_mean += ret[i] / n;
+        }
+    } else {
+        hp_err_wrap(err, "turn-level GAE");
+    }
+    free(in), free(a), free(ret);
+    return rc;
+}
+
 /* GRPO, RLOO, GiGPO: one scalar per row on every response token. */
 static int adv_group(hp_rows *r, const hp_rollout *ro, const hp_runcfg *cfg, hp_adv_stats *st, hp_err *err) {
     int n = r->n;
@@ -324,6 +369,8 @@ int hp_rows_advantages(hp_rows *r, const hp_rollout *ro, const hp_runcfg *cfg, h
         rc = adv_hae(r, ro, cfg, st, err);
     } else if (is_gae(cfg)) {
         rc = adv_gae(r, ro, cfg, st, err);
+    } else if (is_turn_gae(cfg)) {
+        rc = adv_turn_gae(r, ro, cfg, st, err);
     } else {
         rc = adv_group(r, ro, cfg, st, err);
     }
