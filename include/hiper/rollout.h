@@ -84,7 +84,9 @@ typedef struct hp_rollout_cfg {
     int group_n;                 /* rollouts per task (1 for HiPER, 8 for GRPO/GiGPO) */
     const int64_t *task_indices; /* n_tasks indices, or NULL: drawn from the split with (seed, step) */
     int max_steps;               /* 50 */
-    hp_policy_opts gen;             /* stop ids are filled from the tokenizer when n_stop == 0 */
+    hp_policy_opts gen;          /* sampling; the rollout fills max_new_tokens from prompt.max_response_tokens
+                                  * (the one response limit) and the stop ids from the tokenizer when
+                                  * n_stop == 0 */
     uint64_t seed;
     int64_t step;                /* training step (selects tasks and streams when indices are drawn) */
     bool keep_holds_subgoal;     /* see hp_proj_next_subgoal; false = faithful */

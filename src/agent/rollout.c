@@ -16,7 +16,6 @@ hp_rollout_cfg hp_rollout_cfg_default(hp_fmt fmt, hp_env_family family) {
     c.n_tasks = 1;
     c.group_n = 1;
     c.max_steps = 50;
-    c.gen.max_new_tokens = c.prompt.max_response_tokens;
     c.gen.temperature = 1.0;
     c.gen.top_k = 0;
     c.gen.top_p = 1.0;
@@ -322,11 +321,9 @@ int hp_rollout_run(hp_env **envs, const hp_tok *tok, const hp_policy *policy, co
     double t_start = hp_now();
     run_state st = {.envs = envs, .n = cfg->n_tasks * cfg->group_n, .tok = tok, .policy = policy, .cfg = cfg, .out = out};
     st.gen = cfg->gen;
-    /* the response limit is the smaller of the two settings (either may be 0 = unset) */
-    int lim = cfg->prompt.max_response_tokens;
-    if (st.gen.max_new_tokens <= 0 || (lim > 0 && lim < st.gen.max_new_tokens)) st.gen.max_new_tokens = lim;
+    st.gen.max_new_tokens = cfg->prompt.max_response_tokens; /* the one response limit */
     if (st.gen.max_new_tokens <= 0) {
-        hp_fail(err, "rollout: no response token limit (max_response_tokens and gen.max_new_tokens are 0)");
+        hp_fail(err, "rollout: no response token limit (prompt.max_response_tokens is %d)", st.gen.max_new_tokens);
         return HP_FAIL;
     }
     if (st.gen.n_stop == 0) {

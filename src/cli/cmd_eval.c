@@ -133,7 +133,6 @@ static int run_eval(const eval_args *a, cJSON *opts, const hp_dist *dist, hp_err
     if (a->truncate) ec.rollout.prompt.truncate_prompt = true;
     if (a->constrain) ec.rollout.prompt.constrain_actions = true;
     if (a->free_actions) ec.rollout.prompt.constrain_actions = false;
-    ec.rollout.gen.max_new_tokens = ec.rollout.prompt.max_response_tokens;
     if (a->temperature >= 0) ec.rollout.gen.temperature = a->temperature;
     ec.rollout.gen.top_p = a->top_p;
     ec.rollout.gen.top_k = (int)a->top_k;

@@ -146,7 +146,6 @@ static int run(const gv_args *a, hp_err *err) {
     rcfg.n_tasks = (int)a->episodes;
     rcfg.group_n = 1;
     rcfg.max_steps = (int)cfg->env.max_steps;
-    rcfg.gen.max_new_tokens = rcfg.prompt.max_response_tokens;
     rcfg.gen.temperature = cfg->rollout.temperature;
     rcfg.gen.top_k = cfg->rollout.top_k > 0 ? (int)cfg->rollout.top_k : 0;
     rcfg.gen.top_p = cfg->rollout.top_p;

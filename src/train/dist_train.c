@@ -74,14 +74,14 @@ static int gather_into(const hp_dist *d, const void *mine, size_t n_bytes, void 
 
 int hp_train_dist_score(const hp_dist *d, struct hp_model *actor, struct hp_model *ref, struct hp_model *critic,
                         hp_rows *rows, const struct hp_rollout *ro, int row0, int row1, const hp_tok *tok,
-                        const hp_runcfg *cfg, hp_err *err) {
+                        const hp_learn_cfg *cfg, hp_err *err) {
     if (!hp_dist_parallel(d)) return hp_train_score(actor, ref, critic, rows, cfg, err);
     /* This rank's turns are rows [row0, row1) of the batch; rows built from them alone are the same rows. */
     hp_rollout view = {0};
     view.turns = ro->turns + row0;
     view.n_turns = (size_t)(row1 - row0);
     hp_rows mine;
-    int rc = hp_rows_build(&mine, &view, tok, cfg, err);
+    int rc = hp_rows_build(&mine, &view, tok, &cfg->adv, err);
     if (rc == HP_OK) rc = hp_train_score(actor, ref, critic, &mine, cfg, err);
     if (hp_dist_agree(d, rc, err)) {
         hp_rows_free(&mine);
@@ -96,7 +96,7 @@ int hp_train_dist_score(const hp_dist *d, struct hp_model *actor, struct hp_mode
                          err);
     if (rc == HP_OK && critic && rows->K > 0)
         rc = gather_into(d, mine.v_old, nv * sizeof(float), rows->v_old, NV * sizeof(float), "values", err);
-    if (rc == HP_OK && critic && rows->K > 0 && hp_train_critic_head_only(cfg)) {
+    if (rc == HP_OK && critic && rows->K > 0 && cfg->critic.head_only) {
         /* the reference's hidden states, which a head-only critic trains on */
         if (!ref) return hp_fail(err, "critic.backbone = reference needs the reference policy");
         int D = (int)hp_model_config(ref)->hidden_size;

@@ -33,16 +33,20 @@ void hp_gradvar_batch(int n_trajs, int n_batches, int m, int *t0, int *t1) {
     *t1 = *t0 + q + (m < extra ? 1 : 0);
 }
 
-/* The configuration an estimator's rows are made under: the run's, with that estimator, and the actor's
- * loss reduced to its policy-gradient term at the fixed policy. */
-static hp_runcfg *est_cfg(const hp_runcfg *cfg, const char *est) {
+/* The configuration an estimator's rows are made under, resolved: the run's, with that estimator (and
+ * `heads` critic heads for HAE, 0 = the run's), and the actor's loss reduced to its policy-gradient term
+ * at the fixed policy. */
+static int est_cfg(const hp_runcfg *cfg, const char *est, int heads, hp_learn_cfg *out, hp_err *err) {
     hp_runcfg *c = hp_xmalloc(sizeof *c);
     *c = *cfg;
     snprintf(c->algorithm.adv_estimator, sizeof c->algorithm.adv_estimator, "%s", est);
+    if (heads) c->algorithm.hae.heads = heads;
     c->actor.recompute_old_logp = true; /* old log-probs from the actor itself: the ratio is 1 */
     c->actor.use_kl_loss = false;
     c->actor.entropy_coeff = 0.0;
-    return c;
+    int rc = hp_learn_cfg_resolve(c, out, err);
+    free(c);
+    return rc;
 }
 
 /* Running mean (per parameter) and sum of squared deviations (per group) of the mini-batch gradients. */
@@ -120,14 +124,13 @@ int hp_gradvar_run(hp_model *actor, hp_model *critic, hp_model *ref, const hp_ro
 
     /* One scoring pass for every estimator: rows whose head count is the critic's (hae with K heads, gae
      * with 1, a group estimator with none). */
-    hp_runcfg *sc = est_cfg(cfg, Kc >= 2 ? "hae" : Kc == 1 ? "gae" : "grpo");
-    if (Kc >= 2) sc->algorithm.hae.heads = Kc;
+    hp_learn_cfg *sc = hp_xmalloc(sizeof *sc), *c = hp_xmalloc(sizeof *c);
     hp_rows src = {0};
-    int rc = hp_rows_build(&src, ro, tok, sc, err);
-    if (rc == HP_OK && critic && hp_train_critic_head_only(cfg) && !ref)
+    int rc = est_cfg(cfg, Kc >= 2 ? "hae" : Kc == 1 ? "gae" : "grpo", Kc >= 2 ? Kc : 0, sc, err);
+    if (rc == HP_OK) rc = hp_rows_build(&src, ro, tok, &sc->adv, err);
+    if (rc == HP_OK && critic && sc->critic.head_only && !ref)
         rc = hp_fail(err, "gradvar: critic.backbone=reference: the critic's heads need the reference policy");
-    if (rc == HP_OK)
-        rc = hp_train_score(actor, critic && hp_train_critic_head_only(cfg) ? ref : NULL, critic, &src, sc, err);
+    if (rc == HP_OK) rc = hp_train_score(actor, critic && sc->critic.head_only ? ref : NULL, critic, &src, sc, err);
 
     size_t n_grad = 0;
     hp_model_grad_data(actor, &n_grad); /* allocates the gradient buffers */
@@ -142,16 +145,16 @@ int hp_gradvar_run(hp_model *actor, hp_model *critic, hp_model *ref, const hp_ro
     for (int e = 0; rc == HP_OK && e < gc->n_estimators; e++) {
         hp_gradvar_est *out = &res->est[res->n_est++];
         snprintf(out->name, sizeof out->name, "%s", gc->estimators[e]);
-        hp_runcfg *c = est_cfg(cfg, gc->estimators[e]);
         hp_rows r = {0};
-        rc = hp_rows_build(&r, ro, tok, c, err);
+        rc = est_cfg(cfg, gc->estimators[e], 0, c, err);
+        if (rc == HP_OK) rc = hp_rows_build(&r, ro, tok, &c->adv, err);
         if (rc == HP_OK) {
             memcpy(r.old_logp, src.old_logp, (size_t)src.tok_off[src.n] * sizeof *r.old_logp);
             for (int64_t s = 0; s < r.val_off[r.n]; s++)
                 for (int k = 0; k < r.K; k++)
                     r.v_old[s * r.K + k] = Kc ? src.v_old[s * Kc + (k < Kc ? k : Kc - 1)] : 0.0f;
             hp_adv_stats as;
-            rc = hp_rows_advantages(&r, ro, c, &as, err);
+            rc = hp_rows_advantages(&r, ro, &c->adv, &as, err);
             out->loss_tokens = as.loss_tokens;
             out->adv_abs_mean = as.adv_abs_mean;
         }
@@ -187,10 +190,10 @@ int hp_gradvar_run(hp_model *actor, hp_model *critic, hp_model *ref, const hp_ro
             }
         }
         hp_rows_free(&r);
-        free(c);
     }
     free(mo.mean);
     hp_rows_free(&src);
     free(sc);
+    free(c);
     return rc;
 }

@@ -12,22 +12,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-
-static bool is_hae(const hp_runcfg *cfg) { return !strcmp(cfg->algorithm.adv_estimator, "hae"); }
-static bool is_gae(const hp_runcfg *cfg) { return !strcmp(cfg->algorithm.adv_estimator, "gae"); }
-static bool is_turn_gae(const hp_runcfg *cfg) { return !strcmp(cfg->algorithm.adv_estimator, HP_ROWS_TURN_GAE); }
-
-int hp_rows_heads(const hp_runcfg *cfg) {
-    if (is_hae(cfg)) return (int)cfg->algorithm.hae.heads;
-    if (is_gae(cfg) || is_turn_gae(cfg)) return 1;
-    return 0;
-}
-
 void hp_rows_free(hp_rows *r) {
     if (r->spans) {
-        hp_spans *sp = r->spans;
-        for (int i = 0; i < r->n; i++) hp_spans_free(&sp[i]);
-        free(sp);
+        for (int i = 0; i < r->n; i++) hp_spans_free(&r->spans[i]);
+        free(r->spans);
     }
     hp_ids_free(&r->ids);
     free(r->offsets), free(r->n_prompt), free(r->n_resp), free(r->tok_off), free(r->val_off);
@@ -37,11 +25,11 @@ void hp_rows_free(hp_rows *r) {
     memset(r, 0, sizeof *r);
 }
 
-int hp_rows_build(hp_rows *r, const hp_rollout *ro, const hp_tok *tok, const hp_runcfg *cfg, hp_err *err) {
+int hp_rows_build(hp_rows *r, const hp_rollout *ro, const hp_tok *tok, const hp_adv_cfg *cfg, hp_err *err) {
     memset(r, 0, sizeof *r);
     int n = (int)ro->n_turns;
     r->n = n;
-    r->K = hp_rows_heads(cfg);
+    r->K = cfg->heads;
     r->offsets = hp_xcalloc((size_t)n + 1, sizeof *r->offsets);
     r->tok_off = hp_xcalloc((size_t)n + 1, sizeof *r->tok_off);
     r->val_off = hp_xcalloc((size_t)n + 1, sizeof *r->val_off);
@@ -108,7 +96,7 @@ int hp_rows_build(hp_rows *r, const hp_rollout *ro, const hp_tok *tok, const hp_
             base += t->n_allowed;
         }
     }
-    if (strcmp(cfg->env.format, "hiper") != 0) return HP_OK;
+    if (!cfg->spans) return HP_OK;
     hp_spans *sp = hp_xcalloc((size_t)n + 1, sizeof *sp);
     r->spans = sp;
     for (int i = 0; i < n; i++) {
@@ -164,7 +152,7 @@ static void fill_turn(hp_adv_turn *a, const hp_turn *t, const hp_rows *r, int i)
     a->obs = t->anchor_obs;
 }
 
-static int adv_hae(hp_rows *r, const hp_rollout *ro, const hp_runcfg *cfg, hp_adv_stats *st, hp_err *err) {
+static int adv_hae(hp_rows *r, const hp_rollout *ro, const hp_adv_cfg *cfg, hp_adv_stats *st, hp_err *err) {
     const hp_spans *sp = r->spans;
     int n = r->n;
     hp_adv_turn *in = hp_xcalloc((size_t)n + 1, sizeof *in);
@@ -177,21 +165,7 @@ static int adv_hae(hp_rows *r, const hp_rollout *ro, const hp_runcfg *cfg, hp_ad
         in[i].v_high = r->v_old[vslot(r, i, sp[i].v_high_pos, 1)];
         in[i].v_term = r->K > 2 ? r->v_old[vslot(r, i, sp[i].v_term_pos, 2)] : 0.0;
     }
-    hp_hae_config hc;
-    hp_hae_config_default(&hc);
-    hc.gamma = cfg->algorithm.gamma;
-    hc.lam_turn = cfg->algorithm.lam;
-    hc.lam_seg = cfg->algorithm.hae.lam_seg;
-    hc.keep_penalty = cfg->algorithm.hae.keep_penalty;
-    hc.keep_penalty_mode = strcmp(cfg->algorithm.hae.keep_penalty_mode, "fixed") ? HP_KEEP_PENALTY_NORMALIZED
-                                                                                 : HP_KEEP_PENALTY_FIXED;
-    hc.invalid_action_penalty_coef =
-        cfg->algorithm.use_invalid_action_penalty ? cfg->algorithm.invalid_action_penalty_coef : 0.0;
-    hc.keep_consistency_penalty = cfg->algorithm.hae.keep_consistency_penalty;
-    hc.keep_consistency_requires_both = cfg->algorithm.hae.keep_consistency_requires_both;
-    hc.bootstrap_truncated = cfg->algorithm.hae.bootstrap_truncated;
-    hc.norm_adv = cfg->algorithm.hae.norm_adv;
-    hc.has_term = r->K > 2;
+    hp_hae_config hc = cfg->hae;
     /* The advantages before the batch normalisation, for the metrics (HAE is cheap next to a model pass). */
     hp_hae_config raw_cfg = hc;
     raw_cfg.norm_adv = false;
@@ -215,7 +189,7 @@ static int adv_hae(hp_rows *r, const hp_rollout *ro, const hp_runcfg *cfg, hp_ad
             if (r->n_resp[i] == 0) continue;
             hp_spans_assign(&sp[i], out[i].boundary, hc.has_term, out[i].adv_low, out[i].adv_high,
                             out[i].adv_term, r->adv + r->tok_off[i], r->mask + r->tok_off[i]);
-            if (!strcmp(cfg->algorithm.hae.low_advantage_tokens, "rest"))
+            if (cfg->low_adv_rest)
                 hp_spans_assign_rest(&sp[i], out[i].adv_low, r->adv + r->tok_off[i], r->mask + r->tok_off[i]);
             size_t s = vslot(r, i, sp[i].v_low_pos, 0);
             r->ret[s] = out[i].ret_low, r->vmask[s] = 1;
@@ -244,8 +218,8 @@ static int adv_hae(hp_rows *r, const hp_rollout *ro, const hp_runcfg *cfg, hp_ad
 
 /* PPO: each row is an episode of its response tokens with the trajectory's score on the last one
  * (episode reward manager), token-level GAE, whitening over the batch (baselines.md §2.4). */
-static int adv_gae(hp_rows *r, const hp_rollout *ro, const hp_runcfg *cfg, hp_adv_stats *st, hp_err *err) {
-    int Lmax = (int)cfg->data.max_response_length;
+static int adv_gae(hp_rows *r, const hp_rollout *ro, const hp_adv_cfg *cfg, hp_adv_stats *st, hp_err *err) {
+    int Lmax = cfg->max_response_length;
     for (int i = 0; i < r->n; i++) {
         const hp_turn *t = &ro->turns[i];
         int nr = r->n_resp[i];
@@ -254,10 +228,10 @@ static int adv_gae(hp_rows *r, const hp_rollout *ro, const hp_runcfg *cfg, hp_ad
         float *rw = hp_xcalloc((size_t)L, sizeof *rw), *v = hp_xcalloc((size_t)L, sizeof *v);
         double *a = hp_xcalloc((size_t)L, sizeof *a), *ret = hp_xcalloc((size_t)L, sizeof *ret);
         double score = ro->trajs[t->traj].ret;
-        if (cfg->algorithm.use_invalid_action_penalty && !t->valid) score -= cfg->algorithm.invalid_action_penalty_coef;
+        if (cfg->gae.use_invalid_action_penalty && !t->valid) score -= cfg->gae.invalid_action_penalty_coef;
         rw[nr - 1] = (float)score;
         for (int j = 0; j < L; j++) v[j] = r->v_old[vslot(r, i, j, 0)];
-        hp_adv_gae_tokens(rw, v, L, nr, cfg->algorithm.gamma, cfg->algorithm.lam, a, ret);
+        hp_adv_gae_tokens(rw, v, L, nr, cfg->gae.gamma, cfg->gae.lam, a, ret);
         for (int j = 0; j < nr; j++) r->adv[r->tok_off[i] + j] = a[j], r->mask[r->tok_off[i] + j] = 1;
         for (int j = 0; j < L; j++) {
             size_t s = vslot(r, i, j, 0);
@@ -271,7 +245,7 @@ static int adv_gae(hp_rows *r, const hp_rollout *ro, const hp_runcfg *cfg, hp_ad
     for (size_t j = 0; j < nt; j++)
         if (r->mask[j]) moments_add(&m, r->adv[j]);
     st->adv_raw_mean[0] = m.mean, st->adv_raw_std[0] = moments_std(&m);
-    if (cfg->algorithm.gae.norm_adv && nt >= 2 && hp_adv_masked_whiten(r->adv, r->mask, nt, err))
+    if (cfg->gae.norm_adv && nt >= 2 && hp_adv_masked_whiten(r->adv, r->mask, nt, err))
         return hp_err_wrap(err, "GAE whitening");
     return HP_OK;
 }
@@ -279,7 +253,7 @@ static int adv_gae(hp_rows *r, const hp_rollout *ro, const hp_runcfg *cfg, hp_ad
 /* Turn-level GAE (the HiPER fork's turn_gae; HP_ROWS_TURN_GAE, see train_internal.h): one value per turn,
  * read where HAE reads V_low in the HiPER format (position 0 otherwise), one advantage per turn on every
  * response token, the turn's return as the target at the read position. */
-static int adv_turn_gae(hp_rows *r, const hp_rollout *ro, const hp_runcfg *cfg, hp_adv_stats *st, hp_err *err) {
+static int adv_turn_gae(hp_rows *r, const hp_rollout *ro, const hp_adv_cfg *cfg, hp_adv_stats *st, hp_err *err) {
     int n = r->n;
     const hp_spans *sp = r->spans;
     hp_adv_turn *in = hp_xcalloc((size_t)n + 1, sizeof *in);
@@ -288,12 +262,7 @@ static int adv_turn_gae(hp_rows *r, const hp_rollout *ro, const hp_runcfg *cfg, 
         fill_turn(&in[i], &ro->turns[i], r, i);
         in[i].v_low = r->v_old[vslot(r, i, sp ? sp[i].v_low_pos : 0, 0)];
     }
-    hp_gae_config gc;
-    hp_gae_config_default(&gc);
-    gc.gamma = cfg->algorithm.gamma;
-    gc.lam = cfg->algorithm.lam;
-    gc.use_invalid_action_penalty = cfg->algorithm.use_invalid_action_penalty;
-    gc.invalid_action_penalty_coef = cfg->algorithm.invalid_action_penalty_coef;
+    hp_gae_config gc = cfg->gae;
     /* the raw advantages for the metrics first, then the (whitened) ones the loss reads */
     gc.norm_adv = false;
     int rc = hp_adv_turn_gae(in, (size_t)n, &gc, a, ret, err);
@@ -302,7 +271,7 @@ static int adv_turn_gae(hp_rows *r, const hp_rollout *ro, const hp_runcfg *cfg, 
         for (int i = 0; i < n; i++)
             if (r->n_resp[i] > 0) moments_add(&m, a[i]);
         st->adv_raw_mean[0] = m.mean, st->adv_raw_std[0] = moments_std(&m);
-        gc.norm_adv = cfg->algorithm.gae.norm_adv;
+        gc.norm_adv = cfg->gae.norm_adv;
         if (gc.norm_adv) rc = hp_adv_turn_gae(in, (size_t)n, &gc, a, ret, err);
     }
     if (rc == HP_OK) {
@@ -321,29 +290,17 @@ static int adv_turn_gae(hp_rows *r, const hp_rollout *ro, const hp_runcfg *cfg, 
 }
 
 /* GRPO, RLOO, GiGPO: one scalar per row on every response token. */
-static int adv_group(hp_rows *r, const hp_rollout *ro, const hp_runcfg *cfg, hp_adv_stats *st, hp_err *err) {
+static int adv_group(hp_rows *r, const hp_rollout *ro, const hp_adv_cfg *cfg, hp_adv_stats *st, hp_err *err) {
     int n = r->n;
     hp_adv_turn *in = hp_xcalloc((size_t)n + 1, sizeof *in);
     double *a = hp_xcalloc((size_t)n + 1, sizeof *a);
     for (int i = 0; i < n; i++) fill_turn(&in[i], &ro->turns[i], r, i);
-    hp_group_config gc;
-    hp_group_config_default(&gc);
-    gc.gamma = cfg->algorithm.gamma;
-    gc.step_advantage_w = cfg->algorithm.gigpo.step_advantage_w;
-    gc.mode = strcmp(cfg->algorithm.gigpo.mode, "mean_std_norm") ? HP_GIGPO_MEAN_NORM : HP_GIGPO_MEAN_STD_NORM;
-    gc.epsilon = cfg->algorithm.gigpo.epsilon;
-    gc.use_invalid_action_penalty = cfg->algorithm.use_invalid_action_penalty;
-    gc.invalid_action_penalty_coef = cfg->algorithm.invalid_action_penalty_coef;
-    gc.enable_similarity = cfg->algorithm.gigpo.enable_similarity;
-    gc.similarity_thresh = cfg->algorithm.gigpo.similarity_thresh;
-    gc.norm_adv_by_std_in_grpo = cfg->algorithm.norm_adv_by_std_in_grpo;
-    const char *est = cfg->algorithm.adv_estimator;
     int rc;
-    if (!strcmp(est, "grpo")) rc = hp_adv_grpo(in, (size_t)n, &gc, a, err);
-    else if (!strcmp(est, "rloo")) rc = hp_adv_rloo(in, (size_t)n, &gc, a, err);
+    if (cfg->estimator == HP_EST_GRPO) rc = hp_adv_grpo(in, (size_t)n, &cfg->group, a, err);
+    else if (cfg->estimator == HP_EST_RLOO) rc = hp_adv_rloo(in, (size_t)n, &cfg->group, a, err);
     else {
         hp_gigpo_out *go = hp_xcalloc((size_t)n + 1, sizeof *go);
-        rc = hp_adv_gigpo(in, (size_t)n, &gc, go, err);
+        rc = hp_adv_gigpo(in, (size_t)n, &cfg->group, go, err);
         for (int i = 0; i < n; i++) a[i] = go[i].adv;
         free(go);
     }
@@ -355,24 +312,23 @@ static int adv_group(hp_rows *r, const hp_rollout *ro, const hp_runcfg *cfg, hp_
         }
         st->adv_raw_mean[0] = m.mean, st->adv_raw_std[0] = moments_std(&m);
     } else
-        hp_err_wrap(err, "%s", est);
+        hp_err_wrap(err, "%s", hp_estimator_name(cfg->estimator));
     free(in);
     free(a);
     return rc;
 }
 
-int hp_rows_advantages(hp_rows *r, const hp_rollout *ro, const hp_runcfg *cfg, hp_adv_stats *st, hp_err *err) {
+int hp_rows_advantages(hp_rows *r, const hp_rollout *ro, const hp_adv_cfg *cfg, hp_adv_stats *st, hp_err *err) {
     memset(st, 0, sizeof *st);
     int rc;
-    if (is_hae(cfg)) {
+    switch (cfg->estimator) {
+    case HP_EST_HAE:
         if (!r->spans) return hp_fail(err, "algorithm.adv_estimator=hae needs env.format=hiper");
         rc = adv_hae(r, ro, cfg, st, err);
-    } else if (is_gae(cfg)) {
-        rc = adv_gae(r, ro, cfg, st, err);
-    } else if (is_turn_gae(cfg)) {
-        rc = adv_turn_gae(r, ro, cfg, st, err);
-    } else {
-        rc = adv_group(r, ro, cfg, st, err);
+        break;
+    case HP_EST_GAE: rc = adv_gae(r, ro, cfg, st, err); break;
+    case HP_EST_TURN_GAE: rc = adv_turn_gae(r, ro, cfg, st, err); break;
+    default: rc = adv_group(r, ro, cfg, st, err); break;
     }
     if (rc) return HP_FAIL;
     critic_health(r, st);

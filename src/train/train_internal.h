@@ -4,13 +4,82 @@
 #ifndef HIPER_TRAIN_INTERNAL_H
 #define HIPER_TRAIN_INTERNAL_H
 
+#include "hiper/advantage.h"
 #include "hiper/base.h"
+#include "hiper/ppo.h"
 #include "hiper/runcfg.h"
 #include "hiper/tok.h"
 
 struct hp_model;
 struct hp_rollout;
+struct hp_spans;
 struct hp_prompt_cfg;
+
+/* ---- the run configuration, resolved once (learn_cfg.c) ------------------------------------------ */
+
+/* The run configuration (hiper/runcfg.h) keeps the option sets as the names a file gives; the learner
+ * reads them resolved into enums and into the module configurations below, once per run, so nothing
+ * compares option strings while training. */
+
+/* algorithm.adv_estimator; HP_EST_TURN_GAE is not a training option (HP_ROWS_TURN_GAE below). */
+typedef enum hp_estimator { HP_EST_HAE, HP_EST_GAE, HP_EST_GRPO, HP_EST_RLOO, HP_EST_GIGPO, HP_EST_TURN_GAE } hp_estimator;
+
+/* What rows.c reads: the estimator and its settings, in the advantage module's configurations. */
+typedef struct hp_adv_cfg {
+    hp_estimator estimator;
+    int heads;                /* critic heads it reads: hae 3 (or 2), gae and turn-level GAE 1, group 0 */
+    bool spans;               /* env.format = hiper: every row's <switch>/<subgoal>/<action> spans are parsed */
+    bool low_adv_rest;        /* algorithm.hae.low_advantage_tokens = rest */
+    int max_response_length;  /* data.max_response_length: token-level GAE's post-EOS slot exists below it */
+    hp_hae_config hae;        /* invalid_action_penalty_coef is 0 without algorithm.use_invalid_action_penalty */
+    hp_gae_config gae;        /* token-level GAE and turn-level GAE */
+    hp_group_config group;    /* GRPO, RLOO, GiGPO */
+} hp_adv_cfg;
+
+/* One model's optimiser ({actor,critic}.optim.*, .grad_clip): AdamW and the learning rate of a
+ * training step (model.h's hp_adamw and hp_lr_sched). */
+typedef struct hp_optim_cfg {
+    double lr, weight_decay, beta1, beta2, eps;
+    double grad_clip;         /* 0 = off */
+    bool cosine;              /* schedule: cosine to 0 at total_steps after the warm-up; else constant */
+    int64_t warmup_steps, total_steps;
+} hp_optim_cfg;
+
+/* The actor's update: epochs × mini-batches of mini_batch rows, each run as micro-batches of micro_batch
+ * rows (gradient accumulation), then one optimiser step. */
+typedef struct hp_actor_cfg {
+    hp_ppo_actor_cfg loss;    /* .scale = 1 / (mini_batch / micro_batch), verl's accumulation factor */
+    int64_t epochs, mini_batch, micro_batch;
+    hp_optim_cfg optim;
+    bool recompute_old_logp;  /* false: the rollout's log-probs are the old policy's */
+} hp_actor_cfg;
+
+/* The critic's update, laid out as the actor's (its epochs and mini-batch are the actor's where its
+ * keys say 0). */
+typedef struct hp_critic_cfg {
+    hp_ppo_value_cfg loss;    /* .coef is set per head from coef[] */
+    double coef[3];           /* loss weight of the heads low, high, term */
+    double value_scale;       /* the critic predicts values / value_scale */
+    bool head_only;           /* critic.backbone = reference: only the value heads train, on the
+                               * reference policy's hidden states */
+    bool calibrate_bias;
+    int64_t warmup;           /* steps training the critic alone */
+    int64_t epochs, mini_batch, micro_batch;
+    hp_optim_cfg optim;
+} hp_critic_cfg;
+
+/* Everything the learner reads: rows and advantages (rows.c), scores and updates (update.c). */
+typedef struct hp_learn_cfg {
+    hp_adv_cfg adv;
+    hp_actor_cfg actor;
+    hp_critic_cfg critic;
+    double temperature;       /* the policy scored and trained is softmax(logits / temperature): rollout.
+                               * temperature under rollout.logp_at_temperature (verl), else 1 */
+} hp_learn_cfg;
+
+const char *hp_estimator_name(hp_estimator e); /* "hae", ... */
+/* Resolve a validated run configuration (an unknown option name is an error naming its key). */
+int hp_learn_cfg_resolve(const hp_runcfg *cfg, hp_learn_cfg *out, hp_err *err);
 
 /* One training batch. Row i is turn i of the rollout: its sequence is prompt + response, laid end to
  * end with the others in ids (offsets[i] .. offsets[i+1]). Per response token arrays are indexed by
@@ -43,7 +112,7 @@ typedef struct hp_rows {
     int hidden_dim;
     /* per row */
     bool *boundary;
-    void *spans; /* hp_spans[n] for the HiPER format (rows.c), else NULL */
+    struct hp_spans *spans; /* [n]: every row's spans in the HiPER format (hiper/spans.h), else NULL */
 } hp_rows;
 
 /* Advantage statistics for the metrics. */
@@ -67,14 +136,12 @@ typedef struct hp_adv_stats {
 #define HP_ROWS_TURN_GAE "turn_gae"
 
 /* rows.c: tokens and spans of every turn; then advantages and value targets (needs v_old). */
-int hp_rows_build(hp_rows *r, const struct hp_rollout *ro, const hp_tok *tok, const hp_runcfg *cfg, hp_err *err);
-int hp_rows_advantages(hp_rows *r, const struct hp_rollout *ro, const hp_runcfg *cfg, hp_adv_stats *st,
+int hp_rows_build(hp_rows *r, const struct hp_rollout *ro, const hp_tok *tok, const hp_adv_cfg *cfg, hp_err *err);
+int hp_rows_advantages(hp_rows *r, const struct hp_rollout *ro, const hp_adv_cfg *cfg, hp_adv_stats *st,
                        hp_err *err);
 void hp_rows_free(hp_rows *r);
 /* Add shift[k] to every old value of head k (after moving the critic's bias by the same amount). */
 void hp_rows_shift_values(hp_rows *r, const double *shift);
-/* Critic heads an estimator needs: hae 3 (or 2), gae 1, group estimators 0. */
-int hp_rows_heads(const hp_runcfg *cfg);
 
 /* Metrics of one PPO update. */
 typedef struct hp_update_stats {
@@ -85,27 +152,25 @@ typedef struct hp_update_stats {
     double actor_lr, critic_lr; /* the learning rates this update stepped with (the schedule at its step) */
 } hp_update_stats;
 
-/* critic.backbone = reference: the critic's value heads read the reference policy's final hidden states
- * (from the scoring pass that gives the reference log-probs) and only the heads train. */
-bool hp_train_critic_head_only(const hp_runcfg *cfg);
-/* The temperature the trained policy is scored at: rollout.temperature under rollout.logp_at_temperature
- * (verl), else 1. */
-double hp_train_policy_temperature(const hp_runcfg *cfg);
-/* update.c: old/reference log-probs and critic values for every row (ref/critic may be NULL). */
+/* update.c: old/reference log-probs and critic values for every row (ref/critic may be NULL); a head-only
+ * critic (hp_critic_cfg.head_only) reads the reference policy's final hidden states, which the same pass
+ * of the reference gives. */
 int hp_train_score(struct hp_model *actor, struct hp_model *ref, struct hp_model *critic, hp_rows *r,
-                   const hp_runcfg *cfg, hp_err *err);
-/* One PPO update: critic first (if any), then the actor (unless update_actor is false). dist (NULL = one
- * process): each rank runs its contiguous share of every mini-batch's micro-batches, the gradients are
- * summed over the ranks before each optimizer step and the statistics at the end; a failure inside
- * stops the whole job (hp_dist_abort). */
+                   const hp_learn_cfg *cfg, hp_err *err);
+/* One PPO update: critic first (if any), then the actor (unless update_actor is false). Each model's
+ * micro-batches are laid out once, as the PPO losses read them (B rows × L slots per micro-batch, the
+ * rows' inputs in place), and every micro-batch's temporaries come from one scratch arena allocated
+ * for the update. dist (NULL = one process): each rank runs its contiguous share of every mini-batch's
+ * micro-batches, the gradients are summed over the ranks before each optimizer step and the statistics
+ * at the end; a failure inside stops the whole job (hp_dist_abort). */
 struct hp_dist;
-int hp_train_update(struct hp_model *actor, struct hp_model *critic, const hp_rows *r, const hp_runcfg *cfg,
+int hp_train_update(struct hp_model *actor, struct hp_model *critic, const hp_rows *r, const hp_learn_cfg *cfg,
                     int64_t step, bool update_actor, const struct hp_dist *dist, hp_update_stats *st, hp_err *err);
 
 /* The actor's loss over rows [a, b) as one micro-batch (the trainer's own micro-batch step, at loss scale
  * 1): forward, hp_ppo_actor_loss, backward ACCUMULATING into the actor's gradients (no optimizer step).
  * Its statistics are added to st (pg_loss, entropy, kl, ...; one micro-batch). */
-int hp_train_actor_grad(struct hp_model *actor, const hp_rows *r, int a, int b, const hp_runcfg *cfg,
+int hp_train_actor_grad(struct hp_model *actor, const hp_rows *r, int a, int b, const hp_learn_cfg *cfg,
                         hp_update_stats *st, hp_err *err);
 
 /* ---- data parallelism (dist_train.c; hiper/dist.h, hiper/train.h) -------------------------------- */
@@ -126,7 +191,7 @@ int hp_train_dist_rollout(const struct hp_dist *d, struct hp_env **envs, const h
  * row's old and reference log-probs, values (and a head-only critic's hidden states). Agreed. */
 int hp_train_dist_score(const struct hp_dist *d, struct hp_model *actor, struct hp_model *ref,
                         struct hp_model *critic, hp_rows *rows, const struct hp_rollout *ro, int row0, int row1,
-                        const hp_tok *tok, const hp_runcfg *cfg, hp_err *err);
+                        const hp_tok *tok, const hp_learn_cfg *cfg, hp_err *err);
 
 /* ---- checkpoints (ckpt.c) ----------------------------------------------------------------------- */
 

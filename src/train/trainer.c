@@ -30,7 +30,13 @@ typedef struct trainer {
     char *dir, *tokdir, *refdir, *latest, *best, *metrics, *rollouts;
     hp_tok *tok;
     hp_model *actor, *critic, *ref;
+    hp_learn_cfg learn; /* rows, scores, advantages and updates: the run configuration resolved */
+    /* the modules' configurations, resolved once from the run configuration (resolve_modules) */
     hp_prompt_cfg prompt;
+    hp_rollout_cfg rollout; /* a training step's rollout (its step set per step) */
+    hp_demo_cfg demo;       /* the SFT demonstrations (and the tokenizer's corpus) */
+    hp_sft_cfg sft;
+    int64_t *fixed_tasks;   /* env.train_tasks cycled to fill a batch (rollout.task_indices), or NULL */
     hp_fmt fmt;
     hp_env_family family;
     cJSON *env_opts;
@@ -73,23 +79,55 @@ static int make_prompt_cfg(trainer *t, hp_err *err) {
     return HP_OK;
 }
 
-static hp_rollout_cfg rollout_cfg(const trainer *t, const char *split, double temperature, int64_t step) {
+/* The run configuration resolved, after the prompts' (make_prompt_cfg), into the configurations the
+ * agent's modules take: the training rollouts', the demonstrations' and SFT's. (The learner's, t->learn,
+ * is resolved first of all.) */
+static void resolve_modules(trainer *t) {
     const hp_runcfg *c = t->cfg;
-    hp_rollout_cfg r = hp_rollout_cfg_default(t->fmt, t->family);
-    r.prompt = t->prompt;
-    r.split = split;
-    r.n_tasks = (int)c->data.train_batch_size;
-    r.group_n = (int)c->env.rollout.n;
-    r.max_steps = (int)c->env.max_steps;
-    r.gen.max_new_tokens = (int)c->data.max_response_length;
-    r.gen.temperature = temperature;
-    r.gen.top_k = c->rollout.top_k > 0 ? (int)c->rollout.top_k : 0;
-    r.gen.top_p = c->rollout.top_p;
-    r.gen.logp_at_temperature = c->rollout.logp_at_temperature;
-    r.seed = run_seed(c);
-    r.step = step;
-    r.keep_holds_subgoal = c->env.keep_holds_subgoal;
-    return r;
+    hp_rollout_cfg *r = &t->rollout;
+    *r = hp_rollout_cfg_default(t->fmt, t->family);
+    r->prompt = t->prompt; /* its max_response_tokens is the response limit */
+    r->split = c->env.train_split;
+    r->n_tasks = (int)c->data.train_batch_size;
+    r->group_n = (int)c->env.rollout.n;
+    r->max_steps = (int)c->env.max_steps;
+    r->gen.temperature = c->rollout.temperature;
+    r->gen.top_k = c->rollout.top_k > 0 ? (int)c->rollout.top_k : 0;
+    r->gen.top_p = c->rollout.top_p;
+    r->gen.logp_at_temperature = c->rollout.logp_at_temperature;
+    r->seed = run_seed(c);
+    r->keep_holds_subgoal = c->env.keep_holds_subgoal;
+    if (t->n_train_tasks > 0) { /* the same tasks every step, cycled to fill the batch */
+        t->fixed_tasks = hp_xmalloc((size_t)r->n_tasks * sizeof *t->fixed_tasks);
+        for (int i = 0; i < r->n_tasks; i++) t->fixed_tasks[i] = t->train_tasks[i % t->n_train_tasks];
+        r->task_indices = t->fixed_tasks;
+    }
+
+    hp_demo_cfg *d = &t->demo;
+    *d = hp_demo_cfg_default(t->fmt, t->family);
+    d->prompt = t->prompt;
+    d->split = c->env.train_split;
+    d->n_episodes = (int)c->sft.episodes;
+    d->max_steps = (int)c->env.max_steps;
+    d->noise = c->sft.noise;
+    d->noise_repeat = c->sft.noise_repeat;
+    d->seed = run_seed(c) ^ 0x5f7ULL;
+    d->tasks = t->train_tasks;
+    d->n_tasks = t->n_train_tasks;
+
+    hp_sft_cfg *s = &t->sft;
+    *s = hp_sft_cfg_default();
+    s->epochs = (int)c->sft.epochs;
+    s->batch = (int)c->sft.batch;
+    s->lr = c->sft.lr;
+    s->warmup_ratio = c->sft.lr_warmup_steps_ratio;
+    s->min_lr_ratio = c->sft.min_lr_ratio;
+    s->weight_decay = c->sft.weight_decay;
+    s->grad_clip = c->sft.grad_clip;
+    s->max_len = (int)c->sft.max_len;
+    s->seed = (uint64_t)c->trainer.seed;
+    s->log_every = t->opts->quiet ? 0 : 25;
+    s->dist = t->dist; /* each rank passes its share of every batch */
 }
 
 static hp_env **open_envs(const trainer *t, int n, hp_err *err) {
@@ -118,21 +156,6 @@ static void say(const trainer *t, const char *fmt, ...) {
 
 /* ---- preparation --------------------------------------------------------------------------------- */
 
-static hp_demo_cfg demo_cfg(const trainer *t) {
-    const hp_runcfg *c = t->cfg;
-    hp_demo_cfg d = hp_demo_cfg_default(t->fmt, t->family);
-    d.prompt = t->prompt;
-    d.split = c->env.train_split;
-    d.n_episodes = (int)c->sft.episodes;
-    d.max_steps = (int)c->env.max_steps;
-    d.noise = c->sft.noise;
-    d.noise_repeat = c->sft.noise_repeat;
-    d.seed = run_seed(c) ^ 0x5f7ULL;
-    d.tasks = t->train_tasks;
-    d.n_tasks = t->n_train_tasks;
-    return d;
-}
-
 /* The tokenizer: given, the model's own, or trained on environment text (expert episodes). */
 static int prepare_tokenizer(trainer *t, hp_err *err) {
     const hp_runcfg *c = t->cfg;
@@ -158,7 +181,7 @@ static int prepare_tokenizer(trainer *t, hp_err *err) {
             hp_expert ex;
             int rc = hp_expert_open(c->env.name, &ex, err);
             char *corpus = hp_path_join(t->dir, "corpus.txt");
-            hp_demo_cfg d = demo_cfg(t);
+            hp_demo_cfg d = t->demo;
             if (d.n_episodes < 20) d.n_episodes = 20;
             if (rc == HP_OK) rc = hp_sft_write_corpus(env, &ex, &d, corpus, err);
             if (rc == HP_OK) hp_expert_close(&ex);
@@ -186,9 +209,13 @@ static int prepare_tokenizer(trainer *t, hp_err *err) {
 static int eval_split(trainer *t, hp_model *m, const char *split, int n, int64_t step, bool progress,
                       hp_eval_result *res, hp_err *err) {
     hp_eval_cfg e = hp_eval_cfg_default(t->fmt, t->family);
-    e.rollout = rollout_cfg(t, split, t->cfg->rollout.val_temperature, step);
+    e.rollout = t->rollout; /* as the training rollouts, one episode per game, at the validation temperature */
+    e.rollout.split = split;
+    e.rollout.gen.temperature = t->cfg->rollout.val_temperature;
+    e.rollout.step = step;
     e.rollout.n_tasks = 1;
     e.rollout.group_n = 1;
+    e.rollout.task_indices = NULL;
     e.n_episodes = n;
     e.whole_split = n < 0;
     e.batch = n < 0 || n > 32 ? 32 : n;
@@ -238,28 +265,15 @@ static int prepare_reference(trainer *t, hp_err *err) {
         hp_sft_set set = {0};
         rc = env ? hp_expert_open(c->env.name, &ex, err) : HP_FAIL;
         if (rc == HP_OK) {
-            hp_demo_cfg d = demo_cfg(t);
-            rc = hp_sft_collect(env, &ex, &d, &set, err);
+            rc = hp_sft_collect(env, &ex, &t->demo, &set, err);
             hp_expert_close(&ex);
         }
         hp_env_free(env);
         if (rc == HP_OK) {
             say(t, "[3/5] SFT warm start on %d demonstration turns from %d expert episodes (%d detour steps) ...\n",
                 set.n, set.n_episodes, set.n_noisy_turns);
-            hp_sft_cfg s = hp_sft_cfg_default();
-            s.epochs = (int)c->sft.epochs;
-            s.batch = (int)c->sft.batch;
-            s.lr = c->sft.lr;
-            s.warmup_ratio = c->sft.lr_warmup_steps_ratio;
-            s.min_lr_ratio = c->sft.min_lr_ratio;
-            s.weight_decay = c->sft.weight_decay;
-            s.grad_clip = c->sft.grad_clip;
-            s.max_len = (int)c->sft.max_len;
-            s.seed = (uint64_t)c->trainer.seed;
-            s.log_every = t->opts->quiet ? 0 : 25;
-            s.dist = t->dist; /* each rank passes its share of every batch */
             hp_sft_report rep = {0};
-            rc = hp_sft_train(m, t->tok, &set, &s, &rep, err);
+            rc = hp_sft_train(m, t->tok, &set, &t->sft, &rep, err);
             if (rc == HP_OK)
                 say(t, "      %d steps, loss %.3f -> %.3f, %.1f s\n", rep.steps, rep.first_loss, rep.last_loss,
                     hp_now() - t0);
@@ -439,11 +453,11 @@ static int calibrate_critic(trainer *t, hp_rows *rows, const hp_rollout *ro, hp_
     for (int k = 0; k < rows->K && k < 3; k++) {
         double mc = k == 1 && rows->K > 1 ? (n_b ? mc_sum_b / (double)n_b : 0.0) : (n ? mc_sum / (double)n : 0.0);
         shift[k] = mc - (cnt[k] ? v_mean[k] / (double)cnt[k] : 0.0);
-        bias.data[k] += (float)(shift[k] / t->cfg->critic.value_scale);
+        bias.data[k] += (float)(shift[k] / t->learn.critic.value_scale);
     }
     hp_rows_shift_values(rows, shift);
     say(t, "  critic bias calibrated on the first batch's returns: %+.3f %+.3f %+.3f\n", shift[0], shift[1], shift[2]);
-    return hp_rows_advantages(rows, ro, t->cfg, as, err);
+    return hp_rows_advantages(rows, ro, &t->learn.adv, as, err);
 }
 
 /* Append one step's trajectories to rollouts.jsonl, flushed to disk; a failed write names the reason. */
@@ -457,155 +471,186 @@ static int append_rollouts(const trainer *t, const hp_rollout *ro, int64_t step,
     return rc ? hp_fail(err, "%s: write failed: %s", t->rollouts, e ? strerror(e) : "I/O error") : HP_OK;
 }
 
-static int train_step(trainer *t, hp_env **envs, int64_t step, hp_err *err) {
-    const hp_runcfg *c = t->cfg;
-    double t0 = hp_now();
-    /* 1. rollout with the current policy */
-    hp_rollout ro = {0};
-    hp_rollout_cfg rc = rollout_cfg(t, c->env.train_split, c->rollout.temperature, step);
-    int64_t *fixed = NULL;
-    if (t->n_train_tasks > 0) { /* the same tasks every step, cycled to fill the batch */
-        fixed = hp_xmalloc((size_t)rc.n_tasks * sizeof *fixed);
-        for (int i = 0; i < rc.n_tasks; i++) fixed[i] = t->train_tasks[i % t->n_train_tasks];
-        rc.task_indices = fixed;
-    }
+/* When each phase of a step ended (hp_now), for the record's t_* fields. */
+typedef struct step_times {
+    double start, rollout, score, adv, update;
+} step_times;
+
+/* Phase 1, the rollout: every task group plays with the current policy (data-parallel: this rank its
+ * groups; every rank gets the whole rollout, this rank's turns being rows [*row0, *row1) of it). An
+ * environment that failed for good (an external server past max_restarts) changed nothing since the
+ * last step, so that state is saved as the checkpoint to resume from. */
+static int play_rollout(trainer *t, hp_env **envs, int64_t step, hp_rollout *ro, int *row0, int *row1, hp_err *err) {
+    hp_rollout_cfg rc = t->rollout;
+    rc.step = step;
     hp_policy pol = hp_policy_model(t->actor);
-    int row0 = 0, row1 = 0; /* this rank's turns of the gathered rollout (data-parallel) */
-    int rollout_rc = hp_train_dist_rollout(t->dist, envs, t->tok, &pol, &rc, &ro, &row0, &row1, err);
-    free(fixed);
-    if (rollout_rc) {
-        hp_rollout_free(&ro);
-        /* An environment that failed for good (an external server past max_restarts): nothing has
-         * changed since the last step, so keep that state as the checkpoint to resume from. */
-        hp_err cause = *err, ck = {{0}};
-        if (t->root && hp_ckpt_save(t->latest, t->actor, t->critic, t->tokdir, &t->prompt, c->env.name, &t->st, &ck))
-            return hp_fail(err, "rollout at step %lld: %s (saving the checkpoint failed too: %s)", (long long)step,
-                           cause.msg, ck.msg);
-        return hp_fail(err, "rollout at step %lld: %s (checkpoint saved in %s: --resume continues once the cause "
-                       "is fixed)", (long long)step, cause.msg, t->latest);
+    if (hp_train_dist_rollout(t->dist, envs, t->tok, &pol, &rc, ro, row0, row1, err) == HP_OK) return HP_OK;
+    hp_err cause = *err, ck = {{0}};
+    if (t->root && hp_ckpt_save(t->latest, t->actor, t->critic, t->tokdir, &t->prompt, t->cfg->env.name, &t->st, &ck))
+        return hp_fail(err, "rollout at step %lld: %s (saving the checkpoint failed too: %s)", (long long)step,
+                       cause.msg, ck.msg);
+    return hp_fail(err, "rollout at step %lld: %s (checkpoint saved in %s: --resume continues once the cause "
+                   "is fixed)", (long long)step, cause.msg, t->latest);
+}
+
+/* Phase 4, the advantages and value targets; on the first step, a fresh critic's bias first moved to the
+ * batch's returns (critic.calibrate_bias), which recomputes them. */
+static int advantages(trainer *t, hp_rows *rows, const hp_rollout *ro, int64_t step, hp_adv_stats *as, hp_err *err) {
+    int rc = hp_rows_advantages(rows, ro, &t->learn.adv, as, err);
+    if (rc == HP_OK && step == 0 && t->critic && t->learn.critic.calibrate_bias) rc = calibrate_critic(t, rows, ro, as, err);
+    return rc;
+}
+
+/* The step's record for metrics.jsonl and TensorBoard: the episodes (success, per task type, reward,
+ * turns, validity), the advantages and critic targets, the update's losses and statistics, truncations,
+ * a served environment's fault counters, tokens and the phases' times. */
+static cJSON *step_record(const trainer *t, hp_env **envs, const hp_rollout *ro, const hp_eval_result *ep,
+                          const hp_adv_stats *as, const hp_update_stats *us, int64_t step, const step_times *tm) {
+    double reward = 0;
+    for (int i = 0; i < ro->n_trajs; i++) reward += ro->trajs[i].ret / (ro->n_trajs ? ro->n_trajs : 1);
+    int64_t tokens = ro->n_prompt_tokens + ro->n_response_tokens;
+    cJSON *o = cJSON_CreateObject();
+    cJSON_AddStringToObject(o, "kind", "train");
+    add_num(o, "step", (double)step + 1); /* the (step+1)-th update: steps count from 1, as printed */
+    add_num(o, "success", ep->success);
+    for (int k = 0; k < ep->n_types && k < HP_EVAL_MAX_TYPES; k++) {
+        if (!ep->type_n[k]) continue;
+        char key[320];
+        snprintf(key, sizeof key, "success_%s", ep->type_name[k]);
+        add_num(o, key, (double)ep->type_won[k] / ep->type_n[k]);
     }
-    double t1 = hp_now();
-    /* 2. rows: tokens, spans; 3. scores: old and reference log-probs, critic values */
-    hp_rows rows;
+    add_num(o, "score", ep->mean_score);
+    add_num(o, "reward", reward);
+    add_num(o, "episodes", ro->n_trajs);
+    add_num(o, "turns", (double)ro->n_turns);
+    add_num(o, "mean_turns", ep->mean_turns);
+    add_num(o, "invalid_rate", ep->invalid_rate);
+    add_num(o, "switch_rate", as->switch_rate);
+    add_num(o, "mean_segment", as->mean_segment);
+    add_num(o, "adv_mean", as->adv_mean);
+    add_num(o, "adv_abs_mean", as->adv_abs_mean);
+    add_num(o, "loss_tokens", (double)as->loss_tokens);
+    add_num(o, "ret_low", as->ret_low_mean);
+    add_num(o, "ret_high", as->ret_high_mean);
+    add_num(o, "ret_term", as->ret_term_mean);
+    static const char *const head[3] = {"low", "high", "term"};
+    int heads = t->learn.adv.heads;
+    for (int k = 0; k < 3; k++) {
+        char key[64];
+        if (k < heads) {
+            snprintf(key, sizeof key, "explained_var_%s", head[k]), add_num(o, key, as->explained_var[k]);
+            snprintf(key, sizeof key, "ret_std_%s", head[k]), add_num(o, key, as->ret_std[k]);
+        }
+        if (k == 0 || heads > k) {
+            snprintf(key, sizeof key, "adv_raw_mean_%s", head[k]), add_num(o, key, as->adv_raw_mean[k]);
+            snprintf(key, sizeof key, "adv_raw_std_%s", head[k]), add_num(o, key, as->adv_raw_std[k]);
+        }
+    }
+    add_num(o, "pg_loss", us->pg_loss);
+    add_num(o, "entropy", us->entropy);
+    add_num(o, "kl", us->kl);
+    add_num(o, "clipfrac", us->clipfrac);
+    add_num(o, "clipfrac_lower", us->clipfrac_lower);
+    add_num(o, "approx_kl", us->approx_kl);
+    add_num(o, "actor_grad_norm", us->actor_grad_norm);
+    add_num(o, "vf_loss_low", us->vf_loss[0]);
+    add_num(o, "vf_loss_high", us->vf_loss[1]);
+    add_num(o, "vf_loss_term", us->vf_loss[2]);
+    add_num(o, "vf_clipfrac", us->vf_clipfrac);
+    add_num(o, "critic_grad_norm", us->critic_grad_norm);
+    add_num(o, "actor_lr", us->actor_lr);
+    add_num(o, "critic_lr", us->critic_lr);
+    add_num(o, "response_length", ro->n_turns ? (double)ro->n_response_tokens / (double)ro->n_turns : 0.0);
+    add_num(o, "optim_steps", us->actor_steps);
+    add_num(o, "skipped_steps", us->skipped_steps);
+    int ep_truncated = 0;
+    for (int k = 0; k < ro->n_trajs; k++) ep_truncated += ro->trajs[k].truncated;
+    add_num(o, "episodes_truncated", ep_truncated);
+    hp_external_stats xs;
+    if (envs && hp_external_get_stats(envs[0], &xs)) { /* cumulative counters of the first server process */
+        add_num(o, "env_faults", (double)xs.faults);
+        add_num(o, "env_restarts", (double)xs.restarts);
+        add_num(o, "env_truncated", (double)xs.truncated);
+    }
+    add_num(o, "prompt_truncated", ro->n_prompt_truncated);
+    add_num(o, "response_truncated", ro->n_resp_truncated);
+    add_num(o, "max_prompt_len", ro->max_prompt_len);
+    add_num(o, "tokens", (double)tokens);
+    add_num(o, "t_rollout", tm->rollout - tm->start);
+    add_num(o, "t_score", tm->score - tm->rollout);
+    add_num(o, "t_adv", tm->adv - tm->score);
+    add_num(o, "t_critic", us->critic_seconds);
+    add_num(o, "t_actor", us->actor_seconds);
+    add_num(o, "t_step", tm->update - tm->start);
+    add_num(o, "tokens_per_s", tokens / (tm->rollout - tm->start > 0 ? tm->rollout - tm->start : 1));
+    return o;
+}
+
+/* Phase 6 (rank 0): the step's trajectories to rollouts.jsonl (trainer.log_rollouts), its record to
+ * the metric loggers and its console line; a non-finite loss stops the run here. */
+static int log_step(trainer *t, hp_env **envs, const hp_rollout *ro, const hp_adv_stats *as, const hp_update_stats *us,
+                    int64_t step, const step_times *tm, hp_err *err) {
+    int rc = HP_OK;
+    if (t->cfg->trainer.log_rollouts && t->root) rc = append_rollouts(t, ro, step + 1, err); /* numbered as metrics */
+    if (rc == HP_OK) hp_test_kill_point("rollouts", step);
+    if (rc || !t->root) return rc;
+    hp_eval_result ep = {0};
+    hp_eval_add(&ep, ro);
+    hp_eval_finish(&ep);
+    hp_eval_result_free(&ep); /* the counts stay; the episode list is not needed here */
+    cJSON *o = step_record(t, envs, ro, &ep, as, us, step, tm);
+    rc = hp_trainlog_write(t->mlog, o, err);
+    cJSON_Delete(o);
+    if (rc == HP_OK) hp_test_kill_point("metrics", step);
+    if (hp_trainlog_console(t->mlog)) {
+        double reward = 0;
+        for (int i = 0; i < ro->n_trajs; i++) reward += ro->trajs[i].ret / (ro->n_trajs ? ro->n_trajs : 1);
+        say(t, "step %3lld/%lld | succ %.3f | reward %6.3f | turns %5.1f | inv %.3f | sw %.2f | pg %+.4f | kl %.4f"
+               " | ent %.3f | vf %.4f | ev %+.2f | %.1f s (rollout %.1f, update %.1f)\n",
+            (long long)step + 1, (long long)t->cfg->trainer.total_steps, ep.success, reward, ep.mean_turns,
+            ep.invalid_rate, as->switch_rate, us->pg_loss, us->kl, us->entropy,
+            us->vf_loss[0] + us->vf_loss[1] + us->vf_loss[2], as->explained_var[0], tm->update - tm->start,
+            tm->rollout - tm->start, tm->update - tm->adv);
+    }
+    if (rc == HP_OK && (!isfinite(us->pg_loss) || !isfinite(us->vf_loss[0])))
+        rc = hp_fail(err, "step %lld: non-finite loss (pg %g, vf %g)", (long long)step + 1, us->pg_loss, us->vf_loss[0]);
+    return rc;
+}
+
+/* One RL step: rollout → rows → scores → advantages → critic and actor update → metrics. */
+static int train_step(trainer *t, hp_env **envs, int64_t step, hp_err *err) {
+    step_times tm = {.start = hp_now()};
+    hp_rollout ro = {0};
+    int row0 = 0, row1 = 0;
+    if (play_rollout(t, envs, step, &ro, &row0, &row1, err)) { /* 1. rollout with the current policy */
+        hp_rollout_free(&ro);
+        return HP_FAIL;
+    }
+    tm.rollout = hp_now();
+    hp_rows rows = {0};
     hp_adv_stats as = {0};
     hp_update_stats us = {0};
-    int r = hp_rows_build(&rows, &ro, t->tok, c, err);
-    if (r == HP_OK) r = hp_train_dist_score(t->dist, t->actor, t->ref, t->critic, &rows, &ro, row0, row1, t->tok, c, err);
-    double t2 = hp_now();
-    /* 4. advantages and value targets */
-    if (r == HP_OK) r = hp_rows_advantages(&rows, &ro, c, &as, err);
-    if (r == HP_OK && step == 0 && t->critic && c->critic.calibrate_bias) r = calibrate_critic(t, &rows, &ro, &as, err);
-    double t3 = hp_now();
-    /* 5. critic then actor */
-    if (r == HP_OK)
-        r = hp_train_update(t->actor, t->critic, &rows, c, step, step >= c->critic.warmup, t->dist, &us, err);
-    double t4 = hp_now();
-    if (r == HP_OK && c->trainer.log_rollouts && t->root) r = append_rollouts(t, &ro, step + 1, err); /* numbered as metrics */
-    if (r == HP_OK) hp_test_kill_point("rollouts", step);
-    /* 6. metrics (rank 0) */
-    if (r == HP_OK && t->root) {
-        hp_eval_result tr = {0};
-        hp_eval_add(&tr, &ro);
-        hp_eval_finish(&tr);
-        hp_eval_result_free(&tr); /* the counts stay; the episode list is not needed here */
-        double reward = 0;
-        for (int i = 0; i < ro.n_trajs; i++) reward += ro.trajs[i].ret / (ro.n_trajs ? ro.n_trajs : 1);
-        int64_t tokens = ro.n_prompt_tokens + ro.n_response_tokens;
-        cJSON *o = cJSON_CreateObject();
-        cJSON_AddStringToObject(o, "kind", "train");
-        add_num(o, "step", (double)step + 1); /* the (step+1)-th update: steps count from 1, as printed */
-        add_num(o, "success", tr.success);
-        for (int k = 0; k < tr.n_types && k < HP_EVAL_MAX_TYPES; k++) {
-            if (!tr.type_n[k]) continue;
-            char key[320];
-            snprintf(key, sizeof key, "success_%s", tr.type_name[k]);
-            add_num(o, key, (double)tr.type_won[k] / tr.type_n[k]);
-        }
-        add_num(o, "score", tr.mean_score);
-        add_num(o, "reward", reward);
-        add_num(o, "episodes", ro.n_trajs);
-        add_num(o, "turns", (double)ro.n_turns);
-        add_num(o, "mean_turns", tr.mean_turns);
-        add_num(o, "invalid_rate", tr.invalid_rate);
-        add_num(o, "switch_rate", as.switch_rate);
-        add_num(o, "mean_segment", as.mean_segment);
-        add_num(o, "adv_mean", as.adv_mean);
-        add_num(o, "adv_abs_mean", as.adv_abs_mean);
-        add_num(o, "loss_tokens", (double)as.loss_tokens);
-        add_num(o, "ret_low", as.ret_low_mean);
-        add_num(o, "ret_high", as.ret_high_mean);
-        add_num(o, "ret_term", as.ret_term_mean);
-        static const char *const head[3] = {"low", "high", "term"};
-        for (int k = 0; k < 3; k++) {
-            char key[64];
-            if (k < hp_rows_heads(c)) {
-                snprintf(key, sizeof key, "explained_var_%s", head[k]), add_num(o, key, as.explained_var[k]);
-                snprintf(key, sizeof key, "ret_std_%s", head[k]), add_num(o, key, as.ret_std[k]);
-            }
-            if (k == 0 || hp_rows_heads(c) > k) {
-                snprintf(key, sizeof key, "adv_raw_mean_%s", head[k]), add_num(o, key, as.adv_raw_mean[k]);
-                snprintf(key, sizeof key, "adv_raw_std_%s", head[k]), add_num(o, key, as.adv_raw_std[k]);
-            }
-        }
-        add_num(o, "pg_loss", us.pg_loss);
-        add_num(o, "entropy", us.entropy);
-        add_num(o, "kl", us.kl);
-        add_num(o, "clipfrac", us.clipfrac);
-        add_num(o, "clipfrac_lower", us.clipfrac_lower);
-        add_num(o, "approx_kl", us.approx_kl);
-        add_num(o, "actor_grad_norm", us.actor_grad_norm);
-        add_num(o, "vf_loss_low", us.vf_loss[0]);
-        add_num(o, "vf_loss_high", us.vf_loss[1]);
-        add_num(o, "vf_loss_term", us.vf_loss[2]);
-        add_num(o, "vf_clipfrac", us.vf_clipfrac);
-        add_num(o, "critic_grad_norm", us.critic_grad_norm);
-        add_num(o, "actor_lr", us.actor_lr);
-        add_num(o, "critic_lr", us.critic_lr);
-        add_num(o, "response_length", ro.n_turns ? (double)ro.n_response_tokens / (double)ro.n_turns : 0.0);
-        add_num(o, "optim_steps", us.actor_steps);
-        add_num(o, "skipped_steps", us.skipped_steps);
-        int ep_truncated = 0;
-        for (int k = 0; k < ro.n_trajs; k++) ep_truncated += ro.trajs[k].truncated;
-        add_num(o, "episodes_truncated", ep_truncated);
-        hp_external_stats xs;
-        if (envs && hp_external_get_stats(envs[0], &xs)) { /* cumulative counters of the first server process */
-            add_num(o, "env_faults", (double)xs.faults);
-            add_num(o, "env_restarts", (double)xs.restarts);
-            add_num(o, "env_truncated", (double)xs.truncated);
-        }
-        add_num(o, "prompt_truncated", ro.n_prompt_truncated);
-        add_num(o, "response_truncated", ro.n_resp_truncated);
-        add_num(o, "max_prompt_len", ro.max_prompt_len);
-        add_num(o, "tokens", (double)tokens);
-        add_num(o, "t_rollout", t1 - t0);
-        add_num(o, "t_score", t2 - t1);
-        add_num(o, "t_adv", t3 - t2);
-        add_num(o, "t_critic", us.critic_seconds);
-        add_num(o, "t_actor", us.actor_seconds);
-        add_num(o, "t_step", t4 - t0);
-        add_num(o, "tokens_per_s", tokens / (t1 - t0 > 0 ? t1 - t0 : 1));
-        r = hp_trainlog_write(t->mlog, o, err);
-        cJSON_Delete(o);
-        if (r == HP_OK) hp_test_kill_point("metrics", step);
-        if (hp_trainlog_console(t->mlog))
-            say(t, "step %3lld/%lld | succ %.3f | reward %6.3f | turns %5.1f | inv %.3f | sw %.2f | pg %+.4f | kl %.4f"
-               " | ent %.3f | vf %.4f | ev %+.2f | %.1f s (rollout %.1f, update %.1f)\n",
-            (long long)step + 1, (long long)c->trainer.total_steps, tr.success, reward, tr.mean_turns,
-            tr.invalid_rate, as.switch_rate, us.pg_loss, us.kl, us.entropy, us.vf_loss[0] + us.vf_loss[1] + us.vf_loss[2],
-            as.explained_var[0], t4 - t0, t1 - t0, t4 - t3);
-        if (!isfinite(us.pg_loss) || !isfinite(us.vf_loss[0]))
-            r = hp_fail(err, "step %lld: non-finite loss (pg %g, vf %g)", (long long)step + 1, us.pg_loss, us.vf_loss[0]);
-    }
+    int rc = hp_rows_build(&rows, &ro, t->tok, &t->learn.adv, err); /* 2. rows: tokens and spans */
+    if (rc == HP_OK) /* 3. scores: old and reference log-probs, critic values */
+        rc = hp_train_dist_score(t->dist, t->actor, t->ref, t->critic, &rows, &ro, row0, row1, t->tok, &t->learn, err);
+    tm.score = hp_now();
+    if (rc == HP_OK) rc = advantages(t, &rows, &ro, step, &as, err); /* 4. advantages and value targets */
+    tm.adv = hp_now();
+    if (rc == HP_OK) /* 5. the critic, then the actor (after critic.warmup steps) */
+        rc = hp_train_update(t->actor, t->critic, &rows, &t->learn, step, step >= t->learn.critic.warmup, t->dist,
+                             &us, err);
+    tm.update = hp_now();
+    if (rc == HP_OK) rc = log_step(t, envs, &ro, &as, &us, step, &tm, err); /* 6. metrics */
     hp_rows_free(&rows);
     hp_rollout_free(&ro);
-    return hp_dist_agree(t->dist, r, err);
+    return hp_dist_agree(t->dist, rc, err);
 }
 
 /* ---- the run ------------------------------------------------------------------------------------- */
 
 static int load_models(trainer *t, hp_err *err) {
     const hp_runcfg *c = t->cfg;
-    int K = hp_rows_heads(c);
+    int K = t->learn.adv.heads;
     t->ref = hp_model_load(t->refdir, err);
     if (!t->ref) return hp_err_wrap(err, "reference policy");
     bool found = false, best = false;
@@ -617,7 +662,7 @@ static int load_models(trainer *t, hp_err *err) {
     if (found) {
         /* Verified whole (state.json's keys, every file against manifest.json) before any of it is used. */
         if (hp_ckpt_check(t->latest, c->trainer.total_steps, &t->st, err)) return HP_FAIL;
-        int rc = hp_ckpt_load(t->latest, &t->actor, K > 0 ? &t->critic : NULL, hp_train_critic_head_only(c), &t->st,
+        int rc = hp_ckpt_load(t->latest, &t->actor, K > 0 ? &t->critic : NULL, t->learn.critic.head_only, &t->st,
                               err);
         if (rc) return HP_FAIL;
         if (K > 0 && !t->critic) return hp_fail(err, "%s: checkpoint has no critic/", t->latest);
@@ -640,7 +685,7 @@ static int load_models(trainer *t, hp_err *err) {
         t->critic = hp_model_load(cp, err);
         if (!t->critic) return hp_err_wrap(err, "critic backbone");
         if (hp_model_add_value_head(t->critic, K, (uint64_t)c->trainer.seed + 17, err)) return HP_FAIL;
-        if (hp_train_critic_head_only(c) && hp_model_freeze_backbone(t->critic, err)) return HP_FAIL;
+        if (t->learn.critic.head_only && hp_model_freeze_backbone(t->critic, err)) return HP_FAIL;
     }
     return hp_ckpt_save(t->latest, t->actor, t->critic, t->tokdir, &t->prompt, t->cfg->env.name, &t->st, err);
 }
@@ -732,6 +777,7 @@ static void trainer_free(trainer *t) {
     hp_model_free(t->ref);
     hp_tok_free(t->tok);
     cJSON_Delete(t->env_opts);
+    free(t->fixed_tasks);
     hp_trainlog_close(t->mlog);
     free(t->dir), free(t->tokdir), free(t->refdir), free(t->latest), free(t->best), free(t->metrics);
     free(t->rollouts);
@@ -788,6 +834,7 @@ int hp_train_run(const hp_runcfg *cfg, const hp_train_opts *opts, hp_err *err) {
     t.rollouts = hp_path_join(dir, "rollouts.jsonl");
     if (cfg->trainer.threads > 0) omp_set_num_threads((int)cfg->trainer.threads);
     int rc = hp_runcfg_validate(cfg, err);
+    if (rc == HP_OK) rc = hp_learn_cfg_resolve(cfg, &t.learn, err);
     if (rc == HP_OK && cfg->model.lora_rank > 0)
         rc = hp_fail(err, "key 'model.lora_rank': LoRA training is not wired into the trainer yet (use 0)");
     if (rc == HP_OK && cfg->env.options[0]) t.env_opts = cJSON_Parse(cfg->env.options);
@@ -820,6 +867,7 @@ int hp_train_run(const hp_runcfg *cfg, const hp_train_opts *opts, hp_err *err) {
     if (rc == HP_OK && root) rc = hp_mkdirs(ck, err);
     free(ck);
     if (rc == HP_OK) rc = make_prompt_cfg(&t, err);
+    if (rc == HP_OK) resolve_modules(&t);
     double t_start = hp_now();
     /* the tokenizer: trained (or checked) by rank 0, then loaded by the others */
     if (rc == HP_OK && root) rc = prepare_tokenizer(&t, err);

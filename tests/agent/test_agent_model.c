@@ -75,7 +75,7 @@ static hp_rollout_cfg small_cfg(void) {
     cfg.n_tasks = 2;
     cfg.group_n = 2;
     cfg.max_steps = 3;
-    cfg.gen.max_new_tokens = 12;
+    cfg.prompt.max_response_tokens = 12;
     cfg.seed = 9;
     return cfg;
 }

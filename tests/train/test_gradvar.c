@@ -154,8 +154,10 @@ static void direct(const hp_rollout *ro, const hp_runcfg *base, const char *est,
     hp_runcfg *cfg = malloc(sizeof *cfg);
     *cfg = *base;
     snprintf(cfg->algorithm.adv_estimator, sizeof cfg->algorithm.adv_estimator, "%s", est);
+    hp_learn_cfg lc;
+    if (hp_learn_cfg_resolve(cfg, &lc, &err)) fail_msg("%s", err.msg);
     hp_rows r;
-    if (hp_rows_build(&r, ro, g_tok, cfg, &err)) fail_msg("%s", err.msg);
+    if (hp_rows_build(&r, ro, g_tok, &lc.adv, &err)) fail_msg("%s", err.msg);
     /* the critic's values at every value position of every row, read here */
     for (int i = 0; i < r.n; i++) {
         int64_t off[2] = {0, r.offsets[i + 1] - r.offsets[i]};
@@ -168,7 +170,7 @@ static void direct(const hp_rollout *ro, const hp_runcfg *base, const char *est,
         free(v);
     }
     hp_adv_stats st;
-    if (hp_rows_advantages(&r, ro, cfg, &st, &err)) fail_msg("%s", err.msg);
+    if (hp_rows_advantages(&r, ro, &lc.adv, &st, &err)) fail_msg("%s", err.msg);
     size_t n_grad = 0;
     hp_model_grad_data(g_actor, &n_grad);
     float *G = calloc(N_BATCH * n_grad, sizeof *G);
@@ -275,8 +277,10 @@ static void test_turn_gae_rows(void **state) {
     hp_runcfg *cfg = load_cfg();
     snprintf(cfg->algorithm.adv_estimator, sizeof cfg->algorithm.adv_estimator, "%s", HP_ROWS_TURN_GAE);
     hp_err err = {{0}};
+    hp_learn_cfg lc;
+    if (hp_learn_cfg_resolve(cfg, &lc, &err)) fail_msg("%s", err.msg);
     hp_rows r;
-    if (hp_rows_build(&r, &ro, g_tok, cfg, &err)) fail_msg("%s", err.msg);
+    if (hp_rows_build(&r, &ro, g_tok, &lc.adv, &err)) fail_msg("%s", err.msg);
     assert_int_equal(r.K, 1);
     const hp_spans *sp = r.spans;
     hp_adv_turn *in = calloc(ro.n_turns, sizeof *in);
@@ -286,7 +290,7 @@ static void test_turn_gae_rows(void **state) {
                               .done = ro.turns[i].done, .valid = true, .v_low = (float)(0.5 + 0.25 * i)};
     }
     hp_adv_stats st;
-    if (hp_rows_advantages(&r, &ro, cfg, &st, &err)) fail_msg("%s", err.msg);
+    if (hp_rows_advantages(&r, &ro, &lc.adv, &st, &err)) fail_msg("%s", err.msg);
     hp_gae_config gc;
     hp_gae_config_default(&gc);
     gc.gamma = 0.95, gc.lam = 0.9;

@@ -123,8 +123,10 @@ static void test_hae_example_a(void **state) {
     const char *toy[] = {"algorithm.gamma=0.9", "algorithm.lam=0.8", "algorithm.hae.lam_seg=0.95",
                          "algorithm.hae.bootstrap_truncated=false", "algorithm.hae.norm_adv=false"};
     assert_int_equal(hp_runcfg_load(cfg, NULL, toy, 5, &err), HP_OK);
+    hp_learn_cfg lc;
+    if (hp_learn_cfg_resolve(cfg, &lc, &err)) fail_msg("%s", err.msg);
     hp_rows r;
-    if (hp_rows_build(&r, &ro, g_tok, cfg, &err)) fail_msg("%s", err.msg);
+    if (hp_rows_build(&r, &ro, g_tok, &lc.adv, &err)) fail_msg("%s", err.msg);
     assert_int_equal(r.K, 3);
     const hp_spans *sp = r.spans;
     for (int i = 0; i < 6; i++) {
@@ -134,7 +136,7 @@ static void test_hae_example_a(void **state) {
         assert_true(sp[i].v_low_pos > 0 && sp[i].v_high_pos == 0 && sp[i].v_term_pos == 0);
     }
     hp_adv_stats st;
-    if (hp_rows_advantages(&r, &ro, cfg, &st, &err)) fail_msg("%s", err.msg);
+    if (hp_rows_advantages(&r, &ro, &lc.adv, &st, &err)) fail_msg("%s", err.msg);
     int checked = 0;
     for (int i = 0; i < 6; i++) {
         checked += check_inside(&r, i, resp[i], "action", AL[i], true, &ro.turns[i].response);
@@ -179,13 +181,15 @@ static void test_gae_tokens(void **state) {
     hp_err err = {{0}};
     const char *ov[] = {"algorithm.adv_estimator=gae", "algorithm.gae.norm_adv=false"};
     assert_int_equal(hp_runcfg_load(cfg, NULL, ov, 2, &err), HP_OK);
+    hp_learn_cfg lc;
+    if (hp_learn_cfg_resolve(cfg, &lc, &err)) fail_msg("%s", err.msg);
     hp_rows r;
-    if (hp_rows_build(&r, &ro, g_tok, cfg, &err)) fail_msg("%s", err.msg);
+    if (hp_rows_build(&r, &ro, g_tok, &lc.adv, &err)) fail_msg("%s", err.msg);
     assert_int_equal(r.K, 1);
     int n = r.n_resp[0];
     for (int j = 0; j <= n; j++) r.v_old[r.val_off[0] + j] = (float)(0.5 * j);
     hp_adv_stats st;
-    if (hp_rows_advantages(&r, &ro, cfg, &st, &err)) fail_msg("%s", err.msg);
+    if (hp_rows_advantages(&r, &ro, &lc.adv, &st, &err)) fail_msg("%s", err.msg);
     for (int j = 0; j < n; j++) {
         if (fabs(r.adv[j] - (9.9 - 0.5 * j)) > 1e-5) fail_msg("adv[%d] = %.7f, want %.7f", j, r.adv[j], 9.9 - 0.5 * j);
         assert_int_equal(r.mask[j], 1);
@@ -211,11 +215,13 @@ static void test_grpo_broadcast(void **state) {
     hp_err err = {{0}};
     const char *ov[] = {"algorithm.adv_estimator=grpo"};
     assert_int_equal(hp_runcfg_load(cfg, NULL, ov, 1, &err), HP_OK);
+    hp_learn_cfg lc;
+    if (hp_learn_cfg_resolve(cfg, &lc, &err)) fail_msg("%s", err.msg);
     hp_rows r;
-    if (hp_rows_build(&r, &ro, g_tok, cfg, &err)) fail_msg("%s", err.msg);
+    if (hp_rows_build(&r, &ro, g_tok, &lc.adv, &err)) fail_msg("%s", err.msg);
     assert_int_equal(r.K, 0);
     hp_adv_stats st;
-    if (hp_rows_advantages(&r, &ro, cfg, &st, &err)) fail_msg("%s", err.msg);
+    if (hp_rows_advantages(&r, &ro, &lc.adv, &st, &err)) fail_msg("%s", err.msg);
     double a = 5.0 / (sqrt(50.0) + 1e-6);
     for (int i = 0; i < 2; i++)
         for (int j = 0; j < r.n_resp[i]; j++) {
