@@ -1,8 +1,8 @@
-/* hiper/agent.h — the agent module: prompts, projection, batched rollouts, SFT warm start and
+/* hiper/agent.h — the agent module: prompts, projection, the turn, batched rollouts, SFT warm start and
  * evaluation. This umbrella header also binds the agent to the model engine.
  *
  * Contract:
- * - prompt.h, project.h, policy.h, rollout.h, sft.h and eval.h each state their own contract.
+ * - prompt.h, project.h, turn.h, policy.h, rollout.h, sft.h and eval.h each state their own contract.
  * - hp_policy_model wraps a model (hiper/model.h) as a policy for rollouts and evaluation; the model
  *   must outlive the policy.
  * - hp_sft_train runs supervised fine-tuning on tokenised demonstrations with the model's weighted
@@ -17,6 +17,7 @@
 #include "hiper/prompt.h"
 #include "hiper/rollout.h"
 #include "hiper/sft.h"
+#include "hiper/turn.h"
 
 struct hp_model;
 

@@ -1,10 +1,11 @@
 /* hiper/sft.h — supervised warm start from expert demonstrations, and the environment-text corpus.
  *
  * Contract:
- * - Demonstrations: an expert (hp_expert) plays episodes; every turn becomes one example whose prompt
- *   is rendered exactly as a rollout renders it (prompt.h, same memory and format) and whose response is
- *   the ideal response in the run's format (hp_prompt_response): for HiPER, SWITCH on the first turn
- *   and whenever the expert's subgoal label changes, KEEP otherwise, the label as subgoal.
+ * - Demonstrations: an expert (hp_expert) plays episodes; every turn is one hp_turn_play (hiper/turn.h),
+ *   the turn a rollout plays (same prompt, projection, executed command, subgoal rule and memory), with
+ *   the expert in the place of the policy; it becomes one example whose prompt is that turn's and whose
+ *   response is the ideal response in the run's format (hp_prompt_response): for HiPER, SWITCH on the
+ *   first turn and whenever the expert's subgoal label changes, KEEP otherwise, the label as subgoal.
  * - Noise: with probability `noise` a turn's action is replaced by a detour: with probability
  *   `noise_repeat` the previous action again, else a random admissible action (the expert replans from
  *   the new state); such turns are played but, unless
@@ -55,6 +56,7 @@ typedef struct hp_demo_cfg {
                             * demonstrations show recovering from the loops a weak policy falls into; the
                             * other detours are random admissible commands */
     bool keep_noisy_targets;
+    bool keep_holds_subgoal; /* the rollouts' subgoal rule (hp_proj_next_subgoal; env.keep_holds_subgoal) */
     uint64_t seed;
     const int64_t *tasks;  /* optional: episode e plays task tasks[e % n_tasks] instead of a random one */
     int n_tasks;

@@ -1,10 +1,9 @@
-/* Batched lock-step rollouts: render → generate (one batched call per turn) → project → step
- * (see hiper/rollout.h). */
+/* Batched lock-step rollouts: every turn is hp_turn_play (hiper/turn.h) with one batched policy call
+ * as its respond step (see hiper/rollout.h). */
 #include "hiper/rollout.h"
 
 #include "hiper/constrain.h"
-
-#include "text.h"
+#include "hiper/turn.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -54,6 +53,7 @@ void hp_rollout_pick_tasks(int64_t split_size, int n, uint64_t seed, int64_t ste
 /* Per-environment state during a rollout. */
 typedef struct slot {
     hp_memory mem;
+    char name[96]; /* "environment i (split[task])", for error messages */
     hp_turn *turns;
     int n_turns, cap;
     bool active;
@@ -118,6 +118,8 @@ typedef struct run_state {
     hp_policy_opts gen;
     hp_vocab_bytes *vocab; /* constrained actions, else NULL */
     hp_response_shape *shape; /* constrained format, else NULL */
+    const int *act;        /* the turn being played: the active environments and the turn index */
+    int t;
 } run_state;
 
 static int reset_all(run_state *st, const int64_t *idx, hp_err *err) {
@@ -131,6 +133,8 @@ static int reset_all(run_state *st, const int64_t *idx, hp_err *err) {
             return hp_err_wrap(err, "rollout: resetting environment %d to %s[%lld]", i, cfg->split, (long long)idx[g]);
         const hp_env_view *v = hp_env_get_view(st->envs[i]);
         hp_memory_reset(&st->slots[i].mem, cfg->prompt.family, v);
+        snprintf(st->slots[i].name, sizeof st->slots[i].name, "environment %d (%s[%lld])", i, cfg->split,
+                 (long long)idx[g]);
         st->slots[i].active = !v->done;
         hp_traj *tr = &st->out->trajs[i];
         tr->group = g;
@@ -150,41 +154,36 @@ static int reset_all(run_state *st, const int64_t *idx, hp_err *err) {
     return HP_OK;
 }
 
-/* Render and tokenise the prompts of the active environments. */
-static int build_prompts(run_state *st, const int *act, int na, int t, hp_ids *prompts, hp_err *err) {
+/* The rollout's respond() for hp_turn_play: a turn record per active environment (taking the rendered
+ * prompt), then every response in one batched policy call. */
+static int respond(void *ctx, hp_turn_agent *ag, int na, hp_err *err) {
+    run_state *st = ctx;
+    const hp_rollout_cfg *cfg = st->cfg;
+    const int *act = st->act;
+    int t = st->t;
+    hp_ids *prompts = hp_xcalloc((size_t)na, sizeof *prompts);
+    uint64_t *seeds = hp_xmalloc((size_t)na * sizeof *seeds);
+    hp_gen_out *outs = hp_xcalloc((size_t)na, sizeof *outs);
+    int rc = HP_FAIL;
     for (int k = 0; k < na; k++) {
         int i = act[k];
         slot *s = &st->slots[i];
-        const hp_env_view *v = hp_env_get_view(st->envs[i]);
         hp_turn *tr = slot_new_turn(s);
         tr->traj = i;
-        tr->group = i / st->cfg->group_n;
+        tr->group = i / cfg->group_n;
         tr->t = t;
-        tr->task_type = v->task_type;
+        tr->task_type = hp_env_get_view(st->envs[i])->task_type;
         tr->anchor_obs = hp_xstrdup(s->mem.obs);
-        if (hp_prompt_build(&st->cfg->prompt, st->tok, &s->mem, v, &tr->prompt_text, &tr->prompt, &tr->prompt_truncated,
-                            err))
-            return hp_err_wrap(err, "rollout: environment %d (%s[%lld]) turn %d", i, st->cfg->split,
-                               (long long)st->out->trajs[i].task_index, t);
+        tr->prompt_text = ag[k].prompt;
+        tr->prompt = ag[k].prompt_ids;
+        tr->prompt_truncated = ag[k].prompt_truncated;
+        ag[k].prompt = NULL;
+        memset(&ag[k].prompt_ids, 0, sizeof ag[k].prompt_ids);
         st->out->n_prompt_truncated += tr->prompt_truncated;
         if ((int)tr->prompt.len > st->out->max_prompt_len) st->out->max_prompt_len = (int)tr->prompt.len;
         st->out->n_prompt_tokens += (int64_t)tr->prompt.len;
         prompts[k] = tr->prompt; /* shallow view; the turn owns the ids */
     }
-    return HP_OK;
-}
-
-/* One lock-step turn over the active environments. */
-static int play_turn(run_state *st, const int *act, int na, int t, hp_err *err) {
-    const hp_rollout_cfg *cfg = st->cfg;
-    hp_ids *prompts = hp_xcalloc((size_t)na, sizeof *prompts);
-    uint64_t *seeds = hp_xmalloc((size_t)na * sizeof *seeds);
-    hp_gen_out *outs = hp_xcalloc((size_t)na, sizeof *outs);
-    char **actions = hp_xcalloc((size_t)na, sizeof *actions);
-    hp_env **envs = hp_xmalloc((size_t)na * sizeof *envs);
-    hp_proj *proj = hp_xcalloc((size_t)na, sizeof *proj);
-    int rc = HP_FAIL;
-    if (build_prompts(st, act, na, t, prompts, err)) goto done;
     int64_t first_env = (int64_t)cfg->first_group * cfg->group_n; /* this share's first environment in the batch */
     for (int k = 0; k < na; k++)
         seeds[k] = derive(cfg->seed, (uint64_t)cfg->step, (uint64_t)(first_env + act[k]), (uint64_t)t + 2);
@@ -209,7 +208,7 @@ static int play_turn(run_state *st, const int *act, int na, int t, hp_err *err) 
     free(adm);
     free(n_adm);
     if (grc) {
-        hp_err_wrap(err, "rollout: generating turn %d", t);
+        hp_err_wrap(err, "generating turn %d", t);
         goto done;
     }
     st->out->gen_seconds += hp_now() - t0;
@@ -227,48 +226,49 @@ static int play_turn(run_state *st, const int *act, int na, int t, hp_err *err) 
         st->out->n_response_tokens += (int64_t)tr->response.len;
         st->out->n_resp_truncated += tr->resp_truncated;
         tr->response_text = decode_plain(st->tok, &tr->response);
-        hp_project(cfg->prompt.fmt, cfg->prompt.family, tr->response_text, &proj[k]);
-        actions[k] = hp_text_strip_n(proj[k].action, strlen(proj[k].action));
-        envs[k] = st->envs[act[k]];
+        ag[k].response = tr->response_text;
     }
-    t0 = hp_now();
-    if (hp_env_step_batch(envs, na, (const char *const *)actions, err)) {
-        hp_err_wrap(err, "rollout: stepping turn %d", t);
-        goto done;
-    }
-    st->out->env_seconds += hp_now() - t0;
+    rc = HP_OK;
+done:
+    for (int k = 0; k < na; k++) hp_gen_out_free(&outs[k]);
+    free(prompts);
+    free(seeds);
+    free(outs);
+    return rc;
+}
+
+/* One lock-step turn over the active environments (hp_turn_play), then the records' outcomes. */
+static int play_turn(run_state *st, const int *act, int na, int t, hp_err *err) {
+    const hp_rollout_cfg *cfg = st->cfg;
+    hp_turn_agent *ag = hp_xcalloc((size_t)na, sizeof *ag);
     for (int k = 0; k < na; k++) {
+        ag[k].env = st->envs[act[k]];
+        ag[k].mem = &st->slots[act[k]].mem;
+        ag[k].name = st->slots[act[k]].name;
+    }
+    st->act = act;
+    st->t = t;
+    hp_turn_cfg tc = {.prompt = &cfg->prompt, .tok = st->tok, .keep_holds_subgoal = cfg->keep_holds_subgoal,
+                      .respond = respond, .ctx = st};
+    int rc = hp_turn_play(&tc, t, ag, na, &st->out->env_seconds, err);
+    for (int k = 0; k < na && rc == HP_OK; k++) {
         slot *s = &st->slots[act[k]];
         hp_turn *tr = &s->turns[s->n_turns - 1];
-        const hp_env_view *v = hp_env_get_view(envs[k]);
-        tr->action = hp_xstrdup(proj[k].action);
-        tr->switch_word = hp_xstrdup(proj[k].switch_word);
-        tr->subgoal = hp_xstrdup(proj[k].subgoal);
-        tr->valid = proj[k].valid;
+        const hp_env_view *v = hp_env_get_view(ag[k].env);
+        tr->action = hp_xstrdup(ag[k].proj.action);
+        tr->switch_word = hp_xstrdup(ag[k].proj.switch_word);
+        tr->subgoal = hp_xstrdup(ag[k].proj.subgoal);
+        tr->valid = ag[k].proj.valid;
         tr->reward = v->reward;
         tr->score = v->score;
         tr->done = v->done;
         tr->won = v->won;
         bool capped = t + 1 >= cfg->max_steps;
         tr->truncated = v->truncated || (capped && !v->done);
-        if (cfg->prompt.fmt == HP_FMT_HIPER)
-            hp_memory_set_subgoal(&s->mem, hp_proj_next_subgoal(&proj[k], s->mem.subgoal, cfg->keep_holds_subgoal));
-        hp_memory_push(&s->mem, proj[k].action, v);
         if (v->done || tr->truncated) s->active = false;
     }
-    rc = HP_OK;
-done:
-    for (int k = 0; k < na; k++) {
-        hp_gen_out_free(&outs[k]);
-        free(actions[k]);
-        hp_proj_free(&proj[k]);
-    }
-    free(prompts);
-    free(seeds);
-    free(outs);
-    free(actions);
-    free(envs);
-    free(proj);
+    for (int k = 0; k < na; k++) hp_turn_agent_clear(&ag[k]);
+    free(ag);
     return rc;
 }
 
@@ -361,7 +361,10 @@ int hp_rollout_run(hp_env **envs, const hp_tok *tok, const hp_policy *policy, co
         for (int i = 0; i < st.n; i++)
             if (st.slots[i].active) act[na++] = i;
         if (!na) break;
-        if (play_turn(&st, act, na, t, err)) goto done;
+        if (play_turn(&st, act, na, t, err)) {
+            hp_err_wrap(err, "rollout");
+            goto done;
+        }
     }
     rc = HP_OK;
 done:

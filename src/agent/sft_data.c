@@ -1,9 +1,7 @@
-/* SFT demonstrations from an expert, rendered exactly as rollouts render prompts, their tokenisation,
- * and the environment-text corpus for tokenizer training (see hiper/sft.h). */
-#include "hiper/project.h"
+/* SFT demonstrations from an expert, played turn by turn exactly as rollouts play (hiper/turn.h), their
+ * tokenisation, and the environment-text corpus for tokenizer training (see hiper/sft.h). */
 #include "hiper/sft.h"
-
-#include "text.h"
+#include "hiper/turn.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -49,86 +47,111 @@ static const char *random_admissible(const hp_env_view *v, hp_rng *r) {
     return NULL;
 }
 
-/* What one demonstration step produced: the prompt, the target response, and whether it was a detour. */
+/* What one demonstration step produced: the prompt, the target response, and whether it was a detour.
+ * Borrowed: a visitor copies what it keeps. */
 typedef struct demo_step {
-    char *prompt, *user, *response;
+    const char *prompt, *user, *response;
     bool noisy;
 } demo_step;
 
-/* Called for every step of every demonstration episode. */
+/* Called for every step of every demonstration episode, before the step is taken (m and v are the state
+ * the prompt shows). */
 typedef void (*demo_visit)(void *ctx, const hp_demo_cfg *cfg, const hp_memory *m, const hp_env_view *v,
                            const demo_step *s);
 
-/* Play the episodes: the expert acts (with noise), every step is rendered and projected exactly as a
- * rollout would, and visit() sees it. */
+/* One demonstration episode in progress: the expert, the noise stream and the previous label/action. */
+typedef struct demo_state {
+    const hp_demo_cfg *cfg;
+    hp_expert *ex;
+    hp_rng rng;
+    hp_buf action, label, prev, last_act;
+    char *response; /* this turn's target, read by hp_turn_play */
+    demo_visit visit;
+    void *ctx;
+    hp_sft_set *counts;
+    int64_t idx; /* the episode's task */
+    int t;       /* the turn */
+} demo_state;
+
+/* hp_turn_play's respond(): the expert's next action (or a detour) and its subgoal label as the ideal
+ * response of the run's format, shown to the visitor. */
+static int demo_respond(void *ctx, hp_turn_agent *a, int n, hp_err *err) {
+    (void)n;
+    demo_state *d = ctx;
+    const hp_demo_cfg *cfg = d->cfg;
+    const hp_env_view *v = hp_env_get_view(a->env);
+    if (d->ex->next(d->ex->self, a->env, &d->action, &d->label, err))
+        return hp_err_wrap(err, "expert at step %d", d->t);
+    const char *act = d->action.data;
+    bool noisy = false;
+    if (cfg->noise > 0 && hp_rng_uniform(&d->rng) < cfg->noise) {
+        bool repeat = cfg->noise_repeat > 0 && hp_rng_uniform(&d->rng) < cfg->noise_repeat;
+        const char *r = repeat && d->last_act.len ? d->last_act.data : random_admissible(v, &d->rng);
+        if (r) {
+            act = r;
+            noisy = true;
+        }
+    }
+    bool do_switch = d->t == 0 || strcmp(d->label.data, d->prev.data ? d->prev.data : "") != 0;
+    free(d->response);
+    d->response = hp_prompt_response(cfg->prompt.fmt, do_switch, d->label.data, d->label.data, act);
+    a->response = d->response;
+    char *user = hp_prompt_user_text(&cfg->prompt, a->mem, v);
+    demo_step s = {a->prompt, user, d->response, noisy};
+    d->visit(d->ctx, cfg, a->mem, v, &s);
+    free(user);
+    d->counts->n_noisy_turns += noisy;
+    hp_buf_clear(&d->prev);
+    hp_buf_puts(&d->prev, d->label.data);
+    return HP_OK;
+}
+
+/* Play the episodes: the expert acts (with noise), and every step is one hp_turn_play (hiper/turn.h),
+ * rendered, projected and remembered exactly as a rollout's turn; visit() sees it. */
 static int play_demos(hp_env *env, hp_expert *ex, const hp_demo_cfg *cfg, demo_visit visit, void *ctx,
                       hp_sft_set *counts, hp_err *err) {
     int64_t size = hp_env_split_size(env, cfg->split, err);
     if (size < 0) return hp_err_wrap(err, "demonstrations");
     if (size == 0) return hp_fail(err, "demonstrations: split '%s' is empty", cfg->split);
-    hp_rng rng;
-    hp_rng_seed(&rng, cfg->seed, 0x64656d6fULL);
-    hp_buf action = {0}, label = {0}, prev = {0}, last_act = {0};
+    demo_state d = {.cfg = cfg, .ex = ex, .visit = visit, .ctx = ctx, .counts = counts};
+    hp_rng_seed(&d.rng, cfg->seed, 0x64656d6fULL);
+    hp_turn_cfg tc = {.prompt = &cfg->prompt, .tok = NULL, .keep_holds_subgoal = cfg->keep_holds_subgoal,
+                      .respond = demo_respond, .ctx = &d};
     hp_memory m = {0};
     int rc = HP_OK;
     for (int ep = 0; ep < cfg->n_episodes && rc == HP_OK; ep++) {
-        int64_t idx = cfg->n_tasks > 0 ? cfg->tasks[ep % cfg->n_tasks] : (int64_t)hp_rng_below(&rng, (uint64_t)size);
-        if (hp_env_reset(env, cfg->split, idx, cfg->seed + (uint64_t)ep, err)) {
-            rc = hp_err_wrap(err, "demonstrations: reset %s[%lld]", cfg->split, (long long)idx);
+        d.idx = cfg->n_tasks > 0 ? cfg->tasks[ep % cfg->n_tasks] : (int64_t)hp_rng_below(&d.rng, (uint64_t)size);
+        if (hp_env_reset(env, cfg->split, d.idx, cfg->seed + (uint64_t)ep, err)) {
+            rc = hp_err_wrap(err, "demonstrations: reset %s[%lld]", cfg->split, (long long)d.idx);
             break;
         }
         const hp_env_view *v = hp_env_get_view(env);
         hp_memory_reset(&m, cfg->prompt.family, v);
-        hp_buf_clear(&prev);
-        hp_buf_clear(&last_act);
-        for (int t = 0; t < cfg->max_steps && !v->done; t++) {
-            if (ex->next(ex->self, env, &action, &label, err)) {
-                rc = hp_err_wrap(err, "demonstrations: expert at %s[%lld] step %d", cfg->split, (long long)idx, t);
-                break;
+        hp_buf_clear(&d.prev);
+        hp_buf_clear(&d.last_act);
+        for (d.t = 0; d.t < cfg->max_steps && !v->done; d.t++) {
+            hp_turn_agent a = {.env = env, .mem = &m};
+            rc = hp_turn_play(&tc, d.t, &a, 1, NULL, err);
+            if (rc == HP_OK) {
+                hp_buf_clear(&d.last_act);
+                hp_buf_puts(&d.last_act, a.exec);
             }
-            demo_step s = {0};
-            const char *act = action.data;
-            if (cfg->noise > 0 && hp_rng_uniform(&rng) < cfg->noise) {
-                bool repeat = cfg->noise_repeat > 0 && hp_rng_uniform(&rng) < cfg->noise_repeat;
-                const char *r = repeat && last_act.len ? last_act.data : random_admissible(v, &rng);
-                if (r) {
-                    act = r;
-                    s.noisy = true;
-                }
-            }
-            bool do_switch = t == 0 || strcmp(label.data, prev.data ? prev.data : "") != 0;
-            s.prompt = hp_prompt_render(&cfg->prompt, &m, v);
-            s.user = hp_prompt_user_text(&cfg->prompt, &m, v);
-            s.response = hp_prompt_response(cfg->prompt.fmt, do_switch, label.data, label.data, act);
-            hp_proj p;
-            hp_project(cfg->prompt.fmt, cfg->prompt.family, s.response, &p);
-            char *exec = hp_text_strip_n(p.action, strlen(p.action));
-            visit(ctx, cfg, &m, v, &s);
-            counts->n_noisy_turns += s.noisy;
-            hp_buf_clear(&prev);
-            hp_buf_puts(&prev, label.data);
-            if (cfg->prompt.fmt == HP_FMT_HIPER) hp_memory_set_subgoal(&m, p.subgoal);
-            int step_rc = hp_env_step(env, exec, err);
-            hp_buf_clear(&last_act);
-            hp_buf_puts(&last_act, exec);
-            free(exec);
-            if (step_rc) {
-                rc = hp_err_wrap(err, "demonstrations: step %d of %s[%lld]", t, cfg->split, (long long)idx);
-                hp_proj_free(&p);
+            hp_turn_agent_clear(&a);
+            if (rc) {
+                hp_err_wrap(err, "demonstrations: %s[%lld]", cfg->split, (long long)d.idx);
                 break;
             }
             v = hp_env_get_view(env);
-            hp_memory_push(&m, p.action, v);
-            hp_proj_free(&p);
         }
         counts->n_episodes++;
         counts->n_won += v->won;
     }
     hp_memory_free(&m);
-    hp_buf_free(&action);
-    hp_buf_free(&label);
-    hp_buf_free(&prev);
-    hp_buf_free(&last_act);
+    hp_buf_free(&d.action);
+    hp_buf_free(&d.label);
+    hp_buf_free(&d.prev);
+    hp_buf_free(&d.last_act);
+    free(d.response);
     return rc;
 }
 
@@ -137,12 +160,7 @@ static void collect_visit(void *ctx, const hp_demo_cfg *cfg, const hp_memory *m,
     (void)m;
     (void)v;
     hp_sft_set *set = ctx;
-    if (!s->noisy || cfg->keep_noisy_targets) set_push(set, s->prompt, s->response);
-    else {
-        free(s->prompt);
-        free(s->response);
-    }
-    free(s->user);
+    if (!s->noisy || cfg->keep_noisy_targets) set_push(set, hp_xstrdup(s->prompt), hp_xstrdup(s->response));
 }
 
 int hp_sft_collect(hp_env *env, hp_expert *expert, const hp_demo_cfg *cfg, hp_sft_set *out, hp_err *err) {
@@ -218,9 +236,6 @@ static void corpus_visit(void *ctx, const hp_demo_cfg *cfg, const hp_memory *m, 
     char *u = hp_prompt_user_text(&other, m, v);
     if (fprintf(c->fp, "%s\n%s\n%s\n\n", s->user, u, s->response) < 0) c->failed = true;
     free(u);
-    free(s->prompt);
-    free(s->response);
-    free(s->user);
 }
 
 int hp_sft_write_corpus(hp_env *env, hp_expert *expert, const hp_demo_cfg *cfg, const char *path, hp_err *err) {

@@ -111,6 +111,7 @@ static void resolve_modules(trainer *t) {
     d->max_steps = (int)c->env.max_steps;
     d->noise = c->sft.noise;
     d->noise_repeat = c->sft.noise_repeat;
+    d->keep_holds_subgoal = c->env.keep_holds_subgoal; /* the turn a rollout plays */
     d->seed = run_seed(c) ^ 0x5f7ULL;
     d->tasks = t->train_tasks;
     d->n_tasks = t->n_train_tasks;

@@ -1,7 +1,7 @@
 /* Rollouts with a scripted policy on a small corridor environment defined here: records are
  * well-formed, group members share their task, a fixed seed gives the same rollout, the recorded
  * actions replayed on a fresh environment give the recorded rewards, and the projected subgoal feeds
- * the next prompt. */
+ * the next prompt; and the turn itself (hp_turn_play), which demonstrations play too. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -9,6 +9,7 @@
 #include <cmocka.h>
 
 #include "hiper/rollout.h"
+#include "hiper/turn.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -361,11 +362,106 @@ static void test_prompt_build_shrinks_history(void **state) {
     hp_tok_free(tok);
 }
 
+/* hp_turn_play, the turn of rollouts and demonstrations alike: with a tokenizer (rollouts) and without
+ * (demonstrations) the same prompts and memory; the subgoal rule, faithful or keep_holds_subgoal; the
+ * executed command stripped while the memory keeps the projection; a prompt over the limit names the
+ * agent and the turn. */
+typedef struct canned {
+    const char *const *text;
+    int calls;
+} canned;
+
+static int canned_respond(void *ctx, hp_turn_agent *a, int n, hp_err *err) {
+    (void)err;
+    canned *c = ctx;
+    for (int k = 0; k < n; k++) {
+        assert_non_null(a[k].prompt);
+        assert_null(a[k].response);
+        a[k].response = c->text[c->calls];
+    }
+    c->calls++;
+    return HP_OK;
+}
+
+static void test_turn_play(void **state) {
+    (void)state;
+    static const char *const SCRIPT[] = {
+        "<switch>SWITCH</switch>\n<subgoal>walk ahead</subgoal>\n<action>Go Forward</action>",
+        "<switch>KEEP</switch>\n<subgoal>something else</subgoal>\n<action>look</action>",
+        "I will   go back  ",
+    };
+    hp_tok *tok = load_tok();
+    hp_err e = {{0}};
+    for (int keep = 0; keep < 2; keep++) {
+        hp_env *env[2] = {corridor_new(50), corridor_new(50)};
+        hp_memory m[2] = {{0}};
+        for (int i = 0; i < 2; i++) {
+            assert_int_equal(hp_env_reset(env[i], "train", 4, 0, &e), HP_OK);
+            hp_memory_reset(&m[i], HP_FAM_OTHER, hp_env_get_view(env[i]));
+        }
+        hp_prompt_cfg pc = hp_prompt_cfg_default(HP_FMT_HIPER, HP_FAM_OTHER);
+        pc.max_prompt_tokens = 100000;
+        canned c[2] = {{SCRIPT, 0}, {SCRIPT, 0}};
+        hp_turn_cfg with = {.prompt = &pc, .tok = tok, .keep_holds_subgoal = keep, .respond = canned_respond,
+                            .ctx = &c[0]};
+        hp_turn_cfg without = with;
+        without.tok = NULL;
+        without.ctx = &c[1];
+        static const char *const EXEC[] = {"go forward", "look", "i will   go back"};
+        for (int t = 0; t < 3; t++) {
+            hp_turn_agent a = {.env = env[0], .mem = &m[0]}, b = {.env = env[1], .mem = &m[1]};
+            double secs = 0;
+            assert_int_equal(hp_turn_play(&with, t, &a, 1, &secs, &e), HP_OK);
+            assert_int_equal(hp_turn_play(&without, t, &b, 1, NULL, &e), HP_OK);
+            assert_string_equal(a.prompt, b.prompt);
+            assert_true(a.prompt_ids.len > 0 && b.prompt_ids.len == 0);
+            assert_string_equal(a.exec, EXEC[t]);
+            assert_string_equal(b.exec, EXEC[t]);
+            assert_string_equal(m[0].subgoal, m[1].subgoal);
+            assert_true(secs >= 0);
+            if (t == 1) /* the KEEP turn recorded another subgoal */
+                assert_string_equal(m[0].subgoal, keep ? "walk ahead" : "something else");
+            hp_turn_agent_clear(&a);
+            hp_turn_agent_clear(&b);
+        }
+        /* the fallback action runs stripped; the memory keeps the projection as it was */
+        assert_string_equal(m[0].steps[2].action, "i will   go back  ");
+        assert_string_equal(hp_env_get_view(env[0])->observation, "Nothing happens.");
+        assert_int_equal(m[0].n_steps, 3);
+        for (int i = 0; i < 2; i++) {
+            hp_memory_free(&m[i]);
+            hp_env_free(env[i]);
+        }
+    }
+    /* over the prompt limit: the agent and the turn are named, nothing is stepped */
+    hp_env *env = corridor_new(50);
+    hp_memory m = {0};
+    assert_int_equal(hp_env_reset(env, "train", 4, 0, &e), HP_OK);
+    hp_memory_reset(&m, HP_FAM_OTHER, hp_env_get_view(env));
+    hp_prompt_cfg pc = hp_prompt_cfg_default(HP_FMT_HIPER, HP_FAM_OTHER);
+    pc.max_prompt_tokens = 50;
+    canned c = {SCRIPT, 0};
+    hp_turn_cfg tc = {.prompt = &pc, .tok = tok, .respond = canned_respond, .ctx = &c};
+    hp_turn_agent a[2] = {{.env = env, .mem = &m, .name = "corridor 7"}, {.env = env, .mem = &m}};
+    assert_int_equal(hp_turn_play(&tc, 3, a, 1, NULL, &e), HP_FAIL);
+    assert_non_null(strstr(e.msg, "corridor 7 turn 3: "));
+    assert_non_null(strstr(e.msg, "exceeds max_prompt_tokens = 50"));
+    assert_int_equal(hp_turn_play(&tc, 0, a + 1, 1, NULL, &e), HP_FAIL);
+    assert_non_null(strstr(e.msg, "agent 0 turn 0: "));
+    assert_int_equal(c.calls, 0);
+    assert_int_equal(m.n_steps, 0);
+    for (int k = 0; k < 2; k++) hp_turn_agent_clear(&a[k]);
+    hp_memory_free(&m);
+    hp_env_free(env);
+    hp_tok_free(tok);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_records),     cmocka_unit_test(test_replay),
         cmocka_unit_test(test_determinism), cmocka_unit_test(test_truncation_and_jsonl),
         cmocka_unit_test(test_prompt_limit),         cmocka_unit_test(test_prompt_build_shrinks_history),
+        cmocka_unit_test(test_turn_play),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
