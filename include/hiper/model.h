@@ -195,6 +195,18 @@ typedef struct hp_lora {
 /* Add LoRA adapters W' = W + (alpha/rank) B A (A [rank, in] ~ kaiming-uniform as PEFT, B [out, rank]
  * = 0). Afterwards only LoRA tensors (and a value head, if any) train. Call before the first backward. */
 int hp_model_enable_lora(hp_model *m, const hp_lora *opts, uint64_t seed, hp_err *err);
+/* The LoRA settings the model was enabled with, or NULL. */
+const hp_lora *hp_model_lora(const hp_model *m);
+/* The adapters in PEFT's form, written atomically as directory dir: adapter_model.safetensors (F32:
+ * every "base_model.model.<name>.lora_A.weight" / ".lora_B.weight", and a value head's score.weight /
+ * score.bias as PEFT's modules_to_save) and adapter_config.json (peft_type LORA, r, lora_alpha,
+ * target_modules, task_type CAUSAL_LM or TOKEN_CLS, base_model_name_or_path = base). hp_model_save
+ * writes the same model with the adapters merged. */
+int hp_model_save_lora(const hp_model *m, const char *dir, const char *base, hp_err *err);
+/* Read adapters written by hp_model_save_lora into a model with the same base architecture on which
+ * hp_model_enable_lora was called with the same settings (and a value head added when they hold one):
+ * every tensor's name and shape, and adapter_config.json's r and lora_alpha, are checked. */
+int hp_model_load_lora(hp_model *m, const char *dir, hp_err *err);
 
 /* ---- generation ------------------------------------------------------------------------------ */
 

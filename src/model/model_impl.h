@@ -49,6 +49,7 @@ struct hp_model {
     layer *L;
     mp *embed, *norm, *lm_head, *score_w, *score_b;
     bool lora;
+    hp_lora lora_cfg; /* as enabled (hp_model_enable_lora) */
     float *grad_arena;
     size_t grad_n;
     float *m_arena, *v_arena;

@@ -55,31 +55,35 @@ int hp_ckpt_state_read(const char *path, hp_ckpt_state *st, hp_err *err) {
     return rc;
 }
 
-/* Save one model and its optimizer state under dir/name. */
-static int save_model(const char *dir, const char *name, hp_model *m, const char *tokdir, hp_err *err) {
+/* Save one model and its optimizer state under dir/name; with LoRA also its adapters as dir/name_lora. */
+static int save_model(const char *dir, const char *name, hp_model *m, const char *tokdir, const char *base,
+                      hp_err *err) {
     char *md = hp_path_join(dir, name);
-    hp_buf opt = {0};
+    hp_buf opt = {0}, lora = {0};
     hp_buf_printf(&opt, "%s_optim.safetensors", md);
+    hp_buf_printf(&lora, "%s_lora", md);
     int rc = hp_model_save(m, md, tokdir, err);
+    if (rc == HP_OK && hp_model_lora(m)) rc = hp_model_save_lora(m, lora.data, base, err);
     if (rc == HP_OK && hp_model_optim_step_count(m) > 0) rc = hp_model_optim_save(m, opt.data, err);
     free(md);
     hp_buf_free(&opt);
+    hp_buf_free(&lora);
     return rc;
 }
 
-int hp_ckpt_save(const char *dir, hp_model *actor, hp_model *critic, const char *tokdir,
-                 const hp_prompt_cfg *prompt, const char *env_kind, const hp_ckpt_state *st, hp_err *err) {
+int hp_ckpt_save(const char *dir, hp_model *actor, hp_model *critic, const hp_ckpt_files *f, const hp_ckpt_state *st,
+                 hp_err *err) {
     hp_buf tmp = {0};
     hp_buf_printf(&tmp, "%s.tmp", dir);
     int rc = hp_remove_tree(tmp.data, err);
     if (rc == HP_OK) rc = hp_mkdirs(tmp.data, err);
-    if (rc == HP_OK) rc = save_model(tmp.data, "actor", actor, tokdir, err);
+    if (rc == HP_OK) rc = save_model(tmp.data, "actor", actor, f->tokenizer_dir, f->actor_base, err);
     if (rc == HP_OK) {
         char *ad = hp_path_join(tmp.data, "actor");
-        rc = hp_prompt_cfg_save(prompt, env_kind, ad, err);
+        rc = hp_prompt_cfg_save(f->prompt, f->env_kind, ad, err);
         free(ad);
     }
-    if (rc == HP_OK && critic) rc = save_model(tmp.data, "critic", critic, tokdir, err);
+    if (rc == HP_OK && critic) rc = save_model(tmp.data, "critic", critic, f->tokenizer_dir, f->critic_base, err);
     if (rc == HP_OK) {
         char *sp = hp_path_join(tmp.data, "state.json");
         rc = state_write(sp, st, err);
@@ -188,6 +192,29 @@ static int load_model(const char *dir, const char *name, bool head_only, hp_mode
     free(md);
     hp_buf_free(&opt);
     return rc;
+}
+
+/* A LoRA model's adapters and optimizer state, into m built by the caller. */
+static int load_lora(const char *dir, const char *name, hp_model *m, hp_err *err) {
+    char *md = hp_path_join(dir, name);
+    hp_buf opt = {0}, lora = {0};
+    hp_buf_printf(&opt, "%s_optim.safetensors", md);
+    hp_buf_printf(&lora, "%s_lora", md);
+    int rc = hp_model_load_lora(m, lora.data, err);
+    if (rc == HP_OK && hp_path_exists(opt.data)) rc = hp_model_optim_load(m, opt.data, err);
+    free(md);
+    hp_buf_free(&opt);
+    hp_buf_free(&lora);
+    return rc;
+}
+
+int hp_ckpt_load_lora(const char *dir, hp_model *actor, hp_model *critic, hp_ckpt_state *st, hp_err *err) {
+    char *sp = hp_path_join(dir, "state.json");
+    int rc = hp_ckpt_state_read(sp, st, err);
+    free(sp);
+    if (rc == HP_OK) rc = load_lora(dir, "actor", actor, err);
+    if (rc == HP_OK && critic) rc = load_lora(dir, "critic", critic, err);
+    return rc ? hp_err_wrap(err, "loading checkpoint %s", dir) : HP_OK;
 }
 
 int hp_ckpt_load(const char *dir, hp_model **actor, hp_model **critic, bool critic_head_only, hp_ckpt_state *st,

@@ -126,8 +126,10 @@ static const hp_rc_key KEYS[] = {
     I("model.num_key_value_heads", model.num_key_value_heads, "small model: key/value heads"),
     I("model.max_position_embeddings", model.max_position_embeddings, "small model: context length"),
     F("model.rope_theta", model.rope_theta, "small model: RoPE θ"),
-    I("model.lora_rank", model.lora_rank, "LoRA rank (0 = full fine-tuning)"),
-    F("model.lora_alpha", model.lora_alpha, "LoRA α"),
+    I("model.lora_rank", model.lora_rank,
+      "LoRA rank of the RL phase's actor and (whole) critic, adapters on all seven projections of every layer "
+      "(0 = full fine-tuning; the SFT warm start is full fine-tuning either way)"),
+    F("model.lora_alpha", model.lora_alpha, "LoRA α: the adapters' update is scaled by α / rank"),
     B("sft.enable", sft.enable, "supervised warm start before RL"),
     I("sft.episodes", sft.episodes, "expert episodes played for demonstrations"),
     F("sft.noise", sft.noise, "share of detour steps in the demonstrations"),
@@ -648,6 +650,7 @@ static int validate(const hp_runcfg *c, const char **bad, hp_err *err) {
             "model.num_key_value_heads", "must divide model.num_attention_heads");
     REQUIRE(c->model.num_hidden_layers >= 1, "model.num_hidden_layers", "must be >= 1");
     REQUIRE(c->model.lora_rank >= 0, "model.lora_rank", "must be >= 0");
+    REQUIRE(c->model.lora_rank == 0 || c->model.lora_alpha > 0, "model.lora_alpha", "must be > 0 with LoRA");
     REQUIRE(c->sft.noise >= 0 && c->sft.noise <= 1, "sft.noise", "must be in [0, 1]");
     REQUIRE(c->sft.noise_repeat >= 0 && c->sft.noise_repeat <= 1, "sft.noise_repeat", "must be in [0, 1]");
     REQUIRE(c->sft.lr_warmup_steps_ratio >= 0 && c->sft.lr_warmup_steps_ratio < 1, "sft.lr_warmup_steps_ratio",

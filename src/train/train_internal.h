@@ -202,11 +202,21 @@ typedef struct hp_ckpt_state {
     int64_t best_step;
 } hp_ckpt_state;
 
-/* Write dir (atomically: dir.tmp, then swapped in) with actor/ (and its agent.json: the prompt
- * settings, so that `hiper eval --model dir/actor` prompts as training did), critic/ (if any), their
- * optimizer states and state.json. */
-int hp_ckpt_save(const char *dir, struct hp_model *actor, struct hp_model *critic, const char *tokenizer_dir,
-                 const struct hp_prompt_cfg *prompt, const char *env_kind, const hp_ckpt_state *st, hp_err *err);
+/* What a checkpoint holds besides the models and the loop state. */
+typedef struct hp_ckpt_files {
+    const char *tokenizer_dir;           /* copied into each model directory */
+    const struct hp_prompt_cfg *prompt;  /* actor/agent.json: so `hiper eval --model DIR/actor` prompts as
+                                          * training did */
+    const char *env_kind;
+    const char *actor_base, *critic_base; /* LoRA: the models the adapters sit on (their adapter_config.json) */
+} hp_ckpt_files;
+
+/* Write dir (atomically: dir.tmp, then swapped in) with actor/ (and its agent.json), critic/ (if any), their
+ * optimizer states and state.json. A model with LoRA adapters (hp_model_lora) is saved merged as NAME/,
+ * the Hugging Face directory every reader loads, and its adapters in PEFT's form as NAME_lora/
+ * (hp_model_save_lora), which a resume loads back onto the base: merged weights cannot be split back. */
+int hp_ckpt_save(const char *dir, struct hp_model *actor, struct hp_model *critic, const hp_ckpt_files *files,
+                 const hp_ckpt_state *st, hp_err *err);
 /* Whether checkpoint dir exists (*found), after repairing an interrupted swap (the previous checkpoint
  * moved back when it is whole) and removing the copies an interrupted swap left beside a complete one.
  * A missing dir whose left copy is incomplete is an error. Use hp_ckpt_check before loading it. */
@@ -218,6 +228,11 @@ int hp_ckpt_check(const char *dir, int64_t total_steps, hp_ckpt_state *st, hp_er
  * the critic trains its value head only (critic.backbone = reference; hp_model_freeze_backbone). */
 int hp_ckpt_load(const char *dir, struct hp_model **actor, struct hp_model **critic, bool critic_head_only,
                  hp_ckpt_state *st, hp_err *err);
+/* The same for LoRA models: actor and critic (NULL: none) are built as the run starts them (the base, a
+ * value head, hp_model_enable_lora with the run's settings); their adapters (NAME_lora/) and optimizer
+ * states are read into them. */
+int hp_ckpt_load_lora(const char *dir, struct hp_model *actor, struct hp_model *critic, hp_ckpt_state *st,
+                      hp_err *err);
 int hp_ckpt_state_read(const char *path, hp_ckpt_state *st, hp_err *err);
 
 /* manifest.c: dir/manifest.json lists every file of a checkpoint directory with its size and FNV-1a 64

@@ -37,6 +37,8 @@ typedef struct trainer {
     hp_demo_cfg demo;       /* the SFT demonstrations (and the tokenizer's corpus) */
     hp_sft_cfg sft;
     int64_t *fixed_tasks;   /* env.train_tasks cycled to fill a batch (rollout.task_indices), or NULL */
+    hp_lora lora;           /* model.lora_*: rank 0 = full fine-tuning */
+    hp_ckpt_files files;    /* what checkpoints hold besides the models */
     hp_fmt fmt;
     hp_env_family family;
     cJSON *env_opts;
@@ -129,6 +131,11 @@ static void resolve_modules(trainer *t) {
     s->seed = (uint64_t)c->trainer.seed;
     s->log_every = t->opts->quiet ? 0 : 25;
     s->dist = t->dist; /* each rank passes its share of every batch */
+
+    t->lora = (hp_lora){.rank = (int)c->model.lora_rank, .alpha = c->model.lora_alpha, .targets = HP_LORA_ALL};
+    t->files = (hp_ckpt_files){.prompt = &t->prompt, .env_kind = c->env.name, /* .tokenizer_dir: once prepared */
+                               .actor_base = t->refdir,
+                               .critic_base = c->model.critic_path[0] ? c->model.critic_path : t->refdir};
 }
 
 static hp_env **open_envs(const trainer *t, int n, hp_err *err) {
@@ -418,7 +425,7 @@ static int validate(trainer *t, int64_t step, hp_err *err) {
         t->st.best_step = step;
         hp_ckpt_state bs = t->st;
         bs.next_step = step;
-        if (t->root) rc = hp_ckpt_save(t->best, t->actor, t->critic, t->tokdir, &t->prompt, t->cfg->env.name, &bs, err);
+        if (t->root) rc = hp_ckpt_save(t->best, t->actor, t->critic, &t->files, &bs, err);
     }
     return hp_dist_agree(t->dist, rc, err);
 }
@@ -487,7 +494,7 @@ static int play_rollout(trainer *t, hp_env **envs, int64_t step, hp_rollout *ro,
     hp_policy pol = hp_policy_model(t->actor);
     if (hp_train_dist_rollout(t->dist, envs, t->tok, &pol, &rc, ro, row0, row1, err) == HP_OK) return HP_OK;
     hp_err cause = *err, ck = {{0}};
-    if (t->root && hp_ckpt_save(t->latest, t->actor, t->critic, t->tokdir, &t->prompt, t->cfg->env.name, &t->st, &ck))
+    if (t->root && hp_ckpt_save(t->latest, t->actor, t->critic, &t->files, &t->st, &ck))
         return hp_fail(err, "rollout at step %lld: %s (saving the checkpoint failed too: %s)", (long long)step,
                        cause.msg, ck.msg);
     return hp_fail(err, "rollout at step %lld: %s (checkpoint saved in %s: --resume continues once the cause "
@@ -649,6 +656,28 @@ static int train_step(trainer *t, hp_env **envs, int64_t step, hp_err *err) {
 
 /* ---- the run ------------------------------------------------------------------------------------- */
 
+/* The actor and the critic as a run starts them: the actor is the reference policy (ref/); the critic
+ * is its backbone (model.critic_path, else ref/) with a fresh value head of K outputs, training only the
+ * head with critic.backbone = reference. With LoRA (model.lora_rank > 0) each model that trains its
+ * backbone gets adapters on all seven projections of every layer, and only those (and a value head)
+ * train. */
+static int start_models(trainer *t, hp_err *err) {
+    const hp_runcfg *c = t->cfg;
+    int K = t->learn.adv.heads;
+    t->actor = hp_model_load(t->refdir, err);
+    if (!t->actor) return HP_FAIL;
+    if (t->lora.rank > 0 && hp_model_enable_lora(t->actor, &t->lora, (uint64_t)c->trainer.seed + 23, err))
+        return hp_err_wrap(err, "model.lora_rank");
+    if (K == 0) return HP_OK;
+    t->critic = hp_model_load(t->files.critic_base, err);
+    if (!t->critic) return hp_err_wrap(err, "critic backbone");
+    if (hp_model_add_value_head(t->critic, K, (uint64_t)c->trainer.seed + 17, err)) return HP_FAIL;
+    if (t->learn.critic.head_only) return hp_model_freeze_backbone(t->critic, err);
+    if (t->lora.rank > 0 && hp_model_enable_lora(t->critic, &t->lora, (uint64_t)c->trainer.seed + 29, err))
+        return hp_err_wrap(err, "model.lora_rank");
+    return HP_OK;
+}
+
 static int load_models(trainer *t, hp_err *err) {
     const hp_runcfg *c = t->cfg;
     int K = t->learn.adv.heads;
@@ -663,6 +692,8 @@ static int load_models(trainer *t, hp_err *err) {
     if (found) {
         /* Verified whole (state.json's keys, every file against manifest.json) before any of it is used. */
         if (hp_ckpt_check(t->latest, c->trainer.total_steps, &t->st, err)) return HP_FAIL;
+        if (t->lora.rank > 0) /* the models rebuilt on their bases, the adapters read into them */
+            return start_models(t, err) ? HP_FAIL : hp_ckpt_load_lora(t->latest, t->actor, t->critic, &t->st, err);
         int rc = hp_ckpt_load(t->latest, &t->actor, K > 0 ? &t->critic : NULL, t->learn.critic.head_only, &t->st,
                               err);
         if (rc) return HP_FAIL;
@@ -679,16 +710,8 @@ static int load_models(trainer *t, hp_err *err) {
                            "or start the run afresh in another directory)", t->latest, done[i]);
     }
     t->st = (hp_ckpt_state){0, -1.0, -1};
-    t->actor = hp_model_load(t->refdir, err);
-    if (!t->actor) return HP_FAIL;
-    if (K > 0) {
-        const char *cp = c->model.critic_path[0] ? c->model.critic_path : t->refdir;
-        t->critic = hp_model_load(cp, err);
-        if (!t->critic) return hp_err_wrap(err, "critic backbone");
-        if (hp_model_add_value_head(t->critic, K, (uint64_t)c->trainer.seed + 17, err)) return HP_FAIL;
-        if (t->learn.critic.head_only && hp_model_freeze_backbone(t->critic, err)) return HP_FAIL;
-    }
-    return hp_ckpt_save(t->latest, t->actor, t->critic, t->tokdir, &t->prompt, t->cfg->env.name, &t->st, err);
+    if (start_models(t, err)) return HP_FAIL;
+    return hp_ckpt_save(t->latest, t->actor, t->critic, &t->files, &t->st, err);
 }
 
 /* The keys whose values differ between two run configurations, as "a, b, c" (at most a few). */
@@ -836,8 +859,6 @@ int hp_train_run(const hp_runcfg *cfg, const hp_train_opts *opts, hp_err *err) {
     if (cfg->trainer.threads > 0) omp_set_num_threads((int)cfg->trainer.threads);
     int rc = hp_runcfg_validate(cfg, err);
     if (rc == HP_OK) rc = hp_learn_cfg_resolve(cfg, &t.learn, err);
-    if (rc == HP_OK && cfg->model.lora_rank > 0)
-        rc = hp_fail(err, "key 'model.lora_rank': LoRA training is not wired into the trainer yet (use 0)");
     if (rc == HP_OK && cfg->env.options[0]) t.env_opts = cJSON_Parse(cfg->env.options);
     if (rc == HP_OK) t.n_train_tasks = hp_runcfg_train_tasks(cfg, t.train_tasks); /* validated above */
     /* Data-parallel: rank 0 alone sets up and writes the run directory; every other rank reads what it
@@ -875,6 +896,7 @@ int hp_train_run(const hp_runcfg *cfg, const hp_train_opts *opts, hp_err *err) {
     rc = hp_dist_agree(t.dist, rc, err);
     if (rc == HP_OK && !root) rc = prepare_tokenizer(&t, err);
     rc = hp_dist_agree(t.dist, rc, err);
+    t.files.tokenizer_dir = t.tokdir; /* final now (a given or the model's own tokenizer is used in place) */
     if (rc == HP_OK) rc = prepare_reference(&t, err); /* every rank: SFT is data-parallel too */
     eval_pair before = {0}, after = {0};
     char *bpath = hp_path_join(dir, "eval_before.json");
@@ -925,7 +947,7 @@ int hp_train_run(const hp_runcfg *cfg, const hp_train_opts *opts, hp_err *err) {
         bool last = t.st.next_step == cfg->trainer.total_steps;
         if (last && f > 0) rc = validate(&t, t.st.next_step, err);
         if (rc == HP_OK && root && (last || t.st.next_step % cfg->trainer.save_freq == 0))
-            rc = hp_ckpt_save(t.latest, t.actor, t.critic, t.tokdir, &t.prompt, t.cfg->env.name, &t.st, err);
+            rc = hp_ckpt_save(t.latest, t.actor, t.critic, &t.files, &t.st, err);
         rc = hp_dist_agree(t.dist, rc, err);
         if (opts->stop_after > 0 && ++done_here >= opts->stop_after) break;
     }
