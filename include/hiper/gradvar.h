@@ -21,8 +21,10 @@
  *   estimate a mini-batch gives, −(1/N) Σ_t A_t ∇log π(a_t).
  * - Per parameter group (hp_gradvar_group_name) and in total: var = the sum over the group's parameters
  *   of the sample variance of the mini-batch gradients (the trace of their covariance, divisor
- *   n_batches − 1, Welford's update in double precision), mean_sq = |mean gradient|², and the relative
- *   variance var / mean_sq (invariant to the scale of the advantages).
+ *   n_batches − 1, Welford's update in double precision), mean_sq = |mean gradient|², and signal_sq =
+ *   mean_sq − var / n_batches, the unbiased estimate of |E g|² (the mean of M draws carries var / M of
+ *   noise in its squared norm; signal_sq <= 0 says the mean gradient is not told apart from noise).
+ *   var / signal_sq, the relative variance, is invariant to the scale of the advantages.
  * - The actor's gradient buffers are used (zeroed before each mini-batch, left holding the last one);
  *   its weights do not change.
  */
@@ -58,6 +60,7 @@ typedef struct hp_gradvar_est {
     double adv_abs_mean;                   /* mean |advantage| over them (after normalisation) */
     double var[HP_GRADVAR_GROUPS + 1];     /* per group, then the total */
     double mean_sq[HP_GRADVAR_GROUPS + 1];
+    double signal_sq[HP_GRADVAR_GROUPS + 1]; /* mean_sq − var / n_batches */
 } hp_gradvar_est;
 
 typedef struct hp_gradvar_result {

@@ -28,7 +28,8 @@ static const char USAGE[] =
     "run's critic (the trainer's own code), cut them into --batches disjoint mini-batches of\n"
     "trajectories, and compute each mini-batch's policy-gradient estimate with the engine's backward.\n"
     "Prints, per parameter group and in total, the variance of those estimates (the trace of their\n"
-    "covariance), |mean|^2, the relative variance var/|mean|^2 and the ratios of HAE to the others.";
+    "covariance), |E g|^2 estimated without bias (|mean|^2 - var/batches), the relative variance\n"
+    "var/|E g|^2 and the ratios of the first estimator to the others.";
 
 static bool has_file(const char *dir, const char *name) {
     char *p = hp_path_join(dir, name);
@@ -64,19 +65,27 @@ static void print_text(const gv_args *a, const char *actor_dir, const hp_gradvar
         printf(" %15s", h);
     }
     printf("\n");
-    for (int pass = 0; pass < 2; pass++) {
+    for (int pass = 0; pass < 3; pass++) {
         if (pass == 1)
-            printf("\nrelative variance var / |mean gradient|^2 (independent of the advantages' scale)\n");
+            printf("\n|E g|^2 estimated without bias: |mean gradient|^2 - var/%d (<= 0: the mean gradient is not told "
+                   "apart from noise)\n", res->n_batches);
+        if (pass == 2)
+            printf("\nrelative variance var / |E g|^2 (independent of the advantages' scale; 'noise' where |E g|^2 <= 0)\n");
         for (int g = 0; g <= HP_GRADVAR_GROUPS; g++) {
             if (!res->n_params[g]) continue;
             printf("%-10s %10lld", hp_gradvar_group_name(g), (long long)res->n_params[g]);
             double v[HP_GRADVAR_MAX_EST];
             for (int e = 0; e < res->n_est; e++) {
                 const hp_gradvar_est *x = &res->est[e];
-                v[e] = pass == 0 ? x->var[g] : x->mean_sq[g] > 0 ? x->var[g] / x->mean_sq[g] : NAN;
-                printf(" %12.4e", v[e]);
+                v[e] = pass == 0 ? x->var[g] : pass == 1 ? x->signal_sq[g] : x->signal_sq[g] > 0 ? x->var[g] / x->signal_sq[g] : NAN;
+                if (isnan(v[e])) printf(" %12s", "noise");
+                else printf(" %12.4e", v[e]);
             }
-            for (int e = 1; e < res->n_est; e++) printf(" %15.3f", v[e] > 0 ? v[0] / v[e] : NAN);
+            for (int e = 1; e < res->n_est; e++) {
+                double r = v[0] / v[e];
+                if (pass == 1 || !isfinite(r) || v[e] <= 0) printf(" %15s", "–");
+                else printf(" %15.3f", r);
+            }
             printf("\n");
         }
     }
@@ -99,10 +108,12 @@ static cJSON *result_json(const char *actor_dir, const hp_gradvar_result *res) {
         cJSON_AddNumberToObject(eo, "loss_tokens", (double)x->loss_tokens);
         cJSON_AddNumberToObject(eo, "adv_abs_mean", x->adv_abs_mean);
         cJSON *var = cJSON_AddObjectToObject(eo, "var"), *msq = cJSON_AddObjectToObject(eo, "mean_sq");
+        cJSON *sig = cJSON_AddObjectToObject(eo, "signal_sq");
         for (int g = 0; g <= HP_GRADVAR_GROUPS; g++) {
             if (!res->n_params[g]) continue;
             cJSON_AddNumberToObject(var, hp_gradvar_group_name(g), x->var[g]);
             cJSON_AddNumberToObject(msq, hp_gradvar_group_name(g), x->mean_sq[g]);
+            cJSON_AddNumberToObject(sig, hp_gradvar_group_name(g), x->signal_sq[g]);
         }
     }
     return o;

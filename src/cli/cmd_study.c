@@ -824,10 +824,12 @@ static int write_tables(const study *s, hp_err *err) {
 }
 
 static int cmd_plan(const study *s, const char *only) {
-    printf("study %s: %d cells (%d methods x %d environments x seeds), %lld training episodes each, %lld at a time "
-           "with %lld threads each\nsummaries: %s/cells/   runs: %s/\n", s->name, s->n_cells,
-           s->n_cells ? s->cells[s->n_cells - 1].method_index + 1 : 0, s->n_cells ? s->cells[s->n_cells - 1].env_index + 1 : 0,
-           (long long)s->episodes, (long long)s->jobs, (long long)s->threads, s->dir, s->runs);
+    int n_m = s->n_cells ? s->cells[s->n_cells - 1].method_index + 1 : 0;
+    int n_e = s->n_cells ? s->cells[s->n_cells - 1].env_index + 1 : 0;
+    printf("study %s: %d cells (%d methods x %d environments x %d seeds), %lld training episodes each, %lld at a "
+           "time, %lld thread%s each\nsummaries: %s/cells/   runs: %s/\n", s->name, s->n_cells, n_m, n_e,
+           n_m > 0 && n_e > 0 ? s->n_cells / (n_m * n_e) : 0, (long long)s->episodes, (long long)s->jobs, (long long)s->threads,
+           s->threads == 1 ? "" : "s", s->dir, s->runs);
     for (int i = 0; i < s->n_warm; i++) {
         const warm *w = &s->warm[i];
         if (!w->config) {
@@ -862,17 +864,19 @@ typedef struct slot {
     double t0;
 } slot;
 
-/* Wait for one child; returns its slot index, or -1 when interrupted. */
+/* Wait for one child; returns its slot index, or -1 when interrupted. Polls, so that a signal arriving
+ * just before the wait is never missed. */
 static int wait_one(slot *slots, int n, int *status) {
     for (;;) {
-        pid_t pid = waitpid(-1, status, 0);
-        if (pid < 0 && errno == EINTR) {
-            if (g_stop) return -1;
-            continue;
-        }
-        if (pid < 0) return -1;
-        for (int i = 0; i < n; i++)
+        if (g_stop) return -1;
+        pid_t pid = waitpid(-1, status, WNOHANG);
+        if (pid < 0 && errno != EINTR) return -1;
+        for (int i = 0; pid > 0 && i < n; i++)
             if (slots[i].pid == pid) return i;
+        if (pid <= 0) {
+            struct timespec ts = {0, 100 * 1000 * 1000};
+            nanosleep(&ts, NULL);
+        }
     }
 }
 

@@ -233,7 +233,9 @@ static void curve_table(hp_buf *b, const row *rs, int n, const names *methods) {
             if (len < 1) continue;
             seeds++;
             for (int k = 0; k < 4; k++) {
+                /* quarters of the steps; under 4 steps each quarter still takes the step it falls in */
                 int a = k * len / 4, z = (k + 1) * len / 4;
+                if (z <= a) z = a + 1;
                 acc part = {0};
                 for (int j = a; j < z; j++) {
                     const cJSON *x = cJSON_GetArrayItem(su, j);

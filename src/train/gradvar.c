@@ -188,6 +188,7 @@ int hp_gradvar_run(hp_model *actor, hp_model *critic, hp_model *ref, const hp_ro
                 out->var[HP_GRADVAR_TOTAL] += out->var[g];
                 out->mean_sq[HP_GRADVAR_TOTAL] += out->mean_sq[g];
             }
+            for (int g = 0; g <= HP_GRADVAR_GROUPS; g++) out->signal_sq[g] = out->mean_sq[g] - out->var[g] / gc->n_batches;
         }
         hp_rows_free(&r);
     }

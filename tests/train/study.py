@@ -101,7 +101,14 @@ def main(hiper, src, work):
         print("the cell finished before the signal (a fast machine): the interruption was not exercised")
     elif r.returncode != 130 or "resumes it cell by cell" not in err:
         fail(f"SIGTERM: exit {r.returncode}: {err}")
-    left = run(["pgrep", "-f", "study_tiny/grpo-alfworld-s2"]).stdout.split()
+    left = []
+    for pid in filter(str.isdigit, os.listdir("/proc")):
+        try:
+            cmdline = open(f"/proc/{pid}/cmdline", "rb").read().decode(errors="replace")
+        except OSError:
+            continue
+        if "study_tiny/grpo-alfworld-s2" in cmdline and int(pid) != os.getpid():
+            left.append(pid)
     if left:
         fail(f"processes left behind: {left}")
 

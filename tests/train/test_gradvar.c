@@ -255,6 +255,8 @@ static void test_against_direct(void **state) {
             assert_close(res.est[e].var[g], var[g], 1e-4, what);
             snprintf(what, sizeof what, "%s %s |mean|^2", gc.estimators[e], hp_gradvar_group_name(g));
             assert_close(res.est[e].mean_sq[g], msq[g], 1e-4, what);
+            assert_true(fabs(res.est[e].signal_sq[g] - (res.est[e].mean_sq[g] - res.est[e].var[g] / N_BATCH)) <=
+                        1e-12 * res.est[e].var[g]);
         }
     }
     /* the estimators differ on these trajectories (else the comparison would test nothing) */
