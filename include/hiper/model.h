@@ -166,18 +166,20 @@ int64_t hp_model_optim_step_count(const hp_model *m);
 int hp_model_optim_save(const hp_model *m, const char *path, hp_err *err);
 int hp_model_optim_load(hp_model *m, const char *path, hp_err *err);
 
-/* Learning-rate schedules. */
+/* Learning-rate schedules: the one schedule of PPO (train/update.c) and SFT (hp_sft_lr_sched). */
 typedef enum { HP_LR_CONSTANT = 0, HP_LR_COSINE = 1 } hp_lr_kind;
 typedef struct hp_lr_sched {
     hp_lr_kind kind;
     double lr;            /* peak learning rate */
     int64_t warmup_steps; /* linear warm-up (see hp_lr_at) */
-    int64_t total_steps;  /* cosine: decay to min_lr_ratio*lr at total_steps */
+    int64_t total_steps;  /* cosine: the step at which the decay reaches min_lr_ratio*lr (PPO: the step
+                           * after its last, as verl; SFT: its last step) */
     double min_lr_ratio;  /* 0 by default */
 } hp_lr_sched;
-/* lr at (0-based) step: warm-up lr*(step+1)/warmup_steps while step < warmup_steps; then constant,
- * or cosine min + (lr-min)*0.5*(1+cos(pi*progress)), progress = (step-warmup)/(total-warmup) clamped
- * to [0,1]. */
+/* lr at (0-based) step: warm-up lr*(step+1)/(warmup_steps+1) while step < warmup_steps (the warm-up
+ * steps climb below lr; step warmup_steps is the first at lr); then constant, or cosine
+ * lr*(min_lr_ratio + (1-min_lr_ratio)*0.5*(1+cos(pi*progress))), progress =
+ * (step-warmup)/(total-warmup) clamped to [0,1] (1 when total <= warmup). */
 double hp_lr_at(const hp_lr_sched *s, int64_t step);
 
 /* ---- LoRA ------------------------------------------------------------------------------------ */

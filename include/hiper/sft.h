@@ -11,8 +11,7 @@
  *   the new state); such turns are played but, unless
  *   keep_noisy_targets, not used as targets. The demonstrations are imperfect in the sense that the
  *   played trajectories contain detours, so RL has room to improve.
- * - Loss: cross-entropy on response tokens only (weight 1 on response tokens, 0 on prompt tokens),
- *   token-mean over a batch, through the model's weighted training pass.
+ * - Training on the examples (the loss, the schedule, the optimiser) is the train module's: hiper/sft_train.h.
  * - Corpus: plain environment text (observations, tasks, admissible lists, actions, the templates'
  *   fixed wording) for training a small BPE tokenizer.
  */
@@ -85,39 +84,5 @@ void hp_sft_tokens_free(hp_sft_tokens *t);
  * variety) and writes every distinct observation, task, admissible list and action plus the templates'
  * wording of all formats to path (UTF-8 text, one document per line block). */
 int hp_sft_write_corpus(hp_env *env, hp_expert *expert, const hp_demo_cfg *cfg, const char *path, hp_err *err);
-
-/* ---- training (needs the model engine; see agent.h for the model-bound entry points) ---- */
-
-typedef struct hp_sft_cfg {
-    int epochs;
-    int batch;        /* examples per optimiser step */
-    double lr;
-    double warmup_ratio;  /* share of the steps with a linear warm-up from 0 to lr */
-    double min_lr_ratio;  /* then cosine decay to lr * min_lr_ratio at the last step (1 = constant) */
-    double weight_decay;
-    double grad_clip;
-    int max_len;      /* longest example in tokens (prompt + response) */
-    uint64_t seed;
-    int log_every;    /* steps; 0 = quiet */
-    /* Data-parallel (hiper/dist.h; NULL = one process): every rank calls with the same examples and cfg;
-     * rank r runs the forward/backward of its contiguous share of each batch's examples, scaled by the
-     * whole batch's response-token count, the gradients are summed over the ranks before clipping and
-     * AdamW, so every rank takes the single process's step (to float rounding) and keeps the same
-     * weights. A failure inside the loop stops the whole job (hp_dist_abort). Only rank 0 logs. */
-    const struct hp_dist *dist;
-} hp_sft_cfg;
-
-hp_sft_cfg hp_sft_cfg_default(void);
-
-/* The learning rate of optimiser step `step` (0-based) out of `total`: linear warm-up over the first
- * round(warmup_ratio * total) steps, then cosine decay from lr to lr * min_lr_ratio at the last step. */
-double hp_sft_lr_at(const hp_sft_cfg *cfg, int step, int total);
-
-typedef struct hp_sft_report {
-    int steps;
-    double first_loss, last_loss; /* mean response-token cross-entropy (nats) of the first/last epoch */
-    double seconds;
-    int64_t tokens;
-} hp_sft_report;
 
 #endif /* HIPER_SFT_H */

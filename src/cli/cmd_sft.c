@@ -10,6 +10,7 @@
 #include "hiper/agent.h"
 #include "hiper/dist.h"
 #include "hiper/model.h"
+#include "hiper/sft_train.h"
 
 #include <cjson/cJSON.h>
 #include <stdlib.h>

@@ -146,13 +146,17 @@ int hp_model_optim_load(hp_model *m, const char *path, hp_err *err) {
     return rc;
 }
 
+/* The one schedule of PPO and SFT (the arithmetic is SFT's earlier hp_sft_lr_at, operation for operation,
+ * so that its runs keep their bits; with min_lr_ratio 0, PPO's case, it equals the earlier
+ * lo + (lr - lo) * 0.5 * (1 + cos) bit for bit). */
 double hp_lr_at(const hp_lr_sched *s, int64_t step) {
-    if (s->warmup_steps > 0 && step < s->warmup_steps) return s->lr * (double)(step + 1) / (double)s->warmup_steps;
+    if (s->warmup_steps > 0 && step < s->warmup_steps)
+        return s->lr * (double)(step + 1) / (double)(s->warmup_steps + 1);
     if (s->kind == HP_LR_CONSTANT) return s->lr;
     double span = (double)(s->total_steps - s->warmup_steps);
     double prog = span > 0 ? (double)(step - s->warmup_steps) / span : 1.0;
     if (prog < 0) prog = 0;
     if (prog > 1) prog = 1;
-    double lo = s->lr * s->min_lr_ratio;
-    return lo + (s->lr - lo) * 0.5 * (1.0 + cos(M_PI * prog));
+    double cosine = 0.5 * (1.0 + cos(M_PI * prog));
+    return s->lr * (s->min_lr_ratio + (1.0 - s->min_lr_ratio) * cosine);
 }

@@ -152,6 +152,14 @@ typedef struct hp_update_stats {
     double actor_lr, critic_lr; /* the learning rates this update stepped with (the schedule at its step) */
 } hp_update_stats;
 
+/* optstep.c: the optimizer step of PPO and SFT alike: clip the gradient norm to clip; if the norm is
+ * finite, one AdamW step at lr; if not, no step: *skipped + 1 and a warning on stderr naming `what`
+ * ("actor", "critic", "sft") and the first tensor that is not finite. The gradients are zeroed either
+ * way. Returns the norm before clipping. (A non-finite loss is the caller's to stop on.) */
+struct hp_adamw;
+double hp_train_optim_step(struct hp_model *m, const struct hp_adamw *o, double clip, double lr, const char *what,
+                           int *skipped);
+
 /* update.c: old/reference log-probs and critic values for every row (ref/critic may be NULL); a head-only
  * critic (hp_critic_cfg.head_only) reads the reference policy's final hidden states, which the same pass
  * of the reference gives. */

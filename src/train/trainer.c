@@ -11,6 +11,7 @@
 #include "hiper/external.h"
 #include "hiper/model.h"
 #include "hiper/ppo.h"
+#include "hiper/sft_train.h"
 #include "train_internal.h"
 #include "trainlog.h"
 
@@ -282,6 +283,8 @@ static int prepare_reference(trainer *t, hp_err *err) {
                 set.n, set.n_episodes, set.n_noisy_turns);
             hp_sft_report rep = {0};
             rc = hp_sft_train(m, t->tok, &set, &t->sft, &rep, err);
+            if (rc == HP_OK && rep.skipped_steps)
+                say(t, "      %d of the steps skipped: their gradient was not finite\n", rep.skipped_steps);
             if (rc == HP_OK)
                 say(t, "      %d steps, loss %.3f -> %.3f, %.1f s\n", rep.steps, rep.first_loss, rep.last_loss,
                     hp_now() - t0);

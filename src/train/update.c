@@ -360,27 +360,16 @@ int hp_train_actor_grad(hp_model *actor, const hp_rows *r, int a, int b, const h
 
 /* ---- the update ------------------------------------------------------------------------------------ */
 
-/* Clip, step (if the norm is finite), zero. Returns the norm before clipping. */
+/* Clip, step (if the norm is finite), zero: hp_train_optim_step, SFT's step too. Returns the norm before
+ * clipping. */
 static double optim_step(hp_model *m, const hp_optim_cfg *opt, double lr, int *skipped) {
-    double norm = hp_model_clip_grad(m, opt->grad_clip);
-    if (isfinite(norm)) {
-        hp_adamw o;
-        hp_adamw_default(&o);
-        o.beta1 = opt->beta1;
-        o.beta2 = opt->beta2;
-        o.eps = opt->eps;
-        o.weight_decay = opt->weight_decay;
-        hp_model_adamw_step(m, &o, lr);
-    } else {
-        /* verl skips a step whose gradient norm is not finite; we do too, count it in the metrics
-         * (skipped_steps) and say which tensor went bad, so a NaN run is never silent. */
-        (*skipped)++;
-        hp_err bad = {{0}};
-        hp_model_check_grad(m, norm, &bad);
-        fprintf(stderr, "hiper: warning: optimizer step skipped: %s\n", bad.msg);
-    }
-    hp_model_zero_grad(m);
-    return norm;
+    hp_adamw o;
+    hp_adamw_default(&o);
+    o.beta1 = opt->beta1;
+    o.beta2 = opt->beta2;
+    o.eps = opt->eps;
+    o.weight_decay = opt->weight_decay;
+    return hp_train_optim_step(m, &o, opt->grad_clip, lr, hp_model_n_values(m) > 0 ? "critic" : "actor", skipped);
 }
 
 static double lr_at(const hp_optim_cfg *opt, int64_t step) {

@@ -1,7 +1,7 @@
 /* The agent with a real model and a real environment: a tiny random Qwen2 plays the built-in ALFWorld
  * (records well-formed, recorded log-probs equal the model's scoring pass, deterministic, group members
- * share the task), SFT on expert demonstrations lowers the response loss, and evaluation counts
- * episodes per task type. */
+ * share the task), expert demonstrations are well-formed, and evaluation counts episodes per task type.
+ * Training on the demonstrations is tested with the SFT loop in tests/train/test_sft.c. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -127,67 +127,6 @@ static void test_rollout_with_model(void **state) {
     close_envs(envs, 4);
 }
 
-static void test_sft_lowers_loss(void **state) {
-    fixture *f = *state;
-    hp_err e = {{0}};
-    hp_env **envs = open_envs(1);
-    hp_expert ex;
-    if (hp_expert_open("alfworld", &ex, &e)) fail_msg("%s", e.msg);
-    hp_demo_cfg dc = hp_demo_cfg_default(HP_FMT_HIPER, HP_FAM_ALFWORLD);
-    dc.prompt.style = HP_STYLE_COMPACT;
-    dc.n_episodes = 3;
-    dc.max_steps = 8;
-    dc.noise = 0.25;
-    dc.seed = 4;
-    hp_sft_set set;
-    if (hp_sft_collect(envs[0], &ex, &dc, &set, &e)) fail_msg("%s", e.msg);
-    assert_int_equal(set.n_episodes, 3);
-    assert_true(set.n > 0 && set.n + set.n_noisy_turns <= 24);
-    /* targets are well-formed: the projection accepts every one of them */
-    int n_switch = 0;
-    for (int i = 0; i < set.n; i++) {
-        hp_proj p;
-        hp_project(HP_FMT_HIPER, HP_FAM_ALFWORLD, set.ex[i].response, &p);
-        assert_true(p.valid);
-        n_switch += !strcmp(p.switch_word, "SWITCH");
-        assert_true(hp_str_ends(set.ex[i].prompt, "<|im_start|>assistant\n"));
-        hp_proj_free(&p);
-    }
-    assert_true(n_switch >= 1);
-    /* tokenised: weights exactly on the response and the closing <|im_end|> */
-    hp_sft_tokens tk;
-    if (hp_sft_tokenize(f->tok, &set.ex[0], 0, &tk, &e)) fail_msg("%s", e.msg);
-    assert_int_equal(tk.ids.data[tk.ids.len - 1], hp_tok_im_end(f->tok));
-    for (size_t i = 0; i < tk.ids.len; i++) assert_true(tk.weight[i] == (i >= (size_t)tk.n_prompt ? 1.0f : 0.0f));
-    hp_sft_tokens_free(&tk);
-
-    hp_model *m = hp_model_clone(f->model);
-    hp_model_free(m); /* the clone is frozen; train a fresh model of the same shape instead */
-    hp_config c = *hp_model_config(f->model);
-    m = hp_model_init_random(&c, 5, &e);
-    double before, after;
-    /* prompts keep their last 192 tokens (the current state and the generation prompt) */
-    if (hp_sft_eval_loss(m, f->tok, &set, 192, &before, &e)) fail_msg("%s", e.msg);
-    hp_sft_cfg sc = hp_sft_cfg_default();
-    sc.epochs = 6;
-    sc.batch = 4;
-    sc.lr = 1e-2;
-    sc.max_len = 192;
-    hp_sft_report rep;
-    if (hp_sft_train(m, f->tok, &set, &sc, &rep, &e)) fail_msg("%s", e.msg);
-    if (hp_sft_eval_loss(m, f->tok, &set, 192, &after, &e)) fail_msg("%s", e.msg);
-    fprintf(stderr, "sft: %d examples before %.3f after %.3f first %.3f last %.3f steps %d tokens %lld %.1fs\n", set.n, before, after, rep.first_loss, rep.last_loss, rep.steps, (long long)rep.tokens, rep.seconds);
-    /* a random model starts near log(vocab) ≈ 6.3 nats per token */
-    assert_true(before > 5.0);
-    assert_true(after < 0.6 * before);
-    assert_true(rep.last_loss < rep.first_loss);
-    assert_int_equal(rep.steps, 6 * ((set.n + 3) / 4));
-    hp_model_free(m);
-    hp_sft_set_free(&set);
-    hp_expert_close(&ex);
-    close_envs(envs, 1);
-}
-
 static void test_eval_counts(void **state) {
     fixture *f = *state;
     hp_env **envs = open_envs(2);
@@ -284,40 +223,8 @@ static void test_demos_repeat_detour(void **state) {
     hp_env_free(env);
 }
 
-/* The SFT schedule (verl's warm-up + cosine with min_lr_ratio): warm-up climbs linearly to lr, the
- * cosine is at its midpoint halfway through the decay and ends at lr * min_lr_ratio. */
-static void test_sft_lr_schedule(void **state) {
-    (void)state;
-    hp_sft_cfg c = hp_sft_cfg_default();
-    c.lr = 1e-3;
-    c.warmup_ratio = 0.1;
-    c.min_lr_ratio = 0.2;
-    /* 101 steps: 10 of warm-up, then steps 10..100 decay */
-    assert_float_equal(hp_sft_lr_at(&c, 0, 101), 1e-3 / 11, 1e-12);
-    assert_float_equal(hp_sft_lr_at(&c, 9, 101), 1e-3 * 10 / 11, 1e-12);
-    assert_float_equal(hp_sft_lr_at(&c, 10, 101), 1e-3, 1e-12);
-    assert_float_equal(hp_sft_lr_at(&c, 55, 101), 1e-3 * 0.6, 1e-12);
-    assert_float_equal(hp_sft_lr_at(&c, 100, 101), 2e-4, 1e-12);
-    c.min_lr_ratio = 1;
-    c.warmup_ratio = 0;
-    for (int s = 0; s < 7; s++) assert_float_equal(hp_sft_lr_at(&c, s, 7), 1e-3, 1e-15);
-}
-
-/* Built twice: test_agent_model (rollout, eval, demonstrations) and test_agent_sft (training), so
- * that each stays short under the sanitizers. */
 int main(void) {
-#ifdef HP_AGENT_TEST_SFT
-    const struct CMUnitTest tests[] = {cmocka_unit_test(test_sft_lowers_loss)};
-    (void)test_rollout_with_model;
-    (void)test_eval_counts;
-    (void)test_demos_win;
-    (void)test_demos_repeat_detour;
-    (void)test_sft_lr_schedule;
-#else
     const struct CMUnitTest tests[] = {cmocka_unit_test(test_rollout_with_model), cmocka_unit_test(test_eval_counts),
-                                       cmocka_unit_test(test_demos_win), cmocka_unit_test(test_demos_repeat_detour),
-                                       cmocka_unit_test(test_sft_lr_schedule)};
-    (void)test_sft_lowers_loss;
-#endif
+                                       cmocka_unit_test(test_demos_win), cmocka_unit_test(test_demos_repeat_detour)};
     return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -244,9 +244,11 @@ static void test_lr_schedules(void **state) {
     (void)state;
     hp_lr_sched s = {HP_LR_CONSTANT, 1e-3, 0, 100, 0};
     assert_true(hp_lr_at(&s, 0) == 1e-3 && hp_lr_at(&s, 99) == 1e-3);
+    /* warm-up: 10 steps climbing below lr (lr*(step+1)/11, SFT's ramp, which PPO shares), then lr */
     s.warmup_steps = 10;
-    assert_true(fabs(hp_lr_at(&s, 0) - 1e-4) < 1e-15);
-    assert_true(fabs(hp_lr_at(&s, 9) - 1e-3) < 1e-15);
+    assert_true(fabs(hp_lr_at(&s, 0) - 1e-3 / 11) < 1e-15);
+    assert_true(fabs(hp_lr_at(&s, 9) - 1e-3 * 10 / 11) < 1e-15);
+    assert_true(hp_lr_at(&s, 10) == 1e-3);
     s.kind = HP_LR_COSINE;
     s.min_lr_ratio = 0.1;
     /* halfway through the decay: min + (max-min)/2 */

@@ -11,6 +11,9 @@
                                  failures stop the run with an error after saving a checkpoint
   e2e.py estimators HIPER WORKDIR  tiny runs of every shipped small config (GiGPO, GRPO, RLOO, PPO on
                                  ALFWorld and WebShop, HiPER on WebShop): exit 0, finite metrics
+  e2e.py nonfinite HIPER WORKDIR   one non-finite gradient in the actor's, the critic's and SFT's
+                                 optimizer step (HIPER_TEST_NAN_GRAD): the step is skipped, counted and
+                                 warned about, and the run goes on (docs/training.md)
 """
 import json, math, os, shutil, signal, subprocess, sys, time
 
@@ -270,7 +273,30 @@ def external_faults(hiper, work, model):
     print("external faults: ok")
 
 
+def nonfinite(hiper, work):
+    """PPO and SFT follow one policy (src/train/optstep.c): a step whose gradient is not finite is skipped."""
+    for point in ("actor@2", "critic@1", "sft@3"):
+        what = point.split("@")[0]
+        d = os.path.join(work, "nonfinite_" + what)
+        shutil.rmtree(d, ignore_errors=True)
+        p = run([hiper, "train", "--quick", "--out", d, "trainer.final_eval_episodes=0"],
+                env=dict(os.environ, HIPER_TEST_NAN_GRAD=point))
+        if p.returncode != 0:
+            fail(f"{point}: hiper train exited {p.returncode}")
+        if f"hiper: warning: {what}: optimizer step skipped: optimizer step {point.split('@')[1]}: " not in p.stdout:
+            fail(f"{point}: no warning naming the skipped step")
+        rows = read_metrics(d)
+        check_finite(rows, d)
+        skipped = sum(r["skipped_steps"] for r in rows if r.get("kind") == "train")
+        if skipped != (0 if what == "sft" else 1):
+            fail(f"{point}: skipped_steps add up to {skipped}")
+        if what == "sft" and "1 of the steps skipped: their gradient was not finite" not in p.stdout:
+            fail("SFT does not report its skipped step")
+    print("nonfinite: ok")
+
+
 if __name__ == "__main__":
     mode, hiper, work = sys.argv[1], sys.argv[2], sys.argv[3]
     os.makedirs(work, exist_ok=True)
-    {"quick": quick, "resume": resume, "estimators": estimators, "external": external}[mode](hiper, work)
+    {"quick": quick, "resume": resume, "estimators": estimators, "external": external,
+     "nonfinite": nonfinite}[mode](hiper, work)

@@ -1,8 +1,9 @@
-/* SFT training: response-only cross-entropy through the model's training pass, AdamW, gradient
- * clipping (see hiper/sft.h, hiper/agent.h). */
-#include "hiper/agent.h"
+/* SFT's training loop, beside PPO's: response-only cross-entropy through the model's training pass, and
+ * the optimizer step, the learning-rate schedule and the non-finite policy PPO uses (hiper/sft_train.h). */
+#include "hiper/sft_train.h"
+
 #include "hiper/dist.h"
-#include "hiper/model.h"
+#include "train_internal.h"
 
 #include <math.h>
 #include <stdlib.h>
@@ -92,7 +93,7 @@ static int batch_pass(hp_model *m, hp_sft_tokens *const *items, int nb, bool tra
     return rc;
 }
 
-int hp_sft_eval_loss(struct hp_model *model, const hp_tok *tok, const hp_sft_set *set, int max_len, double *loss,
+int hp_sft_eval_loss(hp_model *model, const hp_tok *tok, const hp_sft_set *set, int max_len, double *loss,
                      hp_err *err) {
     tok_set ts;
     if (tokenize_all(tok, set, max_len, &ts, err)) return HP_FAIL;
@@ -140,17 +141,13 @@ static int share_pass(hp_model *m, const hp_dist *d, hp_sft_tokens *const *items
     return HP_OK;
 }
 
-/* Learning rate at step `step` (0-based) of `total`: linear warm-up, then cosine decay. */
-double hp_sft_lr_at(const hp_sft_cfg *cfg, int step, int total) {
-    int warm = (int)(cfg->warmup_ratio * total + 0.5);
-    if (step < warm) return cfg->lr * (step + 1) / (warm + 1);
-    int span = total - warm - 1;
-    double p = span > 0 ? (double)(step - warm) / span : 1.0;
-    double cosine = 0.5 * (1.0 + cos(M_PI * p));
-    return cfg->lr * (cfg->min_lr_ratio + (1.0 - cfg->min_lr_ratio) * cosine);
+hp_lr_sched hp_sft_lr_sched(const hp_sft_cfg *cfg, int total) {
+    /* the decay ends on the last step (step total - 1), the warm-up covers round(warmup_ratio * total) */
+    return (hp_lr_sched){.kind = HP_LR_COSINE, .lr = cfg->lr, .warmup_steps = (int)(cfg->warmup_ratio * total + 0.5),
+                         .total_steps = total - 1, .min_lr_ratio = cfg->min_lr_ratio};
 }
 
-int hp_sft_train(struct hp_model *model, const hp_tok *tok, const hp_sft_set *set, const hp_sft_cfg *cfg,
+int hp_sft_train(hp_model *model, const hp_tok *tok, const hp_sft_set *set, const hp_sft_cfg *cfg,
                  hp_sft_report *rep, hp_err *err) {
     memset(rep, 0, sizeof *rep);
     if (cfg->epochs < 1 || cfg->batch < 1 || !(cfg->lr > 0))
@@ -170,6 +167,7 @@ int hp_sft_train(struct hp_model *model, const hp_tok *tok, const hp_sft_set *se
     opt.weight_decay = cfg->weight_decay;
     int rc = HP_OK;
     int total_steps = cfg->epochs * ((ts.n + cfg->batch - 1) / cfg->batch);
+    hp_lr_sched sched = hp_sft_lr_sched(cfg, total_steps);
     for (int ep = 0; ep < cfg->epochs && rc == HP_OK; ep++) {
         hp_rng r;
         hp_rng_seed(&r, cfg->seed, 0x736674ULL + (uint64_t)ep);
@@ -188,11 +186,15 @@ int hp_sft_train(struct hp_model *model, const hp_tok *tok, const hp_sft_set *se
             } else {
                 rc = batch_pass(model, items, nb, true, 0.0, &l, &nt, err);
             }
-            if (rc) break;
-            double norm = hp_model_clip_grad(model, cfg->grad_clip);
-            /* a non-finite gradient stops SFT with the step and the first bad tensor named */
-            if ((rc = hp_model_check_grad(model, norm, err))) break;
-            hp_model_adamw_step(model, &opt, hp_sft_lr_at(cfg, rep->steps, total_steps));
+            /* PPO's policy (docs/training.md): a non-finite loss stops (the model's forward pass already
+             * refuses a non-finite log-prob, naming the tensor), a non-finite gradient skips the step */
+            if (rc == HP_OK && !isfinite(l)) rc = hp_fail(err, "the loss is not finite (%g)", l);
+            if (rc) {
+                hp_err_wrap(err, "step %d (epoch %d)", rep->steps + 1, ep + 1);
+                break;
+            }
+            double norm = hp_train_optim_step(model, &opt, cfg->grad_clip, hp_lr_at(&sched, rep->steps), "sft",
+                                              &rep->skipped_steps);
             s += l * (double)nt;
             n += nt;
             rep->steps++;
