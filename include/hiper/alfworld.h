@@ -59,4 +59,8 @@ typedef struct hp_alfworld_stats {
 /* Generate every game of a split and run the expert on it (options as for hp_alfworld_open). */
 int hp_alfworld_stats_compute(const cJSON *options, const char *split, hp_alfworld_stats *out, hp_err *err);
 
+/* hiper env stats: the tables of hp_alfworld_stats_compute for one split, or every split when split is
+ * NULL, and the usual optimal plan lengths of each task type, printed to out. */
+int hp_alfworld_print_stats(FILE *out, const char *split, const cJSON *options, hp_err *err);
+
 #endif /* HIPER_ALFWORLD_H */

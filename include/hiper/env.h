@@ -16,6 +16,9 @@
  * - clone() returns an independent copy of the whole state (for search, tests, anchor states).
  * - step_many (optional, may be NULL) steps several environments of the same kind at once; the batched
  *   helper hp_env_step_batch uses it when every environment shares the ops table, otherwise loops.
+ * - Kinds: every environment kind has one descriptor (hp_env_kind) in the table of src/env/env.c: its
+ *   name, prompt family, how to open it, its built-in expert, statistics and defaults. Code outside
+ *   src/env/ asks the table (hp_env_kind_find) and never compares kind names itself.
  */
 #ifndef HIPER_ENV_H
 #define HIPER_ENV_H
@@ -23,8 +26,25 @@
 #include "hiper/base.h"
 
 #include <cjson/cJSON.h>
+#include <stdio.h>
 
 typedef struct hp_env hp_env;
+
+/* Which family of text an environment speaks: the agent's prompts (hiper/prompt.h), its projection of
+ * responses to actions and some defaults differ by family. */
+typedef enum hp_env_family {
+    HP_FAM_ALFWORLD = 0,
+    HP_FAM_WEBSHOP = 1,
+    HP_FAM_OTHER = 2, /* external environments: ALFWorld-like wording with a generic role line */
+} hp_env_family;
+
+/* Counters of what serves an environment from another process (cumulative, shared by every environment
+ * of that process), for the trainer's metrics. */
+typedef struct hp_env_stats {
+    int64_t faults;    /* malformed, late or missing replies, failed starts */
+    int64_t restarts;  /* processes started after the first */
+    int64_t truncated; /* episodes ended because of a fault */
+} hp_env_stats;
 
 /* What the agent sees after reset or step. */
 typedef struct hp_env_view {
@@ -54,6 +74,11 @@ typedef struct hp_env_ops {
     int64_t (*split_size)(const hp_env *env, const char *split, hp_err *err);
     /* Optional: step n environments (all with this ops table) with one action each. */
     int (*step_many)(hp_env **envs, int n, const char *const *actions, hp_err *err);
+    /* Optional: the name of the kind whose text this environment speaks when it is not `name` (an
+     * external environment: the name its server gave in the handshake); NULL: `name`. */
+    const char *(*speaks)(const hp_env *env);
+    /* Optional: fill *out for what serves this environment; false when nothing is counted. */
+    bool (*stats)(const hp_env *env, hp_env_stats *out);
 } hp_env_ops;
 
 struct hp_env {
@@ -63,6 +88,14 @@ struct hp_env {
 /* Create an environment by kind ("alfworld", "webshop", "external") with kind-specific options in a
  * JSON object (may be NULL for defaults). Unknown kinds and unknown option keys are errors. */
 hp_env *hp_env_open(const char *kind, const cJSON *options, hp_err *err);
+
+/* The family of the text env speaks: its kind's, or for an external environment that of the kind its
+ * server names (so that a served ALFWorld is prompted exactly like the built-in one); HP_FAM_OTHER for
+ * a name that is no kind. */
+hp_env_family hp_env_family_get(const hp_env *env);
+
+/* The counters of what serves env (hp_env_stats); false, *out zeroed, when env has none (built-in). */
+bool hp_env_get_stats(const hp_env *env, hp_env_stats *out);
 
 static inline int hp_env_reset(hp_env *e, const char *split, int64_t index, uint64_t seed, hp_err *err) {
     return e->ops->reset(e, split, index, seed, err);
@@ -84,5 +117,55 @@ int hp_env_open_many(const char *kind, const cJSON *options, int n, hp_env **out
 
 /* Step n environments with one action each (batched when the kind supports it). */
 int hp_env_step_batch(hp_env **envs, int n, const char *const *actions, hp_err *err);
+
+/* ---- experts ------------------------------------------------------------------------------------ */
+
+/* An expert: fills the next action and its subgoal label for the environment's current state (the
+ * demonstrations of hiper/sft.h, hiper play --expert). */
+typedef struct hp_expert {
+    void *self;
+    int (*next)(void *self, const hp_env *env, hp_buf *action, hp_buf *subgoal, hp_err *err);
+    void (*free)(void *self);
+} hp_expert;
+
+/* The built-in expert of an environment kind (hp_env_kind.expert_open); fails for a kind without one. */
+int hp_expert_open(const char *env_kind, hp_expert *out, hp_err *err);
+void hp_expert_close(hp_expert *e);
+
+/* ---- the table of environment kinds ------------------------------------------------------------- */
+
+/* One environment kind: everything code outside src/env/ needs to know about it. Adding a kind is one
+ * entry in the table of src/env/env.c and its name in HP_ENV_KIND_NAMES (docs/architecture.md). */
+typedef struct hp_env_kind {
+    const char *name;     /* env.name, --env: "alfworld", "webshop", "external" */
+    hp_env_family family; /* the prompts its text takes (an external environment's: hp_env_family_get) */
+    bool served;          /* its environments run in another process: hiper serve does not serve it */
+    hp_env *(*open)(const cJSON *options, hp_err *err);
+    /* Optional: n environments for lock-step use (hp_env_open_many); NULL: one opened, n - 1 clones. */
+    int (*open_many)(const cJSON *options, int n, hp_env **out, hp_err *err);
+    /* Optional: the built-in expert (demonstrations, tokenizer corpus, play --expert); NULL: none. */
+    int (*expert_open)(hp_expert *out, hp_err *err);
+    /* Optional: hiper env stats, printed to out for one split (one of `splits`) or all (NULL). */
+    int (*print_stats)(FILE *out, const char *split, const cJSON *options, hp_err *err);
+    const char *const *splits; /* its split names, NULL-terminated; NULL when a server names them */
+    /* Defaults of a run (env.val_split, env.test_split) and of the commands. */
+    const char *val_split;  /* validation and first evaluation split ("valid_seen", "test") */
+    const char *test_split; /* second evaluation split, "" for none ("valid_unseen") */
+    int max_steps;          /* the episode step limit its own options default to (50, 15) */
+} hp_env_kind;
+
+/* The kind names in table order, as the run configuration's env.name choices (a test checks that
+ * they are the table's). */
+#define HP_ENV_KIND_NAMES "alfworld|webshop|external"
+
+/* The kind called name, NULL when none is (or name is NULL). */
+const hp_env_kind *hp_env_kind_find(const char *name);
+/* The i-th kind in table order, NULL past the last. */
+const hp_env_kind *hp_env_kind_at(int i);
+/* The names of the kinds for which has(kind) is true (every kind when has is NULL), joined by ", "
+ * and `last` before the last one (" or ": "alfworld, webshop or external"), in buf; returns buf. */
+const char *hp_env_kind_names(char *buf, size_t cap, const char *last, bool (*has)(const hp_env_kind *));
+/* The family of the kind called env_kind; HP_FAM_OTHER for NULL or a name that is no kind. */
+hp_env_family hp_env_family_of(const char *env_kind);
 
 #endif /* HIPER_ENV_H */

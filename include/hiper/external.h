@@ -51,7 +51,8 @@ hp_env *hp_external_attach(const hp_env *sibling, hp_err *err);
  * processes. On failure nothing is left open. */
 int hp_external_open_many(const cJSON *options, int n, hp_env **out, hp_err *err);
 
-/* Counters of one host (shared by every handle on it), for the trainer's metrics. */
+/* Counters of one host (shared by every handle on it); the trainer reads its metrics' share of them
+ * through the generic hp_env_get_stats (hiper/env.h). */
 typedef struct hp_external_stats {
     int64_t requests;  /* request lines answered */
     int64_t faults;    /* malformed, late or missing replies, failed starts */
@@ -61,7 +62,7 @@ typedef struct hp_external_stats {
 } hp_external_stats;
 
 /* The environment name the server reported in its handshake ("alfworld"), so that an agent can use
- * that environment's prompts; NULL when env is not an external environment. */
+ * that environment's prompts (hp_env_family_get reads it); NULL when env is not an external environment. */
 const char *hp_external_env_name(const hp_env *env);
 
 /* Fill *out for the host of env; false (and *out zeroed) when env is not an external environment. */

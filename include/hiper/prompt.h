@@ -38,19 +38,13 @@ typedef enum hp_prompt_style {
     HP_STYLE_COMPACT = 1,  /* same information, far fewer tokens */
 } hp_prompt_style;
 
-/* Which environment family a prompt is written for (templates and projection differ). */
-typedef enum hp_env_family {
-    HP_FAM_ALFWORLD = 0,
-    HP_FAM_WEBSHOP = 1,
-    HP_FAM_OTHER = 2, /* external environments: ALFWorld-like wording with a generic role line */
-} hp_env_family;
+/* The environment family a prompt is written for (templates and projection differ): hp_env_family
+ * in hiper/env.h, from an environment kind's descriptor or an open environment (hp_env_family_get). */
 
 /* Parse "hiper" | "think" | "action" (also "nothink"); returns HP_FAIL with a message otherwise. */
 int hp_fmt_parse(const char *s, hp_fmt *out, hp_err *err);
 const char *hp_fmt_name(hp_fmt f);
 int hp_prompt_style_parse(const char *s, hp_prompt_style *out, hp_err *err);
-/* "alfworld" → HP_FAM_ALFWORLD, "webshop" → HP_FAM_WEBSHOP, anything else → HP_FAM_OTHER. */
-hp_env_family hp_env_family_of(const char *env_kind);
 
 typedef struct hp_prompt_cfg {
     hp_fmt fmt;

@@ -172,7 +172,8 @@ const hp_rc_key *hp_runcfg_find(const char *key);
  * 'rollout.temperature'?)". */
 const char *hp_runcfg_suggest(const char *key);
 
-/* Defaults for an estimator ("hae", ...) on an environment ("alfworld", "webshop", other). */
+/* Defaults for an estimator ("hae", ...) on an environment kind (hiper/env.h: its descriptor's splits,
+ * and the paper's WebShop settings for the WebShop family, its ALFWorld ones for every other). */
 int hp_runcfg_defaults(hp_runcfg *cfg, const char *estimator, const char *env_name, hp_err *err);
 
 /* Load: file (may be NULL for defaults only) then overrides ("key=value" strings). `src` names the

@@ -21,16 +21,7 @@
 #include "hiper/policy.h"
 #include "hiper/prompt.h"
 
-/* An expert: fills the next action and its subgoal label for the environment's current state. */
-typedef struct hp_expert {
-    void *self;
-    int (*next)(void *self, const hp_env *env, hp_buf *action, hp_buf *subgoal, hp_err *err);
-    void (*free)(void *self);
-} hp_expert;
-
-/* The built-in expert for an environment kind ("alfworld", "webshop"); fails for others. */
-int hp_expert_open(const char *env_kind, hp_expert *out, hp_err *err);
-void hp_expert_close(hp_expert *e);
+/* The experts (hp_expert, hp_expert_open) are in hiper/env.h: each environment kind names its own. */
 
 /* One training example as text, and the same tokenised. */
 typedef struct hp_sft_example {

@@ -66,12 +66,6 @@ int hp_prompt_style_parse(const char *s, hp_prompt_style *out, hp_err *err) {
     return HP_OK;
 }
 
-hp_env_family hp_env_family_of(const char *env_kind) {
-    if (env_kind && !strcmp(env_kind, "alfworld")) return HP_FAM_ALFWORLD;
-    if (env_kind && !strcmp(env_kind, "webshop")) return HP_FAM_WEBSHOP;
-    return HP_FAM_OTHER;
-}
-
 hp_prompt_cfg hp_prompt_cfg_default(hp_fmt fmt, hp_env_family family) {
     hp_prompt_cfg c = {0};
     c.fmt = fmt;

@@ -1,11 +1,10 @@
-/* hiper env — environment tools. `hiper env stats --env alfworld` prints, per split, the number of
- * games of each task type and how the built-in expert does on them, next to the usual optimal plan
- * lengths estimated from ALFWorld's action model; `--env webshop` prints the WebShop module's catalog
- * and goal statistics. */
+/* hiper env — environment tools. `hiper env stats --env KIND` prints the statistics of an environment
+ * kind (its descriptor's print_stats, hiper/env.h): for alfworld, per split, the number of games of each
+ * task type and how the built-in expert does on them, next to the usual optimal plan lengths estimated
+ * from ALFWorld's action model; for webshop, the WebShop module's catalog and goal statistics. */
 #include "cli.h"
 
-#include "hiper/alfworld.h"
-#include "hiper/webshop.h"
+#include "hiper/env.h"
 
 #include <cjson/cJSON.h>
 #include <string.h>
@@ -13,54 +12,24 @@
 static const char USAGE[] =
     "usage: hiper env stats --env alfworld|webshop [--split S] [--env-options JSON]\n"
     "alfworld: generates every game of the split(s) and runs the expert on each (well under a second).\n"
-    "webshop: catalog and goal statistics (--split is ignored).";
+    "webshop: catalog and goal statistics (the same for every split; --split only checks the name).";
 
-static int alfworld_stats(const char *split, const cJSON *opt) {
-    const char *splits[] = {"train", "valid_seen", "valid_unseen"};
-    hp_alfworld_stats st[3];
-    hp_err err = {{0}};
-    int n = 0;
-    const char *names[3];
-    for (int i = 0; i < 3; i++) {
-        if (split && strcmp(split, splits[i])) continue;
-        if (hp_alfworld_stats_compute(opt, splits[i], &st[n], &err)) return hp_cli_error(&err);
-        names[n++] = splits[i];
+static bool has_stats(const hp_env_kind *k) { return k->print_stats != NULL; }
+
+static bool listed(const char *const *names, const char *name) {
+    for (int i = 0; names[i]; i++)
+        if (!strcmp(names[i], name)) return true;
+    return false;
+}
+
+static void join(const char *const *names, char *buf, size_t cap) {
+    size_t len = 0;
+    buf[0] = '\0';
+    for (int i = 0; names[i] && len < cap; i++) {
+        int w = snprintf(buf + len, cap - len, "%s%s", i ? ", " : "", names[i]);
+        if (w < 0) break;
+        len += (size_t)w;
     }
-    if (!n) return hp_cli_usage_error("env", "unknown split '%s' (train, valid_seen, valid_unseen)", split);
-    printf("alfworld games per split and task type\n%-13s", "split");
-    for (int t = 0; t < HP_ALFWORLD_N_TASK_TYPES; t++) printf(" %7s", hp_alfworld_task_type_name(t));
-    printf(" %7s  %s\n", "total", "rooms k/l/b/b   recep  objects");
-    for (int i = 0; i < n; i++) {
-        int64_t tot = 0;
-        printf("%-13s", names[i]);
-        for (int t = 0; t < HP_ALFWORLD_N_TASK_TYPES; t++) printf(" %7lld", (long long)st[i].games[t]), tot += st[i].games[t];
-        printf(" %7lld  %lld/%lld/%lld/%lld  %6.1f  %7.1f\n", (long long)tot, (long long)st[i].rooms[0],
-               (long long)st[i].rooms[1], (long long)st[i].rooms[2], (long long)st[i].rooms[3], st[i].receptacles_mean,
-               st[i].objects_mean);
-    }
-    printf("\nexpert: success %% / mean steps of won games / mean optimal length of the games (full knowledge)\n%-13s",
-           "split");
-    for (int t = 0; t < HP_ALFWORLD_N_TASK_TYPES; t++) printf(" %17s", hp_alfworld_task_type_name(t));
-    printf("\n");
-    for (int i = 0; i < n; i++) {
-        printf("%-13s", names[i]);
-        for (int t = 0; t < HP_ALFWORLD_N_TASK_TYPES; t++) {
-            double g = (double)st[i].games[t], w = (double)st[i].expert_won[t];
-            printf("   %5.1f %5.1f %4.1f", g > 0 ? 100.0 * w / g : 0.0, w > 0 ? (double)st[i].expert_steps[t] / w : 0.0,
-                   g > 0 ? (double)st[i].optimal_steps[t] / g : 0.0);
-        }
-        printf("\n");
-    }
-    printf("%-13s", "est. optimal");
-    for (int t = 0; t < HP_ALFWORLD_N_TASK_TYPES; t++) {
-        int lo, hi;
-        hp_alfworld_optimal_range(t, &lo, &hi);
-        char r[16];
-        snprintf(r, sizeof r, "%d-%d", lo, hi);
-        printf(" %17s", r);
-    }
-    printf("\n");
-    return HP_EXIT_OK;
 }
 
 int hp_cmd_env(int argc, char **argv) {
@@ -78,15 +47,19 @@ int hp_cmd_env(int argc, char **argv) {
     if (rc == 1) return HP_EXIT_OK;
     if (rc) return HP_EXIT_USAGE;
     if (np != 1 || strcmp(pos[0], "stats")) return hp_cli_usage_error("env", "expected the subcommand 'stats'");
-    if (!kind) return hp_cli_usage_error("env", "--env is required (alfworld or webshop)");
+    char names[256];
+    if (!kind) return hp_cli_usage_error("env", "--env is required (%s)", hp_env_kind_names(names, sizeof names, " or ", has_stats));
+    const hp_env_kind *k = hp_env_kind_find(kind);
+    if (!k || !k->print_stats)
+        return hp_cli_usage_error("env", "unknown environment '%s' (%s)", kind, hp_env_kind_names(names, sizeof names, ", ", has_stats));
+    if (split && k->splits && !listed(k->splits, split)) {
+        join(k->splits, names, sizeof names);
+        return hp_cli_usage_error("env", "unknown split '%s' (%s)", split, names);
+    }
     cJSON *opt = NULL;
     if (hp_cli_env_options("env", options, &opt)) return HP_EXIT_USAGE;
-    if (!strcmp(kind, "alfworld")) rc = alfworld_stats(split, opt);
-    else if (!strcmp(kind, "webshop")) {
-        hp_err err = {{0}};
-        rc = hp_webshop_stats(stdout, opt, &err) ? hp_cli_error(&err) : HP_EXIT_OK;
-    }
-    else rc = hp_cli_usage_error("env", "unknown environment '%s' (alfworld, webshop)", kind);
+    hp_err err = {{0}};
+    rc = k->print_stats(stdout, split, opt, &err) ? hp_cli_error(&err) : HP_EXIT_OK;
     cJSON_Delete(opt);
     return rc;
 }

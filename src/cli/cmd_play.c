@@ -1,12 +1,10 @@
 /* hiper play — play an environment in the terminal: prints the task, the observation, the admissible
  * commands and the step count, reads one command per line from stdin (typed or piped) until the
  * episode ends or input runs out. Works over the generic hp_env interface, so any environment kind
- * plays; `--expert` lets the environment's built-in expert (alfworld, webshop) choose instead. */
+ * plays; `--expert` lets the kind's built-in expert (alfworld, webshop) choose instead. */
 #include "cli.h"
 
-#include "hiper/alfworld.h"
 #include "hiper/env.h"
-#include "hiper/webshop.h"
 
 #include <cjson/cJSON.h>
 #include <stdlib.h>
@@ -26,6 +24,8 @@ static void show(const hp_env_view *v, bool quiet) {
     printf("]\n");
 }
 
+static bool has_expert(const hp_env_kind *k) { return k->expert_open != NULL; }
+
 static char *trim_line(char *s) {
     size_t n = strlen(s);
     while (n && (s[n - 1] == '\n' || s[n - 1] == '\r')) s[--n] = '\0';
@@ -38,7 +38,7 @@ int hp_cmd_play(int argc, char **argv) {
     bool expert = false, quiet = false;
     const hp_opt opts[] = {
         {"env", HP_OPT_STR, &kind, "environment: alfworld, webshop or external"},
-        {"split", HP_OPT_STR, &split, "split (alfworld: train, valid_seen, valid_unseen; default: the first evaluation split)"},
+        {"split", HP_OPT_STR, &split, "split (alfworld: train, valid_seen, valid_unseen; default: the validation split, env.val_split)"},
         {"index", HP_OPT_INT_NONNEG, &index, "episode index within the split (default 0)"},
         {"env-options", HP_OPT_STR, &options, HP_ENV_OPTIONS_HELP},
         {"options", HP_OPT_ALIAS, NULL, "env-options"},
@@ -49,11 +49,13 @@ int hp_cmd_play(int argc, char **argv) {
     int rc = hp_args_parse(argc, argv, 2, opts, USAGE, NULL, 0, NULL);
     if (rc == 1) return HP_EXIT_OK;
     if (rc) return HP_EXIT_USAGE;
-    if (!kind) return hp_cli_usage_error("play", "--env is required (alfworld or webshop)");
-    if (strcmp(kind, "alfworld") && strcmp(kind, "webshop") && strcmp(kind, "external"))
-        return hp_cli_usage_error("play", "unknown environment '%s' (alfworld, webshop)", kind);
-    if (expert && !strcmp(kind, "external")) return hp_cli_usage_error("play", "--expert needs alfworld or webshop");
-    if (!split) split = !strcmp(kind, "alfworld") ? "valid_seen" : "test";
+    char names[128];
+    if (!kind) return hp_cli_usage_error("play", "--env is required (%s)", hp_env_kind_names(names, sizeof names, " or ", NULL));
+    const hp_env_kind *k = hp_env_kind_find(kind);
+    if (!k) return hp_cli_usage_error("play", "unknown environment '%s' (%s)", kind, hp_env_kind_names(names, sizeof names, ", ", NULL));
+    if (expert && !k->expert_open)
+        return hp_cli_usage_error("play", "--expert needs %s", hp_env_kind_names(names, sizeof names, " or ", has_expert));
+    if (!split) split = k->val_split;
 
     hp_err err = {{0}};
     cJSON *opt = NULL;
@@ -61,12 +63,12 @@ int hp_cmd_play(int argc, char **argv) {
     hp_env *env = hp_env_open(kind, opt, &err);
     cJSON_Delete(opt);
     if (!env) return hp_cli_error(&err);
-    hp_alfworld_expert *x = expert && !strcmp(kind, "alfworld") ? hp_alfworld_expert_create() : NULL;
-    hp_webshop_expert *wx = NULL;
+    hp_expert x = {0};
+    hp_buf act = {0}, sub = {0};
     char *line = NULL; /* any length (getline): a long line is one command, never several */
     size_t line_cap = 0;
     rc = HP_EXIT_OK;
-    if (expert && !strcmp(kind, "webshop") && !(wx = hp_webshop_expert_create(&err))) {
+    if (expert && k->expert_open(&x, &err)) {
         rc = hp_cli_error(&err);
         goto done;
     }
@@ -78,13 +80,14 @@ int hp_cmd_play(int argc, char **argv) {
     printf("%s game %lld, task type %s\n", kind, (long long)index, v->task_type_name);
     show(v, quiet);
     while (!v->done) {
-        const char *cmd, *sub = NULL;
-        if (x || wx) {
-            if (x ? hp_alfworld_expert_act(x, env, &cmd, &sub, &err) : hp_webshop_expert_act(wx, env, &cmd, &sub, &err)) {
+        const char *cmd;
+        if (expert) {
+            if (x.next(x.self, env, &act, &sub, &err)) {
                 rc = hp_cli_error(&err);
                 goto done;
             }
-            printf("> %s    [subgoal: %s]\n", cmd, sub);
+            cmd = act.data;
+            printf("> %s    [subgoal: %s]\n", cmd, sub.data);
         } else {
             printf("> ");
             fflush(stdout);
@@ -105,8 +108,9 @@ int hp_cmd_play(int argc, char **argv) {
            v->truncated ? ", truncated" : "");
 done:
     free(line);
-    hp_alfworld_expert_free(x);
-    if (wx) hp_webshop_expert_free(wx);
+    hp_buf_free(&act);
+    hp_buf_free(&sub);
+    hp_expert_close(&x);
     hp_env_free(env);
     return rc;
 }

@@ -42,7 +42,8 @@ int hp_cmd_serve(int argc, char **argv) {
     if (rc == 1) return HP_EXIT_OK;
     if (rc) return HP_EXIT_USAGE;
     if (!kind) return hp_cli_usage_error("serve", "--env is required");
-    if (!strcmp(kind, "external")) return hp_cli_usage_error("serve", "--env external would serve itself");
+    const hp_env_kind *k = hp_env_kind_find(kind); /* an unknown one fails in hp_env_open, from the server */
+    if (k && k->served) return hp_cli_usage_error("serve", "--env %s would serve itself", kind);
     cJSON *env_opts = NULL;
     if (hp_cli_env_options("serve", opts, &env_opts)) return HP_EXIT_USAGE;
     char *split_buf = splits ? hp_xstrdup(splits) : NULL;

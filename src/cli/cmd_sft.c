@@ -29,6 +29,8 @@ typedef struct sft_args {
     bool keep_noisy, quiet;
 } sft_args;
 
+static bool has_expert(const hp_env_kind *k) { return k->expert_open != NULL; }
+
 /* Prompt settings: defaults, then the model's agent.json, then the options. */
 static int prompt_settings(const sft_args *a, hp_prompt_cfg *pc, hp_err *err) {
     *pc = hp_prompt_cfg_default(HP_FMT_HIPER, hp_env_family_of(a->env));
@@ -66,7 +68,7 @@ static int run_sft(const sft_args *a, cJSON *opts, const hp_dist *dist, hp_err *
     dc.seed = (uint64_t)a->seed;
     dc.keep_noisy_targets = a->keep_noisy;
     if (a->max_steps > 0) dc.max_steps = (int)a->max_steps;
-    else dc.max_steps = pc.family == HP_FAM_WEBSHOP ? 15 : 50;
+    else dc.max_steps = hp_env_kind_find(a->env)->max_steps; /* a kind with an expert (checked) */
     int rc = HP_OK;
     if (a->corpus) { /* written by rank 0 alone */
         if (hp_dist_root(dist)) rc = hp_sft_write_corpus(env, &ex, &dc, a->corpus, err);
@@ -164,8 +166,12 @@ int hp_cmd_sft(int argc, char **argv, const hp_dist *dist) {
     if (prc == 1) return HP_EXIT_OK;
     if (prc) return HP_EXIT_USAGE;
     if (!a.env) return hp_cli_usage_error("sft", "--env is required");
-    if (strcmp(a.env, "alfworld") && strcmp(a.env, "webshop"))
-        return hp_cli_usage_error("sft", "--env must be alfworld or webshop (got '%s')", a.env);
+    const hp_env_kind *k = hp_env_kind_find(a.env);
+    if (!k || !k->expert_open) {
+        char names[128];
+        return hp_cli_usage_error("sft", "--env must be %s (got '%s')", hp_env_kind_names(names, sizeof names, " or ", has_expert),
+                                  a.env);
+    }
     if (!a.corpus && (!a.model || !a.out)) return hp_cli_usage_error("sft", "--model and --out are required");
     if (a.episodes < 0 || a.epochs < 1 || a.batch < 1 || !(a.lr > 0) || !(a.noise >= 0 && a.noise <= 1) ||
         !(a.noise_repeat >= 0 && a.noise_repeat <= 1))

@@ -8,7 +8,6 @@
 
 #include "hiper/agent.h"
 #include "hiper/dist.h"
-#include "hiper/external.h"
 #include "hiper/model.h"
 #include "hiper/ppo.h"
 #include "hiper/sft_train.h"
@@ -57,20 +56,14 @@ typedef struct trainer {
 
 static uint64_t run_seed(const hp_runcfg *c) { return (uint64_t)c->trainer.seed * 1000003ULL + (uint64_t)c->env.seed; }
 
-static int make_prompt_cfg(trainer *t, hp_err *err) {
+/* The prompts follow the text the run's environments speak (hp_env_family_get: a served ALFWorld is
+ * prompted exactly like the built-in one), read off one of them, opened already. */
+static int make_prompt_cfg(trainer *t, const hp_env *env, hp_err *err) {
     const hp_runcfg *c = t->cfg;
     hp_prompt_style style;
     if (hp_fmt_parse(c->env.format, &t->fmt, err) || hp_prompt_style_parse(c->env.prompt_style, &style, err))
         return HP_FAIL;
-    t->family = hp_env_family_of(c->env.name);
-    if (!strcmp(c->env.name, "external")) {
-        /* The server names the environment in its handshake; its prompts follow that name, so that a
-         * served ALFWorld is prompted exactly like the built-in one. */
-        hp_env *probe = hp_env_open(c->env.name, t->env_opts, err);
-        if (!probe) return hp_err_wrap(err, "env.options");
-        t->family = hp_env_family_of(hp_external_env_name(probe));
-        hp_env_free(probe);
-    }
+    t->family = hp_env_family_get(env);
     t->prompt = hp_prompt_cfg_default(t->fmt, t->family);
     t->prompt.style = style;
     t->prompt.history_length = (int)c->env.history_length;
@@ -577,8 +570,8 @@ static cJSON *step_record(const trainer *t, hp_env **envs, const hp_rollout *ro,
     int ep_truncated = 0;
     for (int k = 0; k < ro->n_trajs; k++) ep_truncated += ro->trajs[k].truncated;
     add_num(o, "episodes_truncated", ep_truncated);
-    hp_external_stats xs;
-    if (envs && hp_external_get_stats(envs[0], &xs)) { /* cumulative counters of the first server process */
+    hp_env_stats xs;
+    if (envs && hp_env_get_stats(envs[0], &xs)) { /* cumulative counters of the first server process */
         add_num(o, "env_faults", (double)xs.faults);
         add_num(o, "env_restarts", (double)xs.restarts);
         add_num(o, "env_truncated", (double)xs.truncated);
@@ -883,7 +876,8 @@ int hp_train_run(const hp_runcfg *cfg, const hp_train_opts *opts, hp_err *err) {
     /* A resumed run starts the environment server its run_config.json names, which whoever wrote the
      * directory chose: say which command runs, before it does. */
     const cJSON *cmd = t.env_opts ? cJSON_GetObjectItemCaseSensitive(t.env_opts, "cmd") : NULL;
-    if (rc == HP_OK && root && opts->resume && !strcmp(cfg->env.name, "external") && cJSON_IsString(cmd)) {
+    const hp_env_kind *kind = hp_env_kind_find(cfg->env.name); /* validated above */
+    if (rc == HP_OK && root && opts->resume && kind && kind->served && cJSON_IsString(cmd)) {
         fprintf(t.log, "%s: resuming starts the environment server that its run_config.json names: %s\n", dir,
                 cmd->valuestring);
         fflush(t.log);
@@ -891,7 +885,15 @@ int hp_train_run(const hp_runcfg *cfg, const hp_train_opts *opts, hp_err *err) {
     char *ck = hp_path_join(dir, "ckpt");
     if (rc == HP_OK && root) rc = hp_mkdirs(ck, err);
     free(ck);
-    if (rc == HP_OK) rc = make_prompt_cfg(&t, err);
+    /* The RL loop's environments, opened once, first: the prompts are made for the text they speak (a
+     * rank without task groups, or a run with no step left, opens one to ask). This rank's environments
+     * are those of its task groups. */
+    hp_train_dist_groups(t.dist, (int)cfg->data.train_batch_size, &t.g0, &t.g1);
+    int n_envs = (int)((t.g1 - t.g0) * cfg->env.rollout.n), n_open = n_envs > 0 ? n_envs : 1;
+    hp_env **envs = NULL;
+    if (rc == HP_OK && !(envs = open_envs(&t, n_open, err))) rc = HP_FAIL;
+    rc = hp_dist_agree(t.dist, rc, err);
+    if (rc == HP_OK) rc = make_prompt_cfg(&t, envs[0], err);
     if (rc == HP_OK) resolve_modules(&t);
     double t_start = hp_now();
     /* the tokenizer: trained (or checked) by rank 0, then loaded by the others */
@@ -926,25 +928,17 @@ int hp_train_run(const hp_runcfg *cfg, const hp_train_opts *opts, hp_err *err) {
     if (rc == HP_OK && root) rc = trim_outputs(&t, err);
     if (rc == HP_OK && root && !(t.mlog = hp_trainlog_open(dir, cfg, err))) rc = HP_FAIL;
     rc = hp_dist_agree(t.dist, rc, err);
-    /* The RL loop: this rank's environments are those of its task groups. */
-    hp_train_dist_groups(t.dist, (int)cfg->data.train_batch_size, &t.g0, &t.g1);
-    int n_envs = (int)((t.g1 - t.g0) * cfg->env.rollout.n);
-    hp_env **envs = NULL;
-    if (rc == HP_OK && t.st.next_step < cfg->trainer.total_steps) {
-        envs = n_envs ? open_envs(&t, n_envs, err) : NULL;
-        if (n_envs && !envs) rc = HP_FAIL;
-        rc = hp_dist_agree(t.dist, rc, err);
-        if (rc == HP_OK)
-            say(&t, "[5/5] RL with %s: %lld steps of %lld tasks x %lld rollouts (from step %lld)\n",
-                cfg->algorithm.adv_estimator, (long long)cfg->trainer.total_steps,
-                (long long)cfg->data.train_batch_size, (long long)cfg->env.rollout.n, (long long)t.st.next_step + 1);
-    }
+    /* The RL loop */
+    if (rc == HP_OK && t.st.next_step < cfg->trainer.total_steps)
+        say(&t, "[5/5] RL with %s: %lld steps of %lld tasks x %lld rollouts (from step %lld)\n",
+            cfg->algorithm.adv_estimator, (long long)cfg->trainer.total_steps,
+            (long long)cfg->data.train_batch_size, (long long)cfg->env.rollout.n, (long long)t.st.next_step + 1);
     int64_t done_here = 0;
     while (rc == HP_OK && t.st.next_step < cfg->trainer.total_steps) {
         int64_t step = t.st.next_step;
         int64_t f = cfg->trainer.test_freq;
         if (f > 0 && step % f == 0 && (step > 0 || cfg->trainer.val_before_train)) rc = validate(&t, step, err);
-        if (rc == HP_OK) rc = train_step(&t, envs, step, err);
+        if (rc == HP_OK) rc = train_step(&t, n_envs ? envs : NULL, step, err);
         if (rc) break;
         t.st.next_step = step + 1;
         bool last = t.st.next_step == cfg->trainer.total_steps;
@@ -954,7 +948,7 @@ int hp_train_run(const hp_runcfg *cfg, const hp_train_opts *opts, hp_err *err) {
         rc = hp_dist_agree(t.dist, rc, err);
         if (opts->stop_after > 0 && ++done_here >= opts->stop_after) break;
     }
-    close_envs(envs, n_envs);
+    close_envs(envs, n_open);
     bool finished = rc == HP_OK && t.st.next_step >= cfg->trainer.total_steps;
     if (finished && cfg->trainer.final_eval_episodes != 0) {
         char *path = hp_path_join(dir, "eval_before.json");

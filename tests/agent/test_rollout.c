@@ -88,7 +88,8 @@ static int64_t c_split_size(const hp_env *e, const char *split, hp_err *err) {
     return strcmp(split, "train") ? hp_fail(err, "corridor: unknown split '%s'", split) : 30;
 }
 
-static const hp_env_ops CORRIDOR_OPS = {"corridor", c_reset, c_step, c_view, c_clone, c_free, c_split_size, NULL};
+static const hp_env_ops CORRIDOR_OPS = {.name = "corridor", .reset = c_reset, .step = c_step, .view = c_view,
+                                       .clone = c_clone, .free = c_free, .split_size = c_split_size};
 
 static hp_env *corridor_new(int max_steps) {
     corridor *c = hp_xcalloc(1, sizeof *c);

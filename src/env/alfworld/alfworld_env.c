@@ -317,3 +317,51 @@ int hp_alfworld_stats_compute(const cJSON *options, const char *split, hp_alfwor
     hp_env_free(env);
     return rc;
 }
+
+int hp_alfworld_print_stats(FILE *out, const char *split, const cJSON *options, hp_err *err) {
+    const char *splits[] = {"train", "valid_seen", "valid_unseen"};
+    hp_alfworld_stats st[3];
+    int n = 0;
+    const char *names[3];
+    for (int i = 0; i < 3; i++) {
+        if (split && strcmp(split, splits[i])) continue;
+        if (hp_alfworld_stats_compute(options, splits[i], &st[n], err)) return HP_FAIL;
+        names[n++] = splits[i];
+    }
+    if (!n) return hp_fail(err, "unknown split '%s' (train, valid_seen, valid_unseen)", split);
+    fprintf(out, "alfworld games per split and task type\n%-13s", "split");
+    for (int t = 0; t < HP_ALFWORLD_N_TASK_TYPES; t++) fprintf(out, " %7s", hp_alfworld_task_type_name(t));
+    fprintf(out, " %7s  %s\n", "total", "rooms k/l/b/b   recep  objects");
+    for (int i = 0; i < n; i++) {
+        int64_t tot = 0;
+        fprintf(out, "%-13s", names[i]);
+        for (int t = 0; t < HP_ALFWORLD_N_TASK_TYPES; t++)
+            fprintf(out, " %7lld", (long long)st[i].games[t]), tot += st[i].games[t];
+        fprintf(out, " %7lld  %lld/%lld/%lld/%lld  %6.1f  %7.1f\n", (long long)tot, (long long)st[i].rooms[0],
+                (long long)st[i].rooms[1], (long long)st[i].rooms[2], (long long)st[i].rooms[3], st[i].receptacles_mean,
+                st[i].objects_mean);
+    }
+    fprintf(out, "\nexpert: success %% / mean steps of won games / mean optimal length of the games (full knowledge)\n%-13s",
+            "split");
+    for (int t = 0; t < HP_ALFWORLD_N_TASK_TYPES; t++) fprintf(out, " %17s", hp_alfworld_task_type_name(t));
+    fprintf(out, "\n");
+    for (int i = 0; i < n; i++) {
+        fprintf(out, "%-13s", names[i]);
+        for (int t = 0; t < HP_ALFWORLD_N_TASK_TYPES; t++) {
+            double g = (double)st[i].games[t], w = (double)st[i].expert_won[t];
+            fprintf(out, "   %5.1f %5.1f %4.1f", g > 0 ? 100.0 * w / g : 0.0, w > 0 ? (double)st[i].expert_steps[t] / w : 0.0,
+                    g > 0 ? (double)st[i].optimal_steps[t] / g : 0.0);
+        }
+        fprintf(out, "\n");
+    }
+    fprintf(out, "%-13s", "est. optimal");
+    for (int t = 0; t < HP_ALFWORLD_N_TASK_TYPES; t++) {
+        int lo, hi;
+        hp_alfworld_optimal_range(t, &lo, &hi);
+        char r[16];
+        snprintf(r, sizeof r, "%d-%d", lo, hi);
+        fprintf(out, " %17s", r);
+    }
+    fprintf(out, "\n");
+    return HP_OK;
+}

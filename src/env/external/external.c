@@ -312,6 +312,18 @@ static int64_t ext_split_size(const hp_env *env, const char *split, hp_err *err)
     return hp_ext_host_split_size(((const hp_ext_env *)env)->host, split, err);
 }
 
+/* The kind a served environment's text belongs to (hp_env_family_get): the name in its server's
+ * handshake. */
+static const char *ext_speaks(const hp_env *env) { return hp_ext_host_name(((const hp_ext_env *)env)->host); }
+
+/* The counters of its host (hp_env_get_stats). */
+static bool ext_stats(const hp_env *env, hp_env_stats *out) {
+    hp_external_stats xs;
+    hp_ext_host_stats(((const hp_ext_env *)env)->host, &xs);
+    *out = (hp_env_stats){.faults = xs.faults, .restarts = xs.restarts, .truncated = xs.truncated};
+    return true;
+}
+
 static const hp_env_ops EXT_OPS = {
     .name = "external",
     .reset = ext_reset,
@@ -321,6 +333,8 @@ static const hp_env_ops EXT_OPS = {
     .free = ext_free,
     .split_size = ext_split_size,
     .step_many = ext_step_many,
+    .speaks = ext_speaks,
+    .stats = ext_stats,
 };
 
 /* ---- opening ----------------------------------------------------------------------------------- */
@@ -426,10 +440,7 @@ int hp_external_open_many(const cJSON *options, int n, hp_env **out, hp_err *err
     return HP_OK;
 }
 
-const char *hp_external_env_name(const hp_env *env) {
-    if (!env || env->ops != &EXT_OPS) return NULL;
-    return hp_ext_host_name(((const hp_ext_env *)env)->host);
-}
+const char *hp_external_env_name(const hp_env *env) { return env && env->ops == &EXT_OPS ? ext_speaks(env) : NULL; }
 
 bool hp_external_get_stats(const hp_env *env, hp_external_stats *out) {
     memset(out, 0, sizeof *out);

@@ -148,7 +148,8 @@ static int64_t ws_split_size(const hp_env *base, const char *split, hp_err *err)
     return hi - lo;
 }
 
-static const hp_env_ops ws_ops = {"webshop", ws_reset, ws_step, ws_view, ws_clone, ws_free, ws_split_size, NULL};
+static const hp_env_ops ws_ops = {.name = "webshop", .reset = ws_reset, .step = ws_step, .view = ws_view,
+                                  .clone = ws_clone, .free = ws_free, .split_size = ws_split_size};
 
 hp_env *hp_webshop_open(const cJSON *options, hp_err *err) {
     ws_world *w = ws_world_open(options, err);
