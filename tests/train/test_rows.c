@@ -1,7 +1,8 @@
 /* From rollout turns to per-token advantages, loss masks and critic targets (train/rows.c), checked
  * against the spec's worked numbers: hiper.md §11 Example A under TOY (advantages on the action,
  * subgoal and switch tokens; targets R^L, R^H, R^T at one read position per head), baselines.md §2.4
- * (PPO's token-level GAE with the post-EOS slot) and §2.1 (GRPO broadcast to every response token). */
+ * (PPO's token-level GAE with the post-EOS slot) and §2.1 (GRPO broadcast to every response token); and
+ * the run configuration as the rows and the update read it, resolved (train/learn_cfg.c). */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -234,8 +235,39 @@ static void test_grpo_broadcast(void **state) {
     free_turns(&ro);
 }
 
+/* The run configuration resolved once (learn_cfg.c): names become enums and module configurations, the
+ * critic's 0s fall back to the actor's epochs and mini-batch, and its optimiser is its own. */
+static void test_learn_cfg(void **state) {
+    (void)state;
+    hp_runcfg *cfg = calloc(1, sizeof *cfg);
+    hp_err err = {{0}};
+    const char *ov[] = {"algorithm.adv_estimator=gigpo", "algorithm.gigpo.mode=mean_norm", "actor.kl_loss_type=mse",
+                        "actor.loss_agg_mode=seq-mean-token-sum", "actor.optim.beta2=0.95", "actor.ppo_epochs=3",
+                        "actor.ppo_mini_batch_size=64", "actor.ppo_micro_batch_size=16", "critic.optim.schedule=cosine",
+                        "critic.ppo_micro_batch_size=8", "actor.clip_ratio_high=0.28", "rollout.temperature=0.7"};
+    assert_int_equal(hp_runcfg_load(cfg, NULL, ov, 12, &err), HP_OK);
+    hp_learn_cfg lc;
+    if (hp_learn_cfg_resolve(cfg, &lc, &err)) fail_msg("%s", err.msg);
+    assert_int_equal(lc.adv.estimator, HP_EST_GIGPO);
+    assert_int_equal(lc.adv.heads, 0);
+    assert_int_equal(lc.adv.group.mode, HP_GIGPO_MEAN_NORM);
+    assert_true(fabs(lc.adv.group.gamma - 0.95) < 1e-15); /* GiGPO's default discount */
+    assert_int_equal(lc.actor.loss.kl_type, HP_KL_K2);
+    assert_int_equal(lc.actor.loss.agg, HP_AGG_SEQ_MEAN_TOKEN_SUM);
+    assert_true(lc.actor.loss.clip_low == 0.2 && lc.actor.loss.clip_high == 0.28);
+    assert_true(lc.actor.loss.scale == 0.25); /* 1 / (64 / 16) */
+    assert_true(lc.actor.optim.beta2 == 0.95 && lc.critic.optim.beta2 == 0.999); /* not borrowed */
+    assert_true(!lc.actor.optim.cosine && lc.critic.optim.cosine);
+    assert_true(lc.critic.epochs == 3 && lc.critic.mini_batch == 64 && lc.critic.micro_batch == 8);
+    assert_true(lc.critic.loss.scale == 0.125);
+    assert_true(fabs(lc.temperature - 0.7) < 1e-15);
+    assert_string_equal(hp_estimator_name(lc.adv.estimator), "gigpo");
+    free(cfg);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_learn_cfg),
         cmocka_unit_test(test_hae_example_a),
         cmocka_unit_test(test_gae_tokens),
         cmocka_unit_test(test_grpo_broadcast),
