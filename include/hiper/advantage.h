@@ -7,7 +7,7 @@
  *   any order. Every estimator groups the rows by trajectory and sorts them by turn index (stable:
  *   rows with equal (traj, turn) keep their input order), in time linear in the number of rows.
  * - Outputs are per row, in input order. Arithmetic is double precision throughout; the baselines
- *   store the row scores and step returns as float32 first, as the authors' code does.
+ *   store the row returns and step returns as float32 first, as the authors' code does.
  * - Duplicated rows (a (traj, turn) pair seen again, veRL's adjust_batch padding): HAE sees them as
  *   extra consecutive turns of the trajectory, exactly as the authors' code; GRPO/RLOO/GiGPO compute
  *   R(τ) and G_t on the de-duplicated trajectory and count the copy in every group statistic; GAE

@@ -14,7 +14,7 @@ int hp_model_enable_lora(hp_model *m, const hp_lora *o, uint64_t seed, hp_err *e
     if (!(o->targets & HP_LORA_ALL)) return hp_fail(err, "lora: no target projections");
     hp_model_drop_grads(m);
     for (int i = 0; i < m->np; i++) m->p[i]->train = false;
-    if (m->score_w) m->score_w->train = m->score_b->train = true;
+    if (m->value_w) m->value_w->train = m->value_b->train = true;
     hp_rng r;
     hp_rng_seed(&r, seed, 0x10aa);
     for (int l = 0; l < m->cfg.num_hidden_layers; l++) {

@@ -29,17 +29,38 @@ typedef struct layer {
     lin q, k, v, o, gate, up, down;
 } layer;
 
-/* Activations of one chunk: per-layer slabs (stride per layer, 0 in scoring mode). */
+/* The activations a training pass keeps for its backward, for a chunk of T packed tokens (pass.c;
+ * shapes row-major, D = hidden_size, F = intermediate_size, Hq = num_attention_heads, Dq = Hq * head_dim,
+ * Dkv = num_key_value_heads * head_dim). One layer's slab, in this order: */
+typedef struct slab {
+    float *x;   // (T, D)   the layer's input (the residual stream)
+    float *h1;  // (T, D)   rmsnorm(x) * ln1, the attention's input
+    float *q;   // (T, Dq)  queries, rotated (RoPE)
+    float *k;   // (T, Dkv) keys, rotated
+    float *v;   // (T, Dkv) values
+    float *att; // (T, Dq)  attention output, heads concatenated (before o_proj)
+    float *lse; // (T, Hq)  log-sum-exp of each query row's attention scores (for the backward)
+    float *x2;  // (T, D)   x + o_proj(att), the MLP's residual input
+    float *h2;  // (T, D)   rmsnorm(x2) * ln2, the MLP's input
+    float *g;   // (T, F)   gate_proj(h2)
+    float *u;   // (T, F)   up_proj(h2); the MLP's output is down_proj(silu(g) * u), recomputed in the backward
+    float *r1;  // (T)      1 / rms of x
+    float *r2;  // (T)      1 / rms of x2
+} slab;
+
+/* The model's activation buffer for one chunk of T tokens: L slabs, then the final region xf (T, D) = the
+ * last layer's output, hf (T, D) = rmsnorm(xf) * norm (what the output layer and the value head read),
+ * rf (T) = 1 / rms of xf. It holds the last chunk of a forward that keeps activations (hp_model_forward),
+ * which hp_model_backward reuses when the batch is the same, and the chunks the backward recomputes.
+ * A chunk not kept (every chunk of a scoring pass, hp_model_score, and all but the last of a forward)
+ * reuses one slab for every layer in a scratch buffer instead. */
 typedef struct acts {
-    int64_t cap_tokens;
     float *buf;
-    size_t buf_n;
-    /* cached chunk of the last forward */
+    size_t buf_n; /* floats allocated */
+    /* the chunk whose activations buf holds */
     bool valid;
-    const int32_t *ids;
-    int64_t tok0, tok1; /* token range of the cached chunk in the batch */
-    int seq0, seq1;
-    uint64_t fingerprint;
+    int seq0, seq1;       /* its sequences [seq0, seq1) in the batch */
+    uint64_t fingerprint; /* of the batch's ids and offsets */
 } acts;
 
 struct hp_model {
@@ -47,7 +68,8 @@ struct hp_model {
     mp **p;
     int np;
     layer *L;
-    mp *embed, *norm, *lm_head, *score_w, *score_b;
+    mp *embed, *norm, *lm_head;
+    mp *value_w, *value_b; /* a critic's value head (K, D), (K): Hugging Face's tensors score.weight, score.bias */
     bool lora;
     hp_lora lora_cfg; /* as enabled (hp_model_enable_lora) */
     float *grad_arena;

@@ -8,11 +8,6 @@
 
 enum { HEAD_ROWS = 128 };
 
-/* Offsets (in floats, per token) of one layer's activations inside its slab. */
-typedef struct slab {
-    float *x, *h1, *q, *k, *v, *att, *lse, *x2, *h2, *g, *u, *r1, *r2;
-} slab;
-
 typedef struct dims {
     int D, F, Dq, Dkv, Hq, L, V, K;
 } dims;
@@ -25,6 +20,7 @@ static dims get_dims(const hp_model *m) {
     return d;
 }
 
+/* One layer's slab (model_impl.h) per token, in floats. */
 static int64_t layer_floats(const dims *d) { return 4LL * d->D + 2LL * d->Dq + 2LL * d->Dkv + 2LL * d->F + d->Hq + 2; }
 
 static slab slab_at(float *base, const dims *d, int64_t T) {
@@ -101,8 +97,7 @@ static void chunk_forward(hp_model *m, const int32_t *ids, const int64_t *offs, 
         hp_rmsnorm_fwd(s.x2, L->ln2->w, T, d.D, c->rms_norm_eps, s.h2, s.r2);
         hp_lin_fwd(&L->gate, s.h2, T, s.g, false);
         hp_lin_fwd(&L->up, s.h2, T, s.u, false);
-        /* a = silu(g) * u, written over the x-slot of the next layer is not possible (sizes differ):
-         * use the h1 slab of this layer only when scoring? Keep a separate temporary. */
+        /* a = silu(g) * u (T, F): a temporary, not kept (the backward recomputes it from g and u) */
         float *a = hp_xmalloc((size_t)(T * d.F) * sizeof(float));
 #pragma omp parallel for schedule(static) if (T * d.F > 65536)
         for (int64_t i = 0; i < T * d.F; i++) a[i] = silu(s.g[i]) * s.u[i];
@@ -178,18 +173,18 @@ static int64_t head_rows(int64_t T, const uint8_t *scored, const float *dlogp, c
 static void value_head_fwd(const hp_model *m, const float *hf, int64_t T, float *values) {
     dims d = get_dims(m);
     for (int64_t t = 0; t < T; t++)
-        for (int k = 0; k < d.K; k++) values[t * d.K + k] = m->score_b->w[k];
-    if (T > 0) hp_gemm(false, true, (int)T, d.K, d.D, 1.0f, hf, d.D, m->score_w->w, d.D, 1.0f, values, d.K);
+        for (int k = 0; k < d.K; k++) values[t * d.K + k] = m->value_b->w[k];
+    if (T > 0) hp_gemm(false, true, (int)T, d.K, d.D, 1.0f, hf, d.D, m->value_w->w, d.D, 1.0f, values, d.K);
 }
 
 /* Its parameter gradients from dval [T, K] (accumulated; tensors that do not train are skipped). */
 static void value_head_grad(hp_model *m, const float *hf, int64_t T, const float *dval) {
     dims d = get_dims(m);
     if (T == 0) return;
-    if (m->score_w->g) hp_gemm(true, false, d.K, d.D, (int)T, 1.0f, dval, d.K, hf, d.D, 1.0f, m->score_w->g, d.D);
-    if (m->score_b->g)
+    if (m->value_w->g) hp_gemm(true, false, d.K, d.D, (int)T, 1.0f, dval, d.K, hf, d.D, 1.0f, m->value_w->g, d.D);
+    if (m->value_b->g)
         for (int64_t t = 0; t < T; t++)
-            for (int k = 0; k < d.K; k++) m->score_b->g[k] += dval[t * d.K + k];
+            for (int k = 0; k < d.K; k++) m->value_b->g[k] += dval[t * d.K + k];
 }
 
 static void head_forward(const hp_model *m, const int32_t *ids, const int64_t *offs, int n_seq, const vmask *vm,
@@ -241,7 +236,7 @@ static void head_backward(hp_model *m, const int32_t *ids, const int64_t *offs, 
     if (d.K > 0) {
         if (!dval) return;
         value_head_grad(m, hf, T, dval);
-        hp_gemm(false, false, (int)T, d.D, d.K, 1.0f, dval, d.K, m->score_w->w, d.D,
+        hp_gemm(false, false, (int)T, d.D, d.K, 1.0f, dval, d.K, m->value_w->w, d.D,
                     0.0f, dhf, d.D);
         return;
     }
@@ -389,8 +384,6 @@ static int next_chunk(const hp_model *m, const hp_batch *b, int s0) {
     return s1;
 }
 
-typedef int (*chunk_fn)(hp_model *m, const hp_batch *b, int s0, int s1, void *ctx);
-
 /* Run one chunk forward into cm (allocated here) with local offsets. */
 static void run_chunk(hp_model *m, const hp_batch *b, int s0, int s1, chunk_mem *cm, int64_t **loffs_out) {
     int64_t t0 = b->offsets[s0];
@@ -511,7 +504,7 @@ int hp_model_score_hidden(hp_model *m, const hp_batch *b, float *logp, float *en
 /* The value head alone, on hidden states computed elsewhere (a critic on a frozen backbone). */
 static int check_head(const hp_model *m, const float *hidden, int64_t n, const float *io, const char *what,
                       hp_err *err) {
-    if (!m->score_w) return hp_fail(err, "%s: the model has no value head", what);
+    if (!m->value_w) return hp_fail(err, "%s: the model has no value head", what);
     if (n < 0 || (n > 0 && (!hidden || !io))) return hp_fail(err, "%s: bad arguments (n = %lld)", what, (long long)n);
     return HP_OK;
 }

@@ -77,8 +77,8 @@ static hp_model *model_new(const hp_config *cfg) {
     }
     m->norm = hp_mp_new(m, "model.norm.weight", D, 0);
     if (c->num_labels > 0) {
-        m->score_w = hp_mp_new(m, "score.weight", c->num_labels, D);
-        m->score_b = hp_mp_new(m, "score.bias", c->num_labels, 0);
+        m->value_w = hp_mp_new(m, "score.weight", c->num_labels, D);
+        m->value_b = hp_mp_new(m, "score.bias", c->num_labels, 0);
     } else if (!c->tie_word_embeddings) {
         m->lm_head = hp_mp_new(m, "lm_head.weight", c->vocab_size, D);
     }
@@ -130,7 +130,7 @@ hp_model *hp_model_load(const char *dir, hp_err *err) {
 
 void hp_model_set_chunk_tokens(hp_model *m, int64_t tokens) { m->chunk_tokens = tokens > 0 ? tokens : 1; }
 const hp_config *hp_model_config(const hp_model *m) { return &m->cfg; }
-int hp_model_n_values(const hp_model *m) { return m->score_w ? m->cfg.num_labels : 0; }
+int hp_model_n_values(const hp_model *m) { return m->value_w ? m->cfg.num_labels : 0; }
 
 int64_t hp_model_n_params(const hp_model *m) {
     int64_t n = 0;
@@ -316,15 +316,15 @@ void hp_model_free(hp_model *m) {
 }
 
 int hp_model_freeze_backbone(hp_model *m, hp_err *err) {
-    if (!m->score_w) return hp_fail(err, "freeze_backbone: the model has no value head");
+    if (!m->value_w) return hp_fail(err, "freeze_backbone: the model has no value head");
     if (m->lora) return hp_fail(err, "freeze_backbone: the model has LoRA adapters");
     hp_model_drop_grads(m);
-    for (int i = 0; i < m->np; i++) m->p[i]->train = m->p[i] == m->score_w || m->p[i] == m->score_b;
+    for (int i = 0; i < m->np; i++) m->p[i]->train = m->p[i] == m->value_w || m->p[i] == m->value_b;
     return HP_OK;
 }
 
 int hp_model_add_value_head(hp_model *m, int K, uint64_t seed, hp_err *err) {
-    if (m->score_w) return hp_fail(err, "add_value_head: the model already has a value head");
+    if (m->value_w) return hp_fail(err, "add_value_head: the model already has a value head");
     if (K <= 0) return hp_fail(err, "add_value_head: K must be positive (got %d)", K);
     hp_model_drop_grads(m);
     if (m->lm_head) {
@@ -338,13 +338,13 @@ int hp_model_add_value_head(hp_model *m, int K, uint64_t seed, hp_err *err) {
         m->lm_head = NULL;
     }
     m->cfg.num_labels = K;
-    m->score_w = hp_mp_new(m, "score.weight", K, m->cfg.hidden_size);
-    m->score_b = hp_mp_new(m, "score.bias", K, 0);
+    m->value_w = hp_mp_new(m, "score.weight", K, m->cfg.hidden_size);
+    m->value_b = hp_mp_new(m, "score.bias", K, 0);
     hp_rng r;
     hp_rng_seed(&r, seed, 0x5c0e);
-    for (int64_t i = 0; i < m->score_w->numel; i++) m->score_w->w[i] = (float)(0.02 * hp_rng_normal(&r));
+    for (int64_t i = 0; i < m->value_w->numel; i++) m->value_w->w[i] = (float)(0.02 * hp_rng_normal(&r));
     if (m->lora) { /* with LoRA only adapters and the head train */
-        m->score_w->train = m->score_b->train = true;
+        m->value_w->train = m->value_b->train = true;
     }
     m->a.valid = false;
     return HP_OK;

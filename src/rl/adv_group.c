@@ -1,6 +1,6 @@
 /* adv_group.c — the critic-free group estimators of verl-agent (baselines.md §2.1–§2.3): GRPO,
  * RLOO and GiGPO (episode-level advantage over task-group rows plus the step-level advantage over
- * anchor-state groups). Row scores and step returns are stored as float32, statistics in double. */
+ * anchor-state groups). Row returns and step returns are stored as float32, statistics in double. */
 #include "adv_internal.h"
 
 #include <math.h>
@@ -34,55 +34,55 @@ static int check_config(const hp_group_config *c, hp_err *err) {
 }
 
 /* Per-row quantities shared by the three estimators. */
-typedef struct scores {
+typedef struct row_returns {
     hp_adv_index ix;
     uint32_t *group_of;
     uint32_t n_groups;
     size_t *orig;    /* first occurrence of the row's (traj, turn) (itself when not a copy) */
-    double *s;       /* row score R(τ) − c·invalid, float32-rounded */
+    double *R;       /* row return R(τ) − c·invalid, float32-rounded */
     double *G;       /* GiGPO step return after the penalty, float32-rounded */
     size_t *gstart;  /* rows of task group g: grows[gstart[g] .. gstart[g+1]) */
     size_t *grows;
-} scores;
+} row_returns;
 
-static void scores_free(scores *sc) {
-    hp_adv_index_free(&sc->ix);
-    free(sc->group_of);
-    free(sc->orig);
-    free(sc->s);
-    free(sc->G);
-    free(sc->gstart);
-    free(sc->grows);
+static void row_returns_free(row_returns *rr) {
+    hp_adv_index_free(&rr->ix);
+    free(rr->group_of);
+    free(rr->orig);
+    free(rr->R);
+    free(rr->G);
+    free(rr->gstart);
+    free(rr->grows);
 }
 
-static int scores_build(scores *sc, const hp_adv_turn *turns, size_t n, const hp_group_config *c,
+static int row_returns_build(row_returns *rr, const hp_adv_turn *turns, size_t n, const hp_group_config *c,
                         hp_err *err) {
-    memset(sc, 0, sizeof *sc);
+    memset(rr, 0, sizeof *rr);
     if (check_config(c, err)) return HP_FAIL;
     for (size_t i = 0; i < n; i++)
         if (hp_adv_check_finite(turns[i].reward, i, "reward", err)) return HP_FAIL;
-    if (hp_adv_index_build(&sc->ix, turns, n, err)) return HP_FAIL;
+    if (hp_adv_index_build(&rr->ix, turns, n, err)) return HP_FAIL;
     size_t nn = n ? n : 1;
-    sc->group_of = hp_xmalloc(nn * sizeof *sc->group_of);
-    sc->orig = hp_xmalloc(nn * sizeof *sc->orig);
-    sc->s = hp_xmalloc(nn * sizeof *sc->s);
-    sc->G = hp_xmalloc(nn * sizeof *sc->G);
-    sc->n_groups = hp_adv_group_ids(turns, n, sc->group_of);
+    rr->group_of = hp_xmalloc(nn * sizeof *rr->group_of);
+    rr->orig = hp_xmalloc(nn * sizeof *rr->orig);
+    rr->R = hp_xmalloc(nn * sizeof *rr->R);
+    rr->G = hp_xmalloc(nn * sizeof *rr->G);
+    rr->n_groups = hp_adv_group_ids(turns, n, rr->group_of);
     const float pen = c->use_invalid_action_penalty ? (float)c->invalid_action_penalty_coef : 0.0f;
 
-    for (size_t k = 0; k < sc->ix.n_traj; k++) {
-        const size_t *rows = sc->ix.order + sc->ix.start[k];
-        size_t T = sc->ix.start[k + 1] - sc->ix.start[k];
+    for (size_t k = 0; k < rr->ix.n_traj; k++) {
+        const size_t *rows = rr->ix.order + rr->ix.start[k];
+        size_t T = rr->ix.start[k + 1] - rr->ix.start[k];
         /* De-duplicate: a row with the same turn as its predecessor is a batch-padding copy. */
         size_t len = 0;
         double R = 0.0;
         for (size_t p = 0; p < T; p++) {
             size_t i = rows[p];
             if (p > 0 && turns[i].turn == turns[rows[p - 1]].turn) {
-                sc->orig[i] = sc->orig[rows[p - 1]];
+                rr->orig[i] = rr->orig[rows[p - 1]];
                 continue;
             }
-            sc->orig[i] = i;
+            rr->orig[i] = i;
             R += turns[i].reward;
             len++;
         }
@@ -92,74 +92,74 @@ static int scores_build(scores *sc, const hp_adv_turn *turns, size_t n, const hp
         double Gnext = 0.0;
         for (size_t p = T; p-- > 0;) {
             size_t i = rows[p];
-            if (sc->orig[i] != i) continue;
+            if (rr->orig[i] != i) continue;
             float g = (float)(turns[i].reward + c->gamma * Gnext);
             Gnext = g;
-            sc->G[i] = g;
+            rr->G[i] = g;
         }
         for (size_t p = 0; p < T; p++) {
             size_t i = rows[p];
-            size_t o = sc->orig[i];
+            size_t o = rr->orig[i];
             float inv = turns[i].valid ? 0.0f : pen;
-            sc->s[i] = (double)(Rf - inv);
-            if (o == i) sc->G[i] = (double)((float)sc->G[i] - inv);
+            rr->R[i] = (double)(Rf - inv);
+            if (o == i) rr->G[i] = (double)((float)rr->G[i] - inv);
         }
         for (size_t p = 0; p < T; p++) {
             size_t i = rows[p];
-            if (sc->orig[i] != i) sc->G[i] = sc->G[sc->orig[i]];
+            if (rr->orig[i] != i) rr->G[i] = rr->G[rr->orig[i]];
         }
     }
     /* Rows of each task group, in input order. */
-    sc->gstart = hp_xcalloc(sc->n_groups + 1, sizeof *sc->gstart);
-    sc->grows = hp_xmalloc(nn * sizeof *sc->grows);
-    for (size_t i = 0; i < n; i++) sc->gstart[sc->group_of[i] + 1]++;
-    for (uint32_t g = 0; g < sc->n_groups; g++) sc->gstart[g + 1] += sc->gstart[g];
-    size_t *fill = hp_xmalloc((sc->n_groups + 1) * sizeof *fill);
-    memcpy(fill, sc->gstart, (sc->n_groups + 1) * sizeof *fill);
-    for (size_t i = 0; i < n; i++) sc->grows[fill[sc->group_of[i]]++] = i;
+    rr->gstart = hp_xcalloc(rr->n_groups + 1, sizeof *rr->gstart);
+    rr->grows = hp_xmalloc(nn * sizeof *rr->grows);
+    for (size_t i = 0; i < n; i++) rr->gstart[rr->group_of[i] + 1]++;
+    for (uint32_t g = 0; g < rr->n_groups; g++) rr->gstart[g + 1] += rr->gstart[g];
+    size_t *fill = hp_xmalloc((rr->n_groups + 1) * sizeof *fill);
+    memcpy(fill, rr->gstart, (rr->n_groups + 1) * sizeof *fill);
+    for (size_t i = 0; i < n; i++) rr->grows[fill[rr->group_of[i]]++] = i;
     free(fill);
     return HP_OK;
 }
 
 int hp_adv_grpo(const hp_adv_turn *turns, size_t n, const hp_group_config *cfg, double *adv,
                 hp_err *err) {
-    scores sc;
-    if (scores_build(&sc, turns, n, cfg, err)) {
-        scores_free(&sc);
+    row_returns rr;
+    if (row_returns_build(&rr, turns, n, cfg, err)) {
+        row_returns_free(&rr);
         return HP_FAIL;
     }
-    for (uint32_t g = 0; g < sc.n_groups; g++) {
-        const size_t *rows = sc.grows + sc.gstart[g];
-        size_t m = sc.gstart[g + 1] - sc.gstart[g];
+    for (uint32_t g = 0; g < rr.n_groups; g++) {
+        const size_t *rows = rr.grows + rr.gstart[g];
+        size_t m = rr.gstart[g + 1] - rr.gstart[g];
         double mu = 0.0, sd = 1.0;
-        if (m > 1) hp_adv_mean_std(sc.s, rows, m, true, &mu, &sd);
+        if (m > 1) hp_adv_mean_std(rr.R, rows, m, true, &mu, &sd);
         for (size_t j = 0; j < m; j++) {
             size_t i = rows[j];
-            adv[i] = cfg->norm_adv_by_std_in_grpo ? (sc.s[i] - mu) / (sd + cfg->epsilon) : sc.s[i] - mu;
+            adv[i] = cfg->norm_adv_by_std_in_grpo ? (rr.R[i] - mu) / (sd + cfg->epsilon) : rr.R[i] - mu;
         }
     }
-    scores_free(&sc);
+    row_returns_free(&rr);
     return HP_OK;
 }
 
 int hp_adv_rloo(const hp_adv_turn *turns, size_t n, const hp_group_config *cfg, double *adv,
                 hp_err *err) {
-    scores sc;
-    if (scores_build(&sc, turns, n, cfg, err)) {
-        scores_free(&sc);
+    row_returns rr;
+    if (row_returns_build(&rr, turns, n, cfg, err)) {
+        row_returns_free(&rr);
         return HP_FAIL;
     }
-    for (uint32_t g = 0; g < sc.n_groups; g++) {
-        const size_t *rows = sc.grows + sc.gstart[g];
-        size_t m = sc.gstart[g + 1] - sc.gstart[g];
+    for (uint32_t g = 0; g < rr.n_groups; g++) {
+        const size_t *rows = rr.grows + rr.gstart[g];
+        size_t m = rr.gstart[g + 1] - rr.gstart[g];
         double mu = 0.0, sd = 0.0;
-        if (m > 1) hp_adv_mean_std(sc.s, rows, m, true, &mu, &sd);
+        if (m > 1) hp_adv_mean_std(rr.R, rows, m, true, &mu, &sd);
         for (size_t j = 0; j < m; j++) {
             size_t i = rows[j];
-            adv[i] = m > 1 ? (double)m / (double)(m - 1) * (sc.s[i] - mu) : sc.s[i];
+            adv[i] = m > 1 ? (double)m / (double)(m - 1) * (rr.R[i] - mu) : rr.R[i];
         }
     }
-    scores_free(&sc);
+    row_returns_free(&rr);
     return HP_OK;
 }
 
@@ -202,15 +202,15 @@ static uint32_t step_groups_exact(const hp_adv_turn *turns, size_t n, const uint
 
 /* Similarity anchors: inside each task group, rows in input order join the first cluster whose
  * first row's difflib ratio is >= thresh, else start a cluster. */
-static uint32_t step_groups_similar(const hp_adv_turn *turns, const scores *sc, double thresh,
+static uint32_t step_groups_similar(const hp_adv_turn *turns, const row_returns *rr, double thresh,
                                     uint32_t *step_of) {
     uint32_t count = 0;
-    size_t *reps = hp_xmalloc((sc->ix.n ? sc->ix.n : 1) * sizeof *reps);
-    for (uint32_t g = 0; g < sc->n_groups; g++) {
+    size_t *reps = hp_xmalloc((rr->ix.n ? rr->ix.n : 1) * sizeof *reps);
+    for (uint32_t g = 0; g < rr->n_groups; g++) {
         size_t nrep = 0;
         uint32_t first_id = count;
-        for (size_t j = sc->gstart[g]; j < sc->gstart[g + 1]; j++) {
-            size_t i = sc->grows[j];
+        for (size_t j = rr->gstart[g]; j < rr->gstart[g + 1]; j++) {
+            size_t i = rr->grows[j];
             const char *o = turns[i].obs ? turns[i].obs : "";
             size_t k = 0;
             for (; k < nrep; k++) {
@@ -230,29 +230,29 @@ static uint32_t step_groups_similar(const hp_adv_turn *turns, const scores *sc, 
 
 int hp_adv_gigpo(const hp_adv_turn *turns, size_t n, const hp_group_config *cfg, hp_gigpo_out *out,
                  hp_err *err) {
-    scores sc;
-    if (scores_build(&sc, turns, n, cfg, err)) {
-        scores_free(&sc);
+    row_returns rr;
+    if (row_returns_build(&rr, turns, n, cfg, err)) {
+        row_returns_free(&rr);
         return HP_FAIL;
     }
     const bool by_std = cfg->mode == HP_GIGPO_MEAN_STD_NORM;
     /* Episode level over the task-group rows. */
-    for (uint32_t g = 0; g < sc.n_groups; g++) {
-        const size_t *rows = sc.grows + sc.gstart[g];
-        size_t m = sc.gstart[g + 1] - sc.gstart[g];
+    for (uint32_t g = 0; g < rr.n_groups; g++) {
+        const size_t *rows = rr.grows + rr.gstart[g];
+        size_t m = rr.gstart[g + 1] - rr.gstart[g];
         double mu = 0.0, sd = 1.0;
-        if (m > 1) hp_adv_mean_std(sc.s, rows, m, true, &mu, &sd);
+        if (m > 1) hp_adv_mean_std(rr.R, rows, m, true, &mu, &sd);
         for (size_t j = 0; j < m; j++) {
             size_t i = rows[j];
-            out[i].adv_episode = by_std ? (sc.s[i] - mu) / (sd + cfg->epsilon) : sc.s[i] - mu;
-            out[i].step_return = sc.G[i];
+            out[i].adv_episode = by_std ? (rr.R[i] - mu) / (sd + cfg->epsilon) : rr.R[i] - mu;
+            out[i].step_return = rr.G[i];
         }
     }
     /* Step level over the anchor-state groups. */
     size_t nn = n ? n : 1;
     uint32_t *step_of = hp_xmalloc(nn * sizeof *step_of);
-    uint32_t n_steps = cfg->enable_similarity ? step_groups_similar(turns, &sc, cfg->similarity_thresh, step_of)
-                                              : step_groups_exact(turns, n, sc.group_of, step_of);
+    uint32_t n_steps = cfg->enable_similarity ? step_groups_similar(turns, &rr, cfg->similarity_thresh, step_of)
+                                              : step_groups_exact(turns, n, rr.group_of, step_of);
     size_t *sstart = hp_xcalloc((size_t)n_steps + 1, sizeof *sstart);
     size_t *srows = hp_xmalloc(nn * sizeof *srows);
     for (size_t i = 0; i < n; i++) sstart[step_of[i] + 1]++;
@@ -264,11 +264,11 @@ int hp_adv_gigpo(const hp_adv_turn *turns, size_t n, const hp_group_config *cfg,
         const size_t *rows = srows + sstart[h];
         size_t m = sstart[h + 1] - sstart[h];
         double mu = 0.0, sd = 1.0;
-        if (m > 1) hp_adv_mean_std(sc.G, rows, m, true, &mu, &sd);
+        if (m > 1) hp_adv_mean_std(rr.G, rows, m, true, &mu, &sd);
         for (size_t j = 0; j < m; j++) {
             size_t i = rows[j];
             double a = 0.0;
-            if (m > 1) a = by_std ? (sc.G[i] - mu) / (sd + cfg->epsilon) : sc.G[i] - mu;
+            if (m > 1) a = by_std ? (rr.G[i] - mu) / (sd + cfg->epsilon) : rr.G[i] - mu;
             out[i].adv_step = a;
             out[i].step_group_size = (int32_t)m;
             out[i].adv = out[i].adv_episode + cfg->step_advantage_w * a;
@@ -278,6 +278,6 @@ int hp_adv_gigpo(const hp_adv_turn *turns, size_t n, const hp_group_config *cfg,
     free(sstart);
     free(srows);
     free(step_of);
-    scores_free(&sc);
+    row_returns_free(&rr);
     return HP_OK;
 }

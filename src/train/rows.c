@@ -216,8 +216,9 @@ static int adv_hae(hp_rows *r, const hp_rollout *ro, const hp_adv_cfg *cfg, hp_a
     return rc;
 }
 
-/* PPO: each row is an episode of its response tokens with the trajectory's score on the last one
- * (episode reward manager), token-level GAE, whitening over the batch (baselines.md §2.4). */
+/* PPO: each row is an episode of its response tokens with the trajectory's return (less the invalid-
+ * action penalty) as the reward of the last one (episode reward manager), token-level GAE, whitening
+ * over the batch (baselines.md §2.4). */
 static int adv_gae(hp_rows *r, const hp_rollout *ro, const hp_adv_cfg *cfg, hp_adv_stats *st, hp_err *err) {
     int Lmax = cfg->max_response_length;
     for (int i = 0; i < r->n; i++) {
@@ -227,9 +228,9 @@ static int adv_gae(hp_rows *r, const hp_rollout *ro, const hp_adv_cfg *cfg, hp_a
         int L = nr < Lmax ? nr + 1 : nr; /* the post-EOS slot exists only below the length cap */
         float *rw = hp_xcalloc((size_t)L, sizeof *rw), *v = hp_xcalloc((size_t)L, sizeof *v);
         double *a = hp_xcalloc((size_t)L, sizeof *a), *ret = hp_xcalloc((size_t)L, sizeof *ret);
-        double score = ro->trajs[t->traj].ret;
-        if (cfg->gae.use_invalid_action_penalty && !t->valid) score -= cfg->gae.invalid_action_penalty_coef;
-        rw[nr - 1] = (float)score;
+        double reward = ro->trajs[t->traj].ret;
+        if (cfg->gae.use_invalid_action_penalty && !t->valid) reward -= cfg->gae.invalid_action_penalty_coef;
+        rw[nr - 1] = (float)reward;
         for (int j = 0; j < L; j++) v[j] = r->v_old[vslot(r, i, j, 0)];
         hp_adv_gae_tokens(rw, v, L, nr, cfg->gae.gamma, cfg->gae.lam, a, ret);
         for (int j = 0; j < nr; j++) r->adv[r->tok_off[i] + j] = a[j], r->mask[r->tok_off[i] + j] = 1;
